@@ -1,0 +1,951 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This program is free software; you can redistribute it and/or modify
+# it under the terms of the GNU General Public License as published by
+# the Free Software Foundation; either version 3 of the License, or
+# (at your option) any later version.
+#
+# This program is distributed in the hope that it will be useful,
+# but WITHOUT ANY WARRANTY; without even the implied warranty of
+# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+# GNU General Public License for more details.
+#
+# You should have received a copy of the GNU General Public License
+# along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+"""Reconnect WeeChat relay remotes (/remote) automatically.
+
+When the link of a relay remote drops, the script schedules the next attempt
+with an IRC-style growing delay, caps the number of consecutive attempts and
+keeps WeeChat's native reconnect engine (4.4+) out of the way, so that there
+is never more than one attempt in flight for a remote.
+
+The file has two layers:
+
+- the core (Settings, Remote, Engine, backoff_delay): pure Python, no WeeChat
+  call, driven by a clock passed in; it decides;
+- the shell (Shell and the *_cb functions): translates WeeChat signals,
+  commands, options and timers into core calls and the core's decisions into
+  WeeChat calls.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable, Dict, List, Optional, Tuple, Union
+
+try:
+    import weechat
+
+    IMPORT_OK = True
+except ImportError:
+    IMPORT_OK = False
+
+SCRIPT_NAME = "relay_autoreconnect"
+SCRIPT_AUTHOR = "relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>"
+SCRIPT_VERSION = "0.1.0"
+SCRIPT_LICENSE = "GPL3"
+SCRIPT_DESC = "Reconnect relay remotes automatically, with a growing delay and an attempt cap"
+
+# ---------------------------------------------------------------------------
+# core: pure policy, no WeeChat call
+# ---------------------------------------------------------------------------
+
+STATUS_UNKNOWN = "unknown"
+STATUS_DISCONNECTED = "disconnected"
+STATUS_CONNECTING = "connecting"
+STATUS_WAITING_AUTH = "waiting_auth"
+STATUS_CONNECTED = "connected"
+STATUSES_IN_FLIGHT = (STATUS_CONNECTING, STATUS_WAITING_AUTH)
+
+# a link must stay up this long (seconds) for a drop to reset the backoff
+STABLE_SECONDS = 30.0
+# with no cap (autoreconnect_delay_max = 0), a wait never exceeds this (seconds)
+UNCAPPED_DELAY_LIMIT = 604800
+# a timer that fires this early (seconds) still counts as on time
+TIMER_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Values of the relay.network.autoreconnect* options."""
+
+    enabled: bool = True
+    delay: int = 10
+    growing: int = 2
+    delay_max: int = 600
+    max_attempts: int = 0
+
+
+def backoff_delay(attempt: int, settings: Settings) -> int:
+    """Return the wait in seconds before attempt number `attempt` (1-based).
+
+    Attempt n waits min(delay * growing^(n-1), delay_max); delay_max 0 means
+    no cap (bounded by UNCAPPED_DELAY_LIMIT).
+    """
+    cap = settings.delay_max if settings.delay_max > 0 else UNCAPPED_DELAY_LIMIT
+    wait = settings.delay
+    for _ in range(max(attempt, 1) - 1):
+        if settings.growing <= 1 or wait >= cap:
+            break
+        wait *= settings.growing
+    return min(wait, cap)
+
+
+@dataclass
+class Remote:
+    """Everything the engine knows about one remote."""
+
+    name: str
+    status: str = STATUS_UNKNOWN
+    # does the user want it connected? None: not known yet (loaded while up)
+    wanted: Optional[bool] = None
+    # attempts made since the last stable link or user action
+    attempt: int = 0
+    # clock time of the next attempt, None if none is scheduled
+    due: Optional[float] = None
+    connected_at: Optional[float] = None
+    dropped_at: Optional[float] = None
+    drop_pending: bool = False
+    drop_stable: bool = False
+    gave_up: bool = False
+    # the user asked for a disconnect while an attempt was in flight
+    abort: bool = False
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Start a timer for the next attempt (and say so unless quiet)."""
+
+    name: str
+    due: float
+    wait: int
+    attempt: int
+    max_attempts: int
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """Remove the timer of a pending attempt."""
+
+    name: str
+    announce: bool = False
+
+
+@dataclass(frozen=True)
+class Connect:
+    """Run the attempt now."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Disconnect:
+    """Close a link the user asked to close while it was being opened."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """Stop trying: the attempt cap is reached."""
+
+    name: str
+    attempts: int
+
+
+Action = Union[Schedule, Cancel, Connect, Disconnect, GiveUp]
+
+
+class Engine:
+    """Per-remote state machine: signals and user intent in, actions out."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.remotes: Dict[str, Remote] = {}
+
+    # -- remotes come and go -------------------------------------------------
+
+    def remote_add(self, name: str, status: str = STATUS_UNKNOWN) -> Remote:
+        """Start tracking a remote (known at load, or just created)."""
+        remote = self.remotes.get(name)
+        if remote is None:
+            remote = Remote(name=name, status=status)
+            if status == STATUS_DISCONNECTED:
+                remote.wanted = False
+            self.remotes[name] = remote
+        return remote
+
+    def remote_remove(self, name: str) -> List[Action]:
+        """Forget a deleted remote, cancelling its pending attempt."""
+        remote = self.remotes.pop(name, None)
+        if remote is None or remote.due is None:
+            return []
+        return [Cancel(name)]
+
+    def remote_rename(self, old: str, new: str) -> List[Action]:
+        """Follow a renamed remote; a pending attempt keeps its time."""
+        remote = self.remotes.pop(old, None)
+        if remote is None or new in self.remotes:
+            return []
+        remote.name = new
+        self.remotes[new] = remote
+        if remote.due is None:
+            return []
+        wait = backoff_delay(remote.attempt + 1, self.settings)
+        return [
+            Cancel(old),
+            Schedule(new, remote.due, wait, remote.attempt + 1, self.settings.max_attempts, True),
+        ]
+
+    # -- signals -------------------------------------------------------------
+
+    def status_changed(self, name: str, status: str, now: float) -> List[Action]:
+        """Take a relay_remote_<status> signal; return actions to run now."""
+        remote = self.remotes.get(name)
+        if remote is None:
+            # a remote unseen so far whose first news is "disconnected" was
+            # just created (/remote add); anything else means a live attempt
+            self.remote_add(name, status)
+            if status == STATUS_DISCONNECTED:
+                return []
+            remote = self.remotes[name]
+        previous = remote.status
+        remote.status = status
+        if status == STATUS_DISCONNECTED:
+            return self._link_down(remote, previous, now)
+        return self._link_up(remote, status, now)
+
+    def _link_up(self, remote: Remote, status: str, now: float) -> List[Action]:
+        """An attempt started or progressed: nothing else may be scheduled."""
+        remote.drop_pending = False
+        if not remote.abort:
+            remote.wanted = True
+        actions: List[Action] = []
+        if remote.due is not None:
+            remote.due = None
+            actions.append(Cancel(remote.name))
+        if status == STATUS_CONNECTED:
+            remote.connected_at = now
+            remote.gave_up = False
+            if remote.abort:
+                actions.append(Disconnect(remote.name))
+        return actions
+
+    def _link_down(self, remote: Remote, previous: str, now: float) -> List[Action]:
+        """Record a drop; the decision waits for settle()."""
+        remote.abort = False
+        if previous == STATUS_DISCONNECTED:
+            return []
+        if previous == STATUS_UNKNOWN and remote.wanted is None:
+            # loaded while the remote was up: this is its first drop
+            remote.wanted = True
+        remote.drop_stable = (
+            previous == STATUS_CONNECTED
+            and remote.connected_at is not None
+            and now - remote.connected_at >= STABLE_SECONDS
+        ) or previous == STATUS_UNKNOWN
+        remote.connected_at = None
+        remote.dropped_at = now
+        remote.drop_pending = True
+        return []
+
+    def settle(self) -> List[Action]:
+        """Decide on drops seen since the last call (run out of signal context)."""
+        actions: List[Action] = []
+        for remote in list(self.remotes.values()):
+            if remote.drop_pending:
+                remote.drop_pending = False
+                if remote.drop_stable:
+                    remote.attempt = 0
+                actions.extend(self._plan(remote, remote.dropped_at or 0.0))
+        return actions
+
+    def _plan(self, remote: Remote, since: float) -> List[Action]:
+        """Schedule the next attempt of a down remote, or give up."""
+        if (
+            not self.settings.enabled
+            or not remote.wanted
+            or remote.gave_up
+            or remote.due is not None
+            or remote.status != STATUS_DISCONNECTED
+        ):
+            return []
+        limit = self.settings.max_attempts
+        if limit and remote.attempt >= limit:
+            remote.gave_up = True
+            return [GiveUp(remote.name, remote.attempt)]
+        attempt = remote.attempt + 1
+        wait = backoff_delay(attempt, self.settings)
+        remote.due = since + wait
+        return [Schedule(remote.name, remote.due, wait, attempt, limit)]
+
+    # -- timers --------------------------------------------------------------
+
+    def timer_fired(self, name: str, now: float) -> List[Action]:
+        """The timer of a pending attempt fired: attempt now if still due."""
+        remote = self.remotes.get(name)
+        if remote is None or remote.due is None:
+            return []
+        if now < remote.due - TIMER_TOLERANCE:
+            wait = backoff_delay(remote.attempt + 1, self.settings)
+            return [Schedule(name, remote.due, wait, remote.attempt + 1, self.settings.max_attempts, True)]
+        remote.due = None
+        if not self.settings.enabled or not remote.wanted or remote.status != STATUS_DISCONNECTED:
+            return []
+        remote.attempt += 1
+        return [Connect(name)]
+
+    def connect_issued(self, name: str, now: float) -> List[Action]:
+        """After an attempt was sent: if no attempt started, count a failure."""
+        remote = self.remotes.get(name)
+        if remote is None or remote.status != STATUS_DISCONNECTED:
+            return []
+        remote.dropped_at = now
+        remote.drop_stable = False
+        remote.drop_pending = True
+        return []
+
+    # -- user intent ---------------------------------------------------------
+
+    def user_connect(self, name: str) -> Tuple[bool, List[Action]]:
+        """/remote connect|reconnect by the user: reset the backoff.
+
+        Returns (allowed, actions); not allowed when an attempt is already in
+        flight, since WeeChat would start a second, overlapping one.
+        """
+        remote = self.remotes.get(name)
+        if remote is None:
+            return True, []
+        if remote.status in STATUSES_IN_FLIGHT:
+            return False, []
+        remote.wanted = True
+        remote.abort = False
+        remote.attempt = 0
+        remote.gave_up = False
+        return True, self._cancel(remote, announce=False)
+
+    def user_disconnect(self, name: str) -> List[Action]:
+        """/remote disconnect by the user: no more attempts for this remote."""
+        remote = self.remotes.get(name)
+        if remote is None:
+            return []
+        remote.wanted = False
+        remote.attempt = 0
+        remote.gave_up = False
+        remote.drop_pending = False
+        remote.abort = remote.status in STATUSES_IN_FLIGHT
+        return self._cancel(remote, announce=True)
+
+    def _cancel(self, remote: Remote, announce: bool) -> List[Action]:
+        if remote.due is None:
+            return []
+        remote.due = None
+        return [Cancel(remote.name, announce)]
+
+    # -- options -------------------------------------------------------------
+
+    def settings_changed(self, settings: Settings, now: float) -> List[Action]:
+        """New option values: off cancels everything, on resumes."""
+        was_enabled = self.settings.enabled
+        self.settings = settings
+        actions: List[Action] = []
+        if not settings.enabled:
+            for remote in self.remotes.values():
+                actions.extend(self._cancel(remote, announce=False))
+        elif not was_enabled:
+            for remote in self.remotes.values():
+                remote.gave_up = False
+                actions.extend(self._plan(remote, now))
+        return actions
+
+    def pending(self) -> List[Remote]:
+        """Remotes with an attempt scheduled."""
+        return [r for r in self.remotes.values() if r.due is not None]
+
+
+# ---------------------------------------------------------------------------
+# shell: WeeChat glue
+# ---------------------------------------------------------------------------
+
+MIN_WEECHAT_VERSION = 0x04030000
+# relay remotes have the layout read through hdata "proxy" in these versions
+LAYOUT_VERSIONS = (0x04030000, 0x05000000)
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One relay.network.autoreconnect* option."""
+
+    name: str
+    kind: str
+    description: str
+    default: str
+    minimum: int = 0
+    maximum: int = 0
+
+
+OPTIONS = (
+    OptionSpec(
+        "autoreconnect",
+        "boolean",
+        "reconnect relay remotes automatically when their link drops "
+        "(script relay_autoreconnect; default: on)",
+        "on",
+    ),
+    OptionSpec(
+        "autoreconnect_delay",
+        "integer",
+        "delay before the first reconnection attempt, in seconds "
+        "(script relay_autoreconnect; default: 10)",
+        "10",
+        1,
+        65535,
+    ),
+    OptionSpec(
+        "autoreconnect_delay_growing",
+        "integer",
+        "growing factor of the delay after each failed attempt: attempt n waits "
+        "delay * growing^(n-1) (script relay_autoreconnect; default: 2)",
+        "2",
+        1,
+        100,
+    ),
+    OptionSpec(
+        "autoreconnect_delay_max",
+        "integer",
+        "maximum delay between two attempts, in seconds, 0 = no cap "
+        "(script relay_autoreconnect; default: 600)",
+        "600",
+        0,
+        604800,
+    ),
+    OptionSpec(
+        "autoreconnect_max",
+        "integer",
+        "number of consecutive failed attempts before giving up, 0 = unlimited "
+        "(script relay_autoreconnect; default: 0)",
+        "0",
+        0,
+        1000000,
+    ),
+)
+
+# commands that read or write relay.conf: our options leave its section
+# while they run (see Options)
+CONFIG_COMMANDS = ("/save", "/reload", "/upgrade", "/plugin")
+
+
+def message(text: str) -> None:
+    """Print one line of the script in the core buffer."""
+    weechat.prnt("", f"{SCRIPT_NAME}: {text}")
+
+
+def error(text: str) -> None:
+    """Print one error line in the core buffer."""
+    weechat.prnt("", f"{weechat.prefix('error')}{SCRIPT_NAME}: {text}")
+
+
+def remote_names() -> List[str]:
+    """Names of the relay remotes that exist now."""
+    names = []
+    infolist = weechat.infolist_get("option", "", "relay.remote.*.url")
+    if infolist:
+        while weechat.infolist_next(infolist):
+            full_name = weechat.infolist_string(infolist, "full_name")
+            names.append(full_name[len("relay.remote.") : -len(".url")])
+        weechat.infolist_free(infolist)
+    return names
+
+
+def remote_name_from_pointer(pointer: str) -> Optional[str]:
+    """Name of the remote behind a signal pointer, or None.
+
+    struct t_relay_remote starts with the same two members as struct t_proxy
+    (name, options); the name is accepted only if its url option is the one
+    the struct points to.
+    """
+    hdata = weechat.hdata_get("proxy")
+    if not hdata or not pointer:
+        return None
+    name = weechat.hdata_string(hdata, pointer, "name")
+    if not name:
+        return None
+    url_option = weechat.config_get(f"relay.remote.{name}.url")
+    if url_option and weechat.hdata_pointer(hdata, pointer, "0|options") == url_option:
+        return name
+    return None
+
+
+def option_value(pointer: str, spec: OptionSpec) -> str:
+    """Value of an option as a string, as /set shows it."""
+    if spec.kind == "boolean":
+        return "on" if weechat.config_boolean(pointer) else "off"
+    return str(weechat.config_integer(pointer))
+
+
+def valid_value(spec: OptionSpec, value: str) -> bool:
+    """Whether a stored value is acceptable for an option."""
+    if spec.kind == "boolean":
+        return value in ("on", "off")
+    try:
+        number = int(value)
+    except ValueError:
+        return False
+    return spec.minimum <= number <= spec.maximum
+
+
+class Options:
+    """The relay.network.autoreconnect* options.
+
+    relay.conf is read before scripts load, so a line for these options would
+    be dropped with a warning. The values live in plugins.var (read before
+    scripts load); the options are put into relay.conf's [network] section
+    only while nothing reads or writes relay.conf: they leave it on quit,
+    around /save, /reload, /upgrade and /plugin, and on unload.
+    """
+
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        self.on_change = on_change
+        self.pointers: Dict[str, str] = {}
+
+    def stored(self, spec: OptionSpec) -> str:
+        """Value kept in plugins.var, or the default."""
+        value = weechat.config_get_plugin(spec.name)
+        return value if valid_value(spec, value) else spec.default
+
+    def attach(self) -> bool:
+        """Create the options in relay.conf's [network] section."""
+        if self.pointers:
+            return True
+        anchor = weechat.config_get("relay.network.password")
+        if not anchor:
+            return False
+        config_file = weechat.config_option_get_pointer(anchor, "config_file")
+        section = weechat.config_option_get_pointer(anchor, "section")
+        for spec in OPTIONS:
+            stale = weechat.config_get(f"relay.network.{spec.name}")
+            if stale:
+                weechat.config_option_free(stale)
+            value = self.stored(spec)
+            if not weechat.config_is_set_plugin(spec.name):
+                weechat.config_set_plugin(spec.name, value)
+            weechat.config_set_desc_plugin(
+                spec.name, f"copy of relay.network.{spec.name}, kept here by {SCRIPT_NAME}: change that option"
+            )
+            self.pointers[spec.name] = weechat.config_new_option(
+                config_file, section, spec.name, spec.kind, spec.description, "",
+                spec.minimum, spec.maximum, spec.default, value, 0,
+                "", "", "option_change_cb", spec.name, "", "",
+            )  # fmt: skip
+        return True
+
+    def detach(self) -> None:
+        """Take the options out of relay.conf (values stay in plugins.var)."""
+        for pointer in self.pointers.values():
+            if pointer:
+                weechat.config_option_free(pointer)
+        self.pointers = {}
+
+    def changed(self, name: str) -> None:
+        """An option was set: keep its value in plugins.var."""
+        spec = next(s for s in OPTIONS if s.name == name)
+        pointer = self.pointers.get(name)
+        if pointer:
+            weechat.config_set_plugin(name, option_value(pointer, spec))
+        self.on_change()
+
+    def settings(self) -> Settings:
+        """Current values as core Settings."""
+        values = {}
+        for spec in OPTIONS:
+            pointer = self.pointers.get(spec.name)
+            values[spec.name] = option_value(pointer, spec) if pointer else self.stored(spec)
+        return Settings(
+            enabled=values["autoreconnect"] == "on",
+            delay=int(values["autoreconnect_delay"]),
+            growing=int(values["autoreconnect_delay_growing"]),
+            delay_max=int(values["autoreconnect_delay_max"]),
+            max_attempts=int(values["autoreconnect_max"]),
+        )
+
+
+class NativeGuard:
+    """Keeps WeeChat's native reconnect (4.4+) off for the remotes we manage.
+
+    relay.remote.NAME.autoreconnect_delay is set to 0 while the script is
+    enabled; the user's value is kept here and put back whenever relay.conf may
+    be written (see Options) and when the script is disabled or unloaded.
+    """
+
+    def __init__(self) -> None:
+        self.saved: Dict[str, str] = {}
+        self.busy = False
+
+    @staticmethod
+    def option(name: str) -> str:
+        return weechat.config_get(f"relay.remote.{name}.autoreconnect_delay")
+
+    def _set(self, pointer: str, value: str) -> None:
+        self.busy = True
+        try:
+            weechat.config_option_set(pointer, value, 1)
+        finally:
+            self.busy = False
+
+    def neutralise(self, names: List[str]) -> List[str]:
+        """Set the native delay of these remotes to 0; return those changed."""
+        changed = []
+        for name in names:
+            pointer = self.option(name)
+            if not pointer or name in self.saved:
+                continue
+            value = str(weechat.config_integer(pointer))
+            self.saved[name] = value
+            if value != "0":
+                self._set(pointer, "0")
+                changed.append(name)
+        return changed
+
+    def restore(self, name: str) -> None:
+        """Put back the user's native delay of one remote."""
+        value = self.saved.pop(name, None)
+        pointer = self.option(name)
+        if value is not None and pointer and str(weechat.config_integer(pointer)) != value:
+            self._set(pointer, value)
+
+    def restore_all(self) -> None:
+        for name in list(self.saved):
+            self.restore(name)
+
+    def rename(self, old: str, new: str) -> None:
+        if old in self.saved:
+            self.saved[new] = self.saved.pop(old)
+
+    def forget(self, name: str) -> None:
+        self.saved.pop(name, None)
+
+    def take_user_values(self) -> None:
+        """Forget saved values the user (/set, /remote addreplace) replaced.
+
+        A native delay that is not 0 any more was set by the user after we
+        set it to 0: it becomes the value to restore (see neutralise).
+        """
+        for name in list(self.saved):
+            pointer = self.option(name)
+            if pointer and weechat.config_integer(pointer) != 0:
+                del self.saved[name]
+
+
+class Shell:
+    """Translates WeeChat events into Engine calls and actions into WeeChat calls."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.options = Options(self.options_changed)
+        self.native = NativeGuard()
+        self.engine = Engine(Settings())
+        self.hooks: List[str] = []
+        self.timers: Dict[str, str] = {}
+        self.deferred = ""
+        self.pending_commands: List[List[str]] = []
+        self.own_command = False
+        self.config_command_running = False
+        self.quitting = False
+
+    # -- life cycle ----------------------------------------------------------
+
+    def start(self) -> bool:
+        """Check WeeChat, create options, hook signals; False if unusable."""
+        version = int(weechat.info_get("version_number", "") or 0)
+        if version < MIN_WEECHAT_VERSION:
+            error("WeeChat >= 4.3.0 is required (relay remotes)")
+            return False
+        if not LAYOUT_VERSIONS[0] <= version < LAYOUT_VERSIONS[1]:
+            error("this WeeChat version is not supported yet (remote names can not be read from signals)")
+            return False
+        if not self.options.attach():
+            error('the relay plugin is not loaded; load it, then "/script reload relay_autoreconnect"')
+            return False
+        self.engine.settings = self.options.settings()
+        for name in remote_names():
+            self.engine.remote_add(name)
+        self.hooks = [
+            weechat.hook_signal("relay_remote_*", "remote_signal_cb", ""),
+            weechat.hook_command_run("/remote", "remote_command_cb", ""),
+            weechat.hook_config("relay.remote.*.autoreconnect_delay", "native_delay_cb", ""),
+            weechat.hook_signal("quit", "quit_cb", ""),
+        ]
+        self.hooks += [weechat.hook_command_run(cmd, "config_command_cb", "") for cmd in CONFIG_COMMANDS]
+        self.guard_natives(announce=True)
+        return True
+
+    def stop(self) -> None:
+        """Remove every hook and timer, give back options and native delays."""
+        for hook in self.hooks + list(self.timers.values()) + [self.deferred]:
+            if hook:
+                weechat.unhook(hook)
+        self.hooks = []
+        self.timers = {}
+        self.deferred = ""
+        self.native.restore_all()
+        self.options.detach()
+
+    # -- relay.conf readers and writers ----------------------------------------
+
+    def release_config(self) -> None:
+        """Leave relay.conf as the user configured it (before it is written)."""
+        self.native.restore_all()
+        self.options.detach()
+
+    def retake_config(self) -> None:
+        """Undo release_config once relay.conf was written or read."""
+        if self.options.attach():
+            self.options_changed()
+            self.defer()
+
+    def config_command(self, buffer: str, command: str) -> int:
+        """Run /save, /reload, ... with relay.conf released, then retake it."""
+        if command.split()[0].lower() in ("/save", "/reload"):
+            self.release_config()
+            self.config_command_running = True
+            try:
+                weechat.command(buffer, command)
+            finally:
+                self.config_command_running = False
+            self.retake_config()
+            return weechat.WEECHAT_RC_OK_EAT
+        # /upgrade and /plugin may unload this script or relay: release now,
+        # retake later if still there
+        self.release_config()
+        self.defer()
+        return weechat.WEECHAT_RC_OK
+
+    # -- options -------------------------------------------------------------
+
+    def options_changed(self) -> None:
+        settings = self.options.settings()
+        if settings.enabled:
+            self.guard_natives(announce=not self.engine.settings.enabled)
+        else:
+            self.native.restore_all()
+        self.run(self.engine.settings_changed(settings, self.clock()))
+
+    def guard_natives(self, announce: bool) -> None:
+        """Switch the native engine off for every remote (if enabled)."""
+        if not self.engine.settings.enabled:
+            return
+        changed = self.native.neutralise(list(self.engine.remotes))
+        if changed and announce:
+            names = ", ".join(changed)
+            message(
+                f"native auto-reconnect off for remote(s) {names}: "
+                "relay.remote.*.autoreconnect_delay set to 0 while this script runs "
+                "(your values are restored on unload and before each save)"
+            )
+
+    def native_delay_changed(self) -> None:
+        """A native delay was set, not by us: take it as the user's (deferred)."""
+        if not self.native.busy:
+            self.defer()
+
+    # -- signals and commands ------------------------------------------------
+
+    def remote_signal(self, signal: str, pointer: str) -> None:
+        status = signal[len("relay_remote_") :]
+        if status not in (STATUS_DISCONNECTED, STATUS_CONNECTING, STATUS_WAITING_AUTH, STATUS_CONNECTED):
+            return
+        name = remote_name_from_pointer(pointer)
+        if name is None:
+            return
+        self.run(self.engine.status_changed(name, status, self.clock()))
+        if status == STATUS_DISCONNECTED:
+            self.defer()
+
+    def remote_command(self, command: str) -> int:
+        """A /remote command is about to run: take the user's intent from it."""
+        if self.own_command:
+            return weechat.WEECHAT_RC_OK
+        args = command.split()
+        verb = args[1] if len(args) > 1 else ""
+        name = args[2] if len(args) > 2 else ""
+        if verb in ("connect", "reconnect") and name:
+            allowed, actions = self.engine.user_connect(name)
+            self.run(actions)
+            if not allowed:
+                error(f"remote[{name}]: a connection attempt is already in progress")
+                return weechat.WEECHAT_RC_OK_EAT
+        elif verb == "disconnect" and name:
+            self.run(self.engine.user_disconnect(name))
+        elif verb in ("add", "addreplace", "del", "rename"):
+            self.pending_commands.append(args[1:])
+            self.defer()
+        return weechat.WEECHAT_RC_OK
+
+    # -- deferred work (out of signal and command context) -------------------
+
+    def defer(self) -> None:
+        """Run flush() once, 1 ms from now."""
+        if not self.deferred:
+            self.deferred = weechat.hook_timer(1, 0, 1, "deferred_cb", "")
+
+    def flush(self) -> None:
+        """Follow renames/deletions, guard new remotes, decide on drops."""
+        self.deferred = ""
+        if self.quitting:
+            return
+        if not self.options.pointers:
+            self.retake_config()
+        names = set(remote_names())
+        for args in self.pending_commands:
+            if args[0] == "rename" and len(args) > 2 and args[1] not in names and args[2] in names:
+                self.native.rename(args[1], args[2])
+                self.run(self.engine.remote_rename(args[1], args[2]))
+        self.pending_commands = []
+        for name in list(self.engine.remotes):
+            if name not in names:
+                self.native.forget(name)
+                self.run(self.engine.remote_remove(name))
+        for name in names:
+            self.engine.remote_add(name, STATUS_DISCONNECTED)
+        self.native.take_user_values()
+        self.guard_natives(announce=True)
+        self.run(self.engine.settle())
+
+    def timer_fired(self, name: str) -> None:
+        self.timers.pop(name, None)
+        self.run(self.engine.timer_fired(name, self.clock()))
+
+    # -- actions -------------------------------------------------------------
+
+    def run(self, actions: List[Action]) -> None:
+        for action in actions:
+            getattr(self, f"do_{type(action).__name__.lower()}")(action)
+
+    def do_schedule(self, action: Schedule) -> None:
+        self.do_cancel(Cancel(action.name))
+        wait_ms = max(1, int(round((action.due - self.clock()) * 1000)))
+        self.timers[action.name] = weechat.hook_timer(wait_ms, 0, 1, "attempt_timer_cb", action.name)
+        if not action.quiet:
+            of_max = f"/{action.max_attempts}" if action.max_attempts else ""
+            message(
+                f"remote[{action.name}]: reconnecting in {action.wait} s "
+                f"(attempt {action.attempt}{of_max})"
+            )
+
+    def do_cancel(self, action: Cancel) -> None:
+        hook = self.timers.pop(action.name, "")
+        if hook:
+            weechat.unhook(hook)
+            if action.announce:
+                message(f"remote[{action.name}]: auto-reconnection cancelled")
+
+    def do_connect(self, action: Connect) -> None:
+        if not weechat.config_get(f"relay.remote.{action.name}.url"):
+            self.run(self.engine.remote_remove(action.name))
+            return
+        self.own_command = True
+        try:
+            weechat.command("", f"/remote connect {action.name}")
+        finally:
+            self.own_command = False
+        self.run(self.engine.connect_issued(action.name, self.clock()))
+        self.defer()
+
+    def do_disconnect(self, action: Disconnect) -> None:
+        self.own_command = True
+        try:
+            weechat.command("", f"/remote disconnect {action.name}")
+        finally:
+            self.own_command = False
+
+    def do_giveup(self, action: GiveUp) -> None:
+        message(
+            f"remote[{action.name}]: giving up after {action.attempts} failed attempts "
+            f'(relay.network.autoreconnect_max); retry with "/remote connect {action.name}"'
+        )
+
+
+SHELL: Optional[Shell] = None
+
+
+# ---------------------------------------------------------------------------
+# WeeChat callbacks: one line each, into the shell
+# ---------------------------------------------------------------------------
+
+
+def remote_signal_cb(_data: str, signal: str, signal_data: str) -> int:
+    if SHELL:
+        SHELL.remote_signal(signal, signal_data)
+    return weechat.WEECHAT_RC_OK
+
+
+def remote_command_cb(_data: str, _buffer: str, command: str) -> int:
+    return SHELL.remote_command(command) if SHELL else weechat.WEECHAT_RC_OK
+
+
+def config_command_cb(_data: str, buffer: str, command: str) -> int:
+    if SHELL and not SHELL.config_command_running:
+        return SHELL.config_command(buffer, command)
+    return weechat.WEECHAT_RC_OK
+
+
+def native_delay_cb(_data: str, _option: str, _value: str) -> int:
+    if SHELL:
+        SHELL.native_delay_changed()
+    return weechat.WEECHAT_RC_OK
+
+
+def option_change_cb(data: str, _option: str) -> None:
+    if SHELL:
+        SHELL.options.changed(data)
+
+
+def quit_cb(_data: str, _signal: str, _signal_data: str) -> int:
+    if SHELL:
+        SHELL.quitting = True
+        SHELL.release_config()
+    return weechat.WEECHAT_RC_OK
+
+
+def deferred_cb(_data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.flush()
+    return weechat.WEECHAT_RC_OK
+
+
+def attempt_timer_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.timer_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def shutdown_cb() -> int:
+    global SHELL  # pylint: disable=global-statement
+    if SHELL:
+        SHELL.stop()
+        SHELL = None
+    return weechat.WEECHAT_RC_OK
+
+
+def main(clock: Callable[[], float] = time.monotonic) -> Optional[Shell]:
+    """Register the script and start the shell."""
+    global SHELL  # pylint: disable=global-statement
+    if not weechat.register(
+        SCRIPT_NAME, SCRIPT_AUTHOR, SCRIPT_VERSION, SCRIPT_LICENSE, SCRIPT_DESC, "shutdown_cb", ""
+    ):
+        return None
+    shell = Shell(clock)
+    if shell.start():
+        SHELL = shell
+    else:
+        shell.stop()
+    return SHELL
+
+
+if __name__ == "__main__" and IMPORT_OK:
+    main()

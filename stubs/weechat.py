@@ -1,0 +1,441 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A fake `weechat` module for tests outside WeeChat.
+
+Every public name here exists in the real module with the same meaning, and
+every constant has the real value (tests/e2e/test_stub_names.py checks both
+inside real WeeChat). Private names (leading underscore) hold the simulated
+state: options, hooks, timers on a virtual clock, a relay with remotes that
+sends relay_remote_* signals like WeeChat 4.4+ does. Tests drive that state
+through stubs/weechat_sim.py.
+"""
+
+import fnmatch as _fnmatch
+import itertools as _itertools
+
+WEECHAT_RC_OK = 0
+WEECHAT_RC_OK_EAT = 1
+WEECHAT_RC_ERROR = -1
+
+WEECHAT_CONFIG_OPTION_SET_OK_CHANGED = 2
+WEECHAT_CONFIG_OPTION_SET_OK_SAME_VALUE = 1
+WEECHAT_CONFIG_OPTION_SET_ERROR = 0
+WEECHAT_CONFIG_OPTION_SET_OPTION_NOT_FOUND = -1
+
+WEECHAT_HOOK_SIGNAL_STRING = "string"
+WEECHAT_HOOK_SIGNAL_INT = "int"
+WEECHAT_HOOK_SIGNAL_POINTER = "pointer"
+
+_REMOTE_OPTIONS = ("url", "autoconnect", "autoreconnect_delay", "proxy", "tls_verify", "password", "totp_secret")
+_REMOTE_DEFAULTS = {"autoconnect": "off", "autoreconnect_delay": "10", "tls_verify": "on"}
+
+
+class _Option:
+    def __init__(self, pointer, full_name, kind, minimum, maximum, default, value, change_cb, change_data):
+        self.pointer = pointer
+        self.full_name = full_name
+        self.kind = kind
+        self.minimum = minimum
+        self.maximum = maximum
+        self.default = default
+        self.value = value
+        self.change_cb = change_cb
+        self.change_data = change_data
+
+    def parse(self, value):
+        """Normalised value, or None if WeeChat would refuse it."""
+        if self.kind == "boolean":
+            return {"on": "on", "off": "off", "toggle": "off" if self.value == "on" else "on"}.get(value)
+        if self.kind == "integer":
+            try:
+                number = int(value)
+            except ValueError:
+                return None
+            return str(number) if self.minimum <= number <= self.maximum else None
+        return value
+
+
+class _Hook:
+    def __init__(self, pointer, kind, pattern, callback, data, **extra):
+        self.pointer = pointer
+        self.kind = kind
+        self.pattern = pattern
+        self.callback = callback
+        self.data = data
+        self.running = False
+        self.__dict__.update(extra)
+
+
+class _Remote:
+    def __init__(self, pointer, name):
+        self.pointer = pointer
+        self.name = name
+        self.status = "disconnected"
+        self.in_flight = 0
+
+
+class _State:
+    def __init__(self):
+        self.ids = _itertools.count(0x1000)
+        self.now = 1000.0
+        self.version = 0x04060300
+        self.script = None
+        self.shutdown_cb = ""
+        self.options = {}
+        self.files = {"relay": self.new_pointer(), "weechat": self.new_pointer()}
+        self.sections = {}
+        self.plugin_vars = {}
+        self.plugin_descs = {}
+        self.hooks = {}
+        self.printed = []
+        self.commands = []
+        self.remotes = {}
+        self.saved = {}
+        self.native_schedules = []
+        self.overlaps = 0
+        self.relay_loaded = True
+        self.infolists = {}
+        for name in ("password", "bind_address"):
+            self.add_option(f"relay.network.{name}", "string", 0, 0, "", "")
+        self.add_option("relay.api.remote_autoreconnect_delay_growing", "integer", 1, 100, "2", "2")
+
+    def new_pointer(self):
+        return hex(next(self.ids) * 16)
+
+    def add_option(self, full_name, kind, minimum, maximum, default, value, change_cb="", change_data=""):
+        option = _Option(
+            self.new_pointer(), full_name, kind, minimum, maximum, default, value, change_cb, change_data
+        )
+        self.options[option.pointer] = option
+        return option
+
+    def option(self, full_name):
+        for option in self.options.values():
+            if option.full_name == full_name:
+                return option
+        return None
+
+    def callback(self, name):
+        return getattr(self.script, name)
+
+
+_STATE = _State()
+
+
+# -- script ------------------------------------------------------------------
+
+
+def register(name, author, version, license, description, shutdown_function, charset):  # pylint: disable=redefined-builtin
+    _STATE.shutdown_cb = shutdown_function
+    return 1
+
+
+def prefix(prefix):  # pylint: disable=redefined-outer-name
+    return {"error": "=!=\t", "network": "--\t", "join": "-->\t", "quit": "<--\t", "action": " *\t"}.get(prefix, "")
+
+
+def prnt(buffer, message):
+    _STATE.printed.append((buffer, message))
+
+
+def info_get(info_name, arguments):
+    if info_name == "version_number":
+        return str(_STATE.version)
+    return ""
+
+
+# -- commands ----------------------------------------------------------------
+
+
+def _command_matches(pattern, command):
+    if _fnmatch.fnmatchcase(command.lower(), pattern.lower()):
+        return True
+    return " " not in pattern and (command.lower() == pattern.lower() or command.lower().startswith(pattern.lower() + " "))
+
+
+def command(buffer, command):  # pylint: disable=redefined-outer-name
+    _STATE.commands.append(command)
+    for hook in list(_STATE.hooks.values()):
+        if hook.kind == "command_run" and not hook.running and _command_matches(hook.pattern, command):
+            hook.running = True
+            try:
+                rc = _STATE.callback(hook.callback)(hook.data, buffer, command)
+            finally:
+                hook.running = False
+            if rc == WEECHAT_RC_OK_EAT:
+                return WEECHAT_RC_OK
+    return _run_builtin(command)
+
+
+def _run_builtin(command):  # pylint: disable=redefined-outer-name,too-many-return-statements
+    args = command.split()
+    if args[0] == "/remote" and len(args) > 2 and _STATE.relay_loaded:
+        return _remote_command(args[1], args[2:])
+    if args[0] == "/save":
+        _STATE.saved["relay"] = {
+            o.full_name: o.value for o in _STATE.options.values() if o.full_name.startswith("relay.")
+        }
+        return WEECHAT_RC_OK
+    return WEECHAT_RC_OK
+
+
+def _remote_command(verb, args):
+    remote = next((r for r in _STATE.remotes.values() if r.name == args[0]), None)
+    if verb in ("add", "addreplace"):
+        if remote is None:
+            _remote_add(args[0], args[1] if len(args) > 1 else "http://127.0.0.1:9000")
+        return WEECHAT_RC_OK
+    if remote is None:
+        prnt("", f"{prefix('error')}relay: remote relay \"{args[0]}\" not found for \"remote {verb}\" command")
+        return WEECHAT_RC_ERROR
+    if verb == "connect":
+        _remote_connect(remote)
+    elif verb == "reconnect":
+        _remote_disconnect(remote)
+        _remote_connect(remote)
+    elif verb == "disconnect":
+        _remote_disconnect(remote)
+    elif verb == "del" and remote.status == "disconnected":
+        for name in _REMOTE_OPTIONS:
+            _STATE.options.pop(_STATE.option(f"relay.remote.{remote.name}.{name}").pointer)
+        del _STATE.remotes[remote.pointer]
+    elif verb == "rename" and len(args) > 1:
+        for name in _REMOTE_OPTIONS:
+            _STATE.option(f"relay.remote.{remote.name}.{name}").full_name = f"relay.remote.{args[1]}.{name}"
+        remote.name = args[1]
+    return WEECHAT_RC_OK
+
+
+def _remote_add(name, url):
+    remote = _Remote(_STATE.new_pointer(), name)
+    for option in _REMOTE_OPTIONS:
+        value = url if option == "url" else _REMOTE_DEFAULTS.get(option, "")
+        kind = "integer" if option == "autoreconnect_delay" else "string"
+        _STATE.add_option(f"relay.remote.{name}.{option}", kind, 0, 65535, value, value)
+    _STATE.remotes[remote.pointer] = remote
+    _send_remote_signal(remote)
+    return remote
+
+
+def _remote_connect(remote):
+    if remote.status in ("waiting_auth", "connected"):
+        prnt("", f"{prefix('error')}relay: already connected to remote relay \"{remote.name}\"!")
+        return
+    if remote.status == "connecting":
+        _STATE.overlaps += 1
+    remote.in_flight += 1
+    _remote_set_status(remote, "connecting")
+
+
+def _remote_disconnect(remote):
+    if remote.status in ("waiting_auth", "connected"):
+        remote.in_flight = 0
+        _remote_set_status(remote, "disconnected")
+
+
+def _remote_set_status(remote, status):
+    if remote.status == status:
+        return
+    previous = remote.status
+    remote.status = status
+    _send_remote_signal(remote)
+    if status == "disconnected" and previous != "disconnected":
+        delay = int(_STATE.option(f"relay.remote.{remote.name}.autoreconnect_delay").value)
+        if delay > 0 and _STATE.version >= 0x04040000:
+            _STATE.native_schedules.append((remote.name, delay))
+
+
+def _send_remote_signal(remote):
+    _signal_send(f"relay_remote_{remote.status}", remote.pointer)
+
+
+def _signal_send(signal, signal_data):
+    for hook in list(_STATE.hooks.values()):
+        if hook.kind == "signal" and _fnmatch.fnmatchcase(signal, hook.pattern):
+            _STATE.callback(hook.callback)(hook.data, signal, signal_data)
+
+
+# -- hooks -------------------------------------------------------------------
+
+
+def _hook(kind, pattern, callback, data, **extra):
+    hook = _Hook(_STATE.new_pointer(), kind, pattern, callback, data, **extra)
+    _STATE.hooks[hook.pointer] = hook
+    return hook.pointer
+
+
+def hook_signal(signal, callback, callback_data):
+    return _hook("signal", signal, callback, callback_data)
+
+
+def hook_command_run(command, callback, callback_data):  # pylint: disable=redefined-outer-name
+    return _hook("command_run", command, callback, callback_data)
+
+
+def hook_config(option, callback, callback_data):
+    return _hook("config", option, callback, callback_data)
+
+
+def hook_timer(interval, align_second, max_calls, callback, callback_data):
+    return _hook(
+        "timer",
+        "",
+        callback,
+        callback_data,
+        interval=interval,
+        due=_STATE.now + interval / 1000.0,
+        remaining=max_calls,
+    )
+
+
+def unhook(hook):
+    _STATE.hooks.pop(hook, None)
+
+
+# -- options -----------------------------------------------------------------
+
+
+def config_get(option_name):
+    option = _STATE.option(option_name)
+    return option.pointer if option else ""
+
+
+def config_option_get_pointer(option, property):  # pylint: disable=redefined-builtin
+    if option not in _STATE.options:
+        return ""
+    file_name, section_name = _STATE.options[option].full_name.split(".")[:2]
+    if property == "config_file":
+        return _STATE.files.get(file_name, "")
+    if property == "section":
+        return _STATE.sections.setdefault((file_name, section_name), _STATE.new_pointer())
+    return ""
+
+
+def config_new_option(  # pylint: disable=too-many-arguments,too-many-locals
+    config_file,
+    section,
+    name,
+    type,  # pylint: disable=redefined-builtin
+    description,
+    string_values,
+    min,  # pylint: disable=redefined-builtin
+    max,  # pylint: disable=redefined-builtin
+    default_value,
+    value,
+    null_value_allowed,
+    callback_check_value,
+    callback_check_value_data,
+    callback_change,
+    callback_change_data,
+    callback_delete,
+    callback_delete_data,
+):
+    file_name = next((n for n, p in _STATE.files.items() if p == config_file), None)
+    section_name = next((k[1] for k, p in _STATE.sections.items() if p == section), None)
+    full_name = f"{file_name}.{section_name}.{name}"
+    if file_name is None or section_name is None or _STATE.option(full_name):
+        return ""
+    option = _STATE.add_option(full_name, type, min, max, default_value, default_value, callback_change, callback_change_data)
+    option.value = option.parse(value) or default_value
+    return option.pointer
+
+
+def config_option_free(option):
+    _STATE.options.pop(option, None)
+
+
+def config_string(option):
+    return _STATE.options[option].value if option in _STATE.options else ""
+
+
+def config_integer(option):
+    if option not in _STATE.options:
+        return 0
+    value = _STATE.options[option].value
+    if _STATE.options[option].kind == "boolean":
+        return 1 if value == "on" else 0
+    return int(value or 0)
+
+
+def config_boolean(option):
+    return 1 if option in _STATE.options and _STATE.options[option].value == "on" else 0
+
+
+def config_option_set(option, value, run_callback):
+    if option not in _STATE.options:
+        return WEECHAT_CONFIG_OPTION_SET_OPTION_NOT_FOUND
+    target = _STATE.options[option]
+    new_value = target.parse(value)
+    if new_value is None:
+        return WEECHAT_CONFIG_OPTION_SET_ERROR
+    if new_value == target.value:
+        return WEECHAT_CONFIG_OPTION_SET_OK_SAME_VALUE
+    target.value = new_value
+    if run_callback and target.change_cb:
+        _STATE.callback(target.change_cb)(target.change_data, target.pointer)
+    for hook in list(_STATE.hooks.values()):
+        if hook.kind == "config" and _fnmatch.fnmatchcase(target.full_name, hook.pattern):
+            _STATE.callback(hook.callback)(hook.data, target.full_name, new_value)
+    return WEECHAT_CONFIG_OPTION_SET_OK_CHANGED
+
+
+def config_get_plugin(option):
+    return _STATE.plugin_vars.get(option, "")
+
+
+def config_is_set_plugin(option):
+    return 1 if option in _STATE.plugin_vars else 0
+
+
+def config_set_plugin(option, value):
+    if _STATE.plugin_vars.get(option) == value:
+        return WEECHAT_CONFIG_OPTION_SET_OK_SAME_VALUE
+    _STATE.plugin_vars[option] = value
+    return WEECHAT_CONFIG_OPTION_SET_OK_CHANGED
+
+
+def config_set_desc_plugin(option, description):
+    _STATE.plugin_descs[option] = description
+
+
+# -- infolists and hdata -----------------------------------------------------
+
+
+def infolist_get(infolist_name, pointer, arguments):
+    if infolist_name != "option":
+        return ""
+    items = [o.full_name for o in _STATE.options.values() if _fnmatch.fnmatchcase(o.full_name, arguments)]
+    infolist_pointer = _STATE.new_pointer()
+    _STATE.infolists[infolist_pointer] = [-1, sorted(items)]
+    return infolist_pointer
+
+
+def infolist_next(infolist):
+    cursor = _STATE.infolists[infolist]
+    cursor[0] += 1
+    return 1 if cursor[0] < len(cursor[1]) else 0
+
+
+def infolist_string(infolist, var):
+    cursor = _STATE.infolists[infolist]
+    return cursor[1][cursor[0]] if var == "full_name" else ""
+
+
+def infolist_free(infolist):
+    _STATE.infolists.pop(infolist, None)
+
+
+def hdata_get(hdata_name):
+    return "0xhdataproxy" if hdata_name == "proxy" else ""
+
+
+def hdata_string(hdata, pointer, name):
+    remote = _STATE.remotes.get(pointer)
+    return remote.name if remote and name == "name" else ""
+
+
+def hdata_pointer(hdata, pointer, name):
+    remote = _STATE.remotes.get(pointer)
+    if remote and name == "0|options":
+        return config_get(f"relay.remote.{remote.name}.url")
+    return ""

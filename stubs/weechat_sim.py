@@ -1,0 +1,104 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Test-side control of the fake weechat module: clock, relay, user input."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import weechat
+
+
+class Sim:
+    """A fresh simulated WeeChat, with helpers to play user and network."""
+
+    def __init__(self, version: int = 0x04060300) -> None:
+        weechat._STATE = weechat._State()  # pylint: disable=protected-access
+        self.state = weechat._STATE  # pylint: disable=protected-access
+        self.state.version = version
+        self.module = None
+
+    # -- script --------------------------------------------------------------
+
+    def load(self, module, plugin_vars: Optional[dict] = None):
+        """Load the script (as /script load would) with the virtual clock."""
+        self.module = module
+        self.state.script = module
+        self.state.plugin_vars.update(plugin_vars or {})
+        return module.main(clock=self.clock)
+
+    def unload(self) -> None:
+        """Unload the script: its shutdown callback, then WeeChat's own cleanup."""
+        if self.module is not None and self.state.shutdown_cb:
+            getattr(self.module, self.state.shutdown_cb)()
+        self.module = None
+
+    def clock(self) -> float:
+        return self.state.now
+
+    # -- user and network ----------------------------------------------------
+
+    def user(self, command: str) -> None:
+        """A command typed by the user."""
+        weechat.command("", command)
+
+    def add_remote(self, name: str, url: str = "http://127.0.0.1:9000"):
+        """A remote that exists before the script loads (no hook sees it)."""
+        return weechat._remote_add(name, url)  # pylint: disable=protected-access
+
+    def remote(self, name: str):
+        return next(r for r in self.state.remotes.values() if r.name == name)
+
+    def status(self, name: str, status: str) -> None:
+        """The relay moves a remote to a status (signal sent if it changed)."""
+        weechat._remote_set_status(self.remote(name), status)  # pylint: disable=protected-access
+
+    def accept(self, name: str) -> None:
+        self.status(name, "waiting_auth")
+        self.status(name, "connected")
+
+    def drop(self, name: str) -> None:
+        self.status(name, "disconnected")
+
+    def advance(self, seconds: float) -> None:
+        """Move the virtual clock, firing timers in order."""
+        end = self.state.now + seconds
+        while True:
+            timers = [h for h in self.state.hooks.values() if h.kind == "timer" and h.due <= end]
+            if not timers:
+                break
+            hook = min(timers, key=lambda h: h.due)
+            self.state.now = max(self.state.now, hook.due)
+            hook.remaining -= 1
+            if hook.remaining == 0:
+                del self.state.hooks[hook.pointer]
+            else:
+                hook.due += hook.interval / 1000.0
+            self.state.callback(hook.callback)(hook.data, max(hook.remaining, 0))
+        self.state.now = end
+
+    def settle(self) -> None:
+        """Let deferred (1 ms) work run."""
+        self.advance(0.002)
+
+    # -- observations --------------------------------------------------------
+
+    def lines(self, text: str = "") -> List[str]:
+        return [m for _, m in self.state.printed if text in m]
+
+    def connects(self, name: str) -> List[str]:
+        return [c for c in self.state.commands if c == f"/remote connect {name}"]
+
+    def timers(self) -> List:
+        return [h for h in self.state.hooks.values() if h.kind == "timer"]
+
+    def hooks(self) -> List:
+        return list(self.state.hooks.values())
+
+    def option(self, full_name: str) -> Optional[str]:
+        option = self.state.option(full_name)
+        return option.value if option else None
+
+    def set_option(self, full_name: str, value: str) -> int:
+        """/set by the user."""
+        return weechat.config_option_set(weechat.config_get(full_name), value, 1)

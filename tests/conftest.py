@@ -1,0 +1,11 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Make the script and the fake weechat module importable."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT / "stubs", ROOT):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))

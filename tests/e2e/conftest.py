@@ -1,0 +1,60 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fixtures: real WeeChat server and client, always stopped after the test."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import List
+
+import pytest
+
+from harness import PROBE, SCRIPT, WeeChat, client_commands, free_port, server_commands
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def weechat_installed():
+    if not shutil.which("weechat-headless"):
+        pytest.fail("weechat-headless is not installed: run 'make test' (it installs it)")
+
+
+class Lab:
+    """A server and a client on 127.0.0.1, created on demand."""
+
+    def __init__(self, tmp_path) -> None:
+        self.tmp = tmp_path
+        self.port = free_port()
+        self.instances: List[WeeChat] = []
+        self.server_home = tmp_path / "server"
+
+    def server(self) -> WeeChat:
+        """(Re)start the server on the same port and directory."""
+        server = WeeChat(self.server_home, [PROBE], server_commands(self.port))
+        self.instances.append(server)
+        server.start()
+        since = time.monotonic() - 30
+        server.wait_line(f"port {self.port}", since, 10)
+        return server
+
+    def client(self, extra=(), script: bool = True, home: str = "client") -> WeeChat:
+        scripts = [PROBE, SCRIPT] if script else [PROBE]
+        client = WeeChat(self.tmp / home, scripts, client_commands(self.port, extra))
+        self.instances.append(client)
+        return client.start()
+
+    def stop(self) -> None:
+        for instance in reversed(self.instances):
+            instance.stop()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    lab = Lab(tmp_path)
+    yield lab
+    lab.stop()

@@ -1,0 +1,185 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Start and drive real weechat-headless processes for end-to-end tests.
+
+Each instance runs in its own --dir, in its own session (setsid), with the
+probe script (probe.py) autoloaded; the tests read what the probe records and
+send commands through the fifo plugin. Waits are on events, with deadlines.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+SCRIPT = ROOT / "relay_autoreconnect.py"
+PROBE = HERE / "probe.py"
+PASSWORD = "e2e-Secret-pw"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WeeChat:
+    """One weechat-headless process."""
+
+    def __init__(self, home: Path, scripts: List[Path], commands: List[str]) -> None:
+        self.home = home
+        self.scripts = scripts
+        self.commands = commands
+        self.proc: Optional[subprocess.Popen] = None
+        self.probe_file = home / "probe.jsonl"
+        self.fifo = home / "fifo"
+        self._offset = 0
+        self.events: List[Dict] = []
+
+    def start(self, timeout: float = 15.0) -> "WeeChat":
+        autoload = self.home / "python" / "autoload"
+        autoload.mkdir(parents=True, exist_ok=True)
+        for script in self.scripts:
+            target = self.home / "python" / script.name
+            shutil.copy(script, target)
+            link = autoload / script.name
+            if not link.exists():
+                link.symlink_to(target)
+        loaded_before = len(self.find(kind="probe_loaded"))
+        env = dict(os.environ, WEECHAT_PROBE_FILE=str(self.probe_file))
+        commands = [f"/set fifo.file.path {self.fifo}", "/set fifo.file.enabled on"] + self.commands
+        self.proc = subprocess.Popen(
+            ["weechat-headless", "--dir", str(self.home), "-r", ";".join(commands)],
+            stdin=subprocess.DEVNULL,
+            stdout=open(self.home / "stdout.txt", "ab"),
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        self.wait_for(lambda: len(self.find(kind="probe_loaded")) > loaded_before, timeout, "probe loaded")
+        self.wait_for(lambda: self.fifo.exists(), timeout, "fifo created")
+        return self
+
+    # -- commands ------------------------------------------------------------
+
+    def send(self, command: str, timeout: float = 5.0) -> None:
+        """Run a command in the core buffer through the fifo."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as err:
+                if err.errno not in (errno.ENXIO, errno.ENOENT) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        try:
+            os.write(fd, f"*{command}\n".encode())
+        finally:
+            os.close(fd)
+
+    # -- events --------------------------------------------------------------
+
+    def poll(self) -> List[Dict]:
+        """Read new probe events; return all events so far."""
+        if self.probe_file.exists():
+            with open(self.probe_file, encoding="utf-8") as f:
+                f.seek(self._offset)
+                chunk = f.read()
+            complete = chunk[: chunk.rfind("\n") + 1]
+            self._offset += len(complete.encode())
+            self.events += [json.loads(line) for line in complete.splitlines() if line]
+        return self.events
+
+    def find(self, **match) -> List[Dict]:
+        """Events whose fields equal the given values ("text" = substring of message)."""
+        text = match.pop("text", None)
+        since = match.pop("since", None)
+        result = []
+        for event in self.poll():
+            if since is not None and event["t"] < since:
+                continue
+            if all(event.get(k) == v for k, v in match.items()) and (
+                text is None or text in event.get("message", "")
+            ):
+                result.append(event)
+        return result
+
+    def signals(self, since: Optional[float] = None) -> List[Dict]:
+        return self.find(kind="signal", since=since)
+
+    def lines(self, text: str = "", since: Optional[float] = None) -> List[Dict]:
+        return self.find(kind="line", text=text, since=since)
+
+    def wait_for(self, predicate: Callable[[], object], timeout: float, what: str):
+        """Wait until predicate() is true; fail with context after timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"weechat exited ({self.proc.returncode}) while waiting for {what}")
+            if time.monotonic() > deadline:
+                tail = [(e.get("status") or e.get("message")) for e in self.poll()[-15:]]
+                raise AssertionError(f"timeout ({timeout} s) waiting for {what}; last events: {tail}")
+            time.sleep(0.01)
+
+    def wait_signal(self, status: str, since: float, timeout: float) -> Dict:
+        found = self.wait_for(
+            lambda: [e for e in self.signals(since) if e["status"] == status], timeout, f"signal {status}"
+        )
+        return found[0]
+
+    def wait_line(self, text: str, since: float, timeout: float) -> Dict:
+        return self.wait_for(lambda: self.lines(text, since), timeout, f"line {text!r}")[0]
+
+    # -- process -------------------------------------------------------------
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            if sig in (signal.SIGKILL, signal.SIGTERM):
+                self.proc.wait(timeout=10)
+
+    def quit(self, timeout: float = 10.0) -> None:
+        """/quit, as a user would; kill if it does not end in time."""
+        if self.proc and self.proc.poll() is None:
+            self.send("/quit")
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGCONT)
+                self.quit(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.kill()
+
+
+def server_commands(port: int) -> List[str]:
+    return [
+        "/set relay.network.ipv6 off",
+        "/set relay.network.bind_address 127.0.0.1",
+        f"/set relay.network.password {PASSWORD}",
+        f"/relay add api {port}",
+    ]
+
+
+def client_commands(port: int, extra: List[str] = ()) -> List[str]:
+    return [f"/remote add srv http://127.0.0.1:{port} -password={PASSWORD}"] + list(extra)

@@ -1,0 +1,59 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Test probe loaded into real WeeChat: records what the tests check.
+
+Writes JSON lines to $WEECHAT_PROBE_FILE (one event per line):
+- {"t", "kind": "signal", "status", "pointer"} for each relay_remote_* signal;
+- {"t", "kind": "line", "buffer", "prefix", "message"} for each printed line,
+  and the lines printed in the core buffer before the probe was loaded;
+- {"t", "kind": "probe_loaded"} once.
+"t" is time.monotonic(), comparable with the test process' clock.
+"""
+
+import json
+import os
+import time
+
+import weechat
+
+weechat.register("probe", "tests", "0.1", "GPL3", "test probe", "", "")
+
+OUT = open(os.environ["WEECHAT_PROBE_FILE"], "a", buffering=1, encoding="utf-8")
+
+
+def emit(**event):
+    event["t"] = time.monotonic()
+    OUT.write(json.dumps(event) + "\n")
+
+
+def signal_cb(_data, signal, pointer):
+    emit(kind="signal", status=signal[len("relay_remote_"):], pointer=pointer)
+    return weechat.WEECHAT_RC_OK
+
+
+def print_cb(_data, buffer, _date, _tags, _displayed, _highlight, prefix, message):
+    emit(kind="line", buffer=weechat.buffer_get_string(buffer, "full_name"),
+         prefix=prefix, message=message)
+    return weechat.WEECHAT_RC_OK
+
+
+def dump_core_lines():
+    hdata_buffer = weechat.hdata_get("buffer")
+    hdata_lines = weechat.hdata_get("lines")
+    hdata_line = weechat.hdata_get("line")
+    hdata_data = weechat.hdata_get("line_data")
+    core = weechat.buffer_search_main()
+    lines = weechat.hdata_pointer(hdata_buffer, core, "own_lines")
+    line = weechat.hdata_pointer(hdata_lines, lines, "first_line") if lines else ""
+    while line:
+        data = weechat.hdata_pointer(hdata_line, line, "data")
+        emit(kind="line", buffer="core.weechat", early=True,
+             prefix=weechat.hdata_string(hdata_data, data, "prefix"),
+             message=weechat.hdata_string(hdata_data, data, "message"))
+        line = weechat.hdata_move(hdata_line, line, 1)
+
+
+dump_core_lines()
+weechat.hook_signal("relay_remote_*", "signal_cb", "")
+weechat.hook_print("", "", "", 0, "print_cb", "")
+emit(kind="probe_loaded")
