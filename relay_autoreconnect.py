@@ -728,12 +728,14 @@ class Shell:
     # -- options -------------------------------------------------------------
 
     def options_changed(self) -> None:
-        settings = self.options.settings()
-        if settings.enabled:
-            self.guard_natives(announce=not self.engine.settings.enabled)
+        """Options were set or retaken: tell the engine, guard or free natives."""
+        was_enabled = self.engine.settings.enabled
+        actions = self.engine.settings_changed(self.options.settings(), self.clock())
+        if self.engine.settings.enabled:
+            self.guard_natives(announce=not was_enabled)
         else:
             self.native.restore_all()
-        self.run(self.engine.settings_changed(settings, self.clock()))
+        self.run(actions)
 
     def guard_natives(self, announce: bool) -> None:
         """Switch the native engine off for every remote (if enabled)."""

@@ -196,19 +196,26 @@ def _remote_command(verb, args):
     elif verb == "disconnect":
         _remote_disconnect(remote)
     elif verb == "del" and remote.status == "disconnected":
-        for name in _REMOTE_OPTIONS:
+        for name in _remote_options():
             _STATE.options.pop(_STATE.option(f"relay.remote.{remote.name}.{name}").pointer)
         del _STATE.remotes[remote.pointer]
     elif verb == "rename" and len(args) > 1:
-        for name in _REMOTE_OPTIONS:
+        for name in _remote_options():
             _STATE.option(f"relay.remote.{remote.name}.{name}").full_name = f"relay.remote.{args[1]}.{name}"
         remote.name = args[1]
     return WEECHAT_RC_OK
 
 
+def _remote_options():
+    """Options of a remote; autoreconnect_delay exists since WeeChat 4.4."""
+    if _STATE.version >= 0x04040000:
+        return _REMOTE_OPTIONS
+    return tuple(o for o in _REMOTE_OPTIONS if o != "autoreconnect_delay")
+
+
 def _remote_add(name, url):
     remote = _Remote(_STATE.new_pointer(), name)
-    for option in _REMOTE_OPTIONS:
+    for option in _remote_options():
         value = url if option == "url" else _REMOTE_DEFAULTS.get(option, "")
         kind = "integer" if option == "autoreconnect_delay" else "string"
         _STATE.add_option(f"relay.remote.{name}.{option}", kind, 0, 65535, value, value)
@@ -239,10 +246,10 @@ def _remote_set_status(remote, status):
     previous = remote.status
     remote.status = status
     _send_remote_signal(remote)
-    if status == "disconnected" and previous != "disconnected":
-        delay = int(_STATE.option(f"relay.remote.{remote.name}.autoreconnect_delay").value)
-        if delay > 0 and _STATE.version >= 0x04040000:
-            _STATE.native_schedules.append((remote.name, delay))
+    native = _STATE.option(f"relay.remote.{remote.name}.autoreconnect_delay")
+    if status == "disconnected" and previous != "disconnected" and native:
+        if int(native.value) > 0:
+            _STATE.native_schedules.append((remote.name, int(native.value)))
 
 
 def _send_remote_signal(remote):

@@ -145,6 +145,21 @@ class WeeChat:
     def wait_line(self, text: str, since: float, timeout: float) -> Dict:
         return self.wait_for(lambda: self.lines(text, since), timeout, f"line {text!r}")[0]
 
+    def option(self, name: str, timeout: float = 5.0) -> Optional[str]:
+        """Value of an option as WeeChat evaluates it (None: no such option)."""
+        since = time.monotonic()
+        self.send(f"/probe option {name}")
+        found = self.wait_for(lambda: self.find(kind="option", name=name, since=since), timeout, f"option {name}")
+        return found[0]["value"]
+
+    def assert_no_signal(self, status: str, since: float, seconds: float) -> None:
+        """Fail at once if `status` is signalled within `seconds` from now."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            seen = [e for e in self.signals(since) if e["status"] == status]
+            assert not seen, f"unexpected {status} at +{seen[0]['t'] - since:.3f} s"
+            time.sleep(0.02)
+
     # -- process -------------------------------------------------------------
 
     def kill(self, sig: int = signal.SIGKILL) -> None:

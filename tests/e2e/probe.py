@@ -6,6 +6,7 @@ Writes JSON lines to $WEECHAT_PROBE_FILE (one event per line):
 - {"t", "kind": "signal", "status", "pointer"} for each relay_remote_* signal;
 - {"t", "kind": "line", "buffer", "prefix", "message"} for each printed line,
   and the lines printed in the core buffer before the probe was loaded;
+- {"t", "kind": "option", "name", "value"} for each "/probe option NAME";
 - {"t", "kind": "probe_loaded"} once.
 "t" is time.monotonic(), comparable with the test process' clock.
 """
@@ -38,6 +39,7 @@ def print_cb(_data, buffer, _date, _tags, _displayed, _highlight, prefix, messag
 
 
 def dump_core_lines():
+    """Record the core buffer lines printed before the probe was loaded."""
     hdata_buffer = weechat.hdata_get("buffer")
     hdata_lines = weechat.hdata_get("lines")
     hdata_line = weechat.hdata_get("line")
@@ -53,7 +55,18 @@ def dump_core_lines():
         line = weechat.hdata_move(hdata_line, line, 1)
 
 
+def probe_cb(_data, _buffer, args):
+    """/probe option NAME: record the value of an option (or its absence)."""
+    words = args.split()
+    if len(words) == 2 and words[0] == "option":
+        exists = bool(weechat.config_get(words[1]))
+        value = weechat.string_eval_expression("${" + words[1] + "}", {}, {}, {}) if exists else None
+        emit(kind="option", name=words[1], value=value)
+    return weechat.WEECHAT_RC_OK
+
+
 dump_core_lines()
+weechat.hook_command("probe", "test probe", "option NAME", "", "", "probe_cb", "")
 weechat.hook_signal("relay_remote_*", "signal_cb", "")
 weechat.hook_print("", "", "", 0, "print_cb", "")
 emit(kind="probe_loaded")

@@ -1,0 +1,58 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SCRIPT := relay_autoreconnect.py
+WEECHAT_HOME ?= $(or $(XDG_DATA_HOME),$(HOME)/.local/share)/weechat
+
+.PHONY: all test test-fast demo lint install uninstall weechat venv bench clean
+
+all: test
+
+$(PY): requirements-dev.txt
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && \
+	    $(PYTHON) -m venv $(VENV); \
+	  else echo "error: '$(PYTHON) -m venv' failed: install python3-venv" >&2; exit 1; fi; }
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $(PY)
+
+venv: $(PY)
+
+weechat:
+	@bash tools/install-weechat.sh
+
+## every test: core, shell (stub) and end-to-end on real weechat-headless
+test: $(PY) weechat
+	$(PY) -m pytest -ra tests
+
+## core and shell tests only (no WeeChat needed)
+test-fast: $(PY)
+	$(PY) -m pytest -ra -m "not e2e" tests
+
+## a real server and client on 127.0.0.1: the link is cut and comes back
+demo: weechat
+	@$(PYTHON) tools/demo.py
+
+lint: $(PY)
+	$(VENV)/bin/weechat-script-lint $(SCRIPT)
+	$(VENV)/bin/ruff check $(SCRIPT) stubs tests tools
+	$(VENV)/bin/ruff format --check $(SCRIPT) stubs tests tools
+
+bench: $(PY) weechat
+	$(PY) bench/run_all.py
+
+install:
+	install -d "$(WEECHAT_HOME)/python/autoload"
+	install -m 644 $(SCRIPT) "$(WEECHAT_HOME)/python/$(SCRIPT)"
+	ln -sf ../$(SCRIPT) "$(WEECHAT_HOME)/python/autoload/$(SCRIPT)"
+	@echo "installed in $(WEECHAT_HOME)/python (autoloaded); in a running WeeChat: /script load $(SCRIPT)"
+
+uninstall:
+	rm -f "$(WEECHAT_HOME)/python/autoload/$(SCRIPT)" "$(WEECHAT_HOME)/python/$(SCRIPT)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

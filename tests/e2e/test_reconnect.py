@@ -1,0 +1,149 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End to end: a real weechat-headless server and client on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from harness import PASSWORD
+
+FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
+TOLERANCE = 0.2  # seconds, between a drop and the attempt it schedules
+
+
+def nth_signal(client, status, since, n, timeout=15):
+    """The n-th (0-based) `status` signal since `since`."""
+    found = client.wait_for(
+        lambda: [e for e in client.signals(since) if e["status"] == status][n : n + 1],
+        timeout,
+        f"{status} #{n + 1}",
+    )
+    return found[0]
+
+
+def connect(client):
+    since = time.monotonic()
+    client.send("/remote connect srv")
+    return nth_signal(client, "connected", since, 0)
+
+
+def no_secret_anywhere(instance):
+    """The password is in no line of the client's own buffers.
+
+    (Buffers relay.remote.* mirror the server, whose test setup sets it.)
+    """
+    own = [e for e in instance.poll() if not e.get("buffer", "").startswith("relay.remote.")]
+    assert own and PASSWORD not in "".join(e.get("prefix", "") + e.get("message", "") for e in own)
+
+
+@pytest.mark.parametrize("native_delay", ["default", "0"])
+def test_server_killed_then_restarted_reconnects_on_schedule(lab, native_delay):
+    server = lab.server()
+    extra = FAST + ([] if native_delay == "default" else [f"/set relay.remote.srv.autoreconnect_delay {native_delay}"])
+    client = lab.client(extra)
+    connect(client)
+    since = time.monotonic()
+    server.kill()
+    drops = [nth_signal(client, "disconnected", since, n)["t"] for n in range(4)]
+    server = lab.server()
+    nth_signal(client, "connected", since, 0, timeout=10)
+    attempts = [e["t"] for e in client.signals(since) if e["status"] == "connecting"]
+    assert len(attempts) == 4, attempts
+    waits = [attempt - drop for drop, attempt in zip(drops, attempts)]
+    errors_ms = [round((wait - expected) * 1000, 1) for wait, expected in zip(waits, [1, 2, 2, 2])]
+    print(f"native={native_delay} schedule errors (ms): {errors_ms}")
+    assert all(abs(e) <= TOLERANCE * 1000 for e in errors_ms), errors_ms
+    assert min(b - a for a, b in zip(attempts, attempts[1:])) >= 1.0
+    assert not client.lines("reconnecting to remote relay", since)  # the native engine stayed off
+    assert [line["message"] for line in client.lines("relay_autoreconnect: remote[srv]", since)] == [
+        "relay_autoreconnect: remote[srv]: reconnecting in 1 s (attempt 1)",
+        "relay_autoreconnect: remote[srv]: reconnecting in 2 s (attempt 2)",
+        "relay_autoreconnect: remote[srv]: reconnecting in 2 s (attempt 3)",
+        "relay_autoreconnect: remote[srv]: reconnecting in 2 s (attempt 4)",
+    ]
+    no_secret_anywhere(client)
+
+
+def test_attempt_cap_holds(lab):
+    server = lab.server()
+    client = lab.client([*FAST, "/set relay.network.autoreconnect_max 2"])
+    connect(client)
+    since = time.monotonic()
+    server.kill()
+    client.wait_line("giving up after 2 failed attempts", since, 10)
+    assert len([e for e in client.signals(since) if e["status"] == "connecting"]) == 2
+    client.assert_no_signal("connecting", since=time.monotonic(), seconds=3)
+
+
+def test_user_disconnect_is_respected(lab):
+    server = lab.server()
+    client = lab.client(FAST)
+    connect(client)
+    since = time.monotonic()
+    client.send("/remote disconnect srv")
+    nth_signal(client, "disconnected", since, 0)
+    client.assert_no_signal("connecting", since, seconds=2.5)
+    # and while an attempt is pending
+    connect(client)
+    since = time.monotonic()
+    server.kill()
+    client.wait_line("reconnecting in 1 s", since, 5)
+    client.send("/remote disconnect srv")
+    client.wait_line("remote[srv]: auto-reconnection cancelled", since, 5)
+    client.assert_no_signal("connecting", since, seconds=2.5)
+
+
+def test_option_off_does_nothing(lab):
+    server = lab.server()
+    client = lab.client([*FAST, "/set relay.remote.srv.autoreconnect_delay 0", "/set relay.network.autoreconnect off"])
+    connect(client)
+    since = time.monotonic()
+    server.kill()
+    nth_signal(client, "disconnected", since, 0)
+    client.assert_no_signal("connecting", since, seconds=3)
+    assert not client.lines("relay_autoreconnect: remote[srv]", since)
+
+
+def test_unload_while_pending_stops_everything(lab):
+    server = lab.server()
+    client = lab.client(["/set relay.network.autoreconnect_delay 2"])
+    connect(client)
+    since = time.monotonic()
+    server.kill()
+    client.wait_line("reconnecting in 2 s (attempt 1)", since, 5)
+    client.send("/python unload relay_autoreconnect")
+    client.wait_line('script "relay_autoreconnect" unloaded', since, 5)
+    client.assert_no_signal("connecting", since, seconds=3.5)
+    assert client.option("relay.remote.srv.autoreconnect_delay") == "10"
+    assert client.option("relay.network.autoreconnect") is None
+
+
+def test_options_persist_across_restart_without_warning(lab):
+    client = lab.client(["/set relay.network.autoreconnect_delay 7", "/save", "/set relay.network.autoreconnect_max 5"])
+    assert client.option("relay.network.autoreconnect_delay") == "7"
+    client.quit()  # save_config_on_exit is on: the quit path writes too
+    relay_conf = (client.home / "relay.conf").read_text()
+    assert "\nautoreconnect" not in relay_conf
+    assert "srv.autoreconnect_delay = 10" in relay_conf  # the user's value, not 0
+    client.start()
+    early = [e["message"] for e in client.find(kind="line", early=True)]
+    assert not [m for m in early if "relay.conf" in m or "unknown option" in m], early
+    assert client.option("relay.network.autoreconnect_delay") == "7"
+    assert client.option("relay.network.autoreconnect_max") == "5"
+    assert client.option("relay.remote.srv.autoreconnect_delay") == "0"
+
+
+def test_invalid_values_are_refused_by_weechat(lab):
+    client = lab.client()
+    since = time.monotonic()
+    client.send("/set relay.network.autoreconnect_delay 0")
+    client.send("/set relay.network.autoreconnect_delay_growing 101")
+    client.send("/set relay.network.autoreconnect_max abc")
+    errors = client.wait_for(lambda: len(client.lines("Failed to set option", since)) >= 3 and client.lines("Failed to set option", since), 5, "3 errors")
+    assert all(e["prefix"] for e in errors)
+    assert client.option("relay.network.autoreconnect_delay") == "10"
+    assert client.option("relay.network.autoreconnect_delay_growing") == "2"
+    assert client.option("relay.network.autoreconnect_max") == "0"

@@ -1,0 +1,351 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The script's WeeChat layer against the fake weechat module (virtual time)."""
+
+from __future__ import annotations
+
+import pytest
+import weechat
+import weechat_sim
+
+import relay_autoreconnect as ra
+
+NETWORK = "relay.network."
+
+
+@pytest.fixture
+def sim():
+    simulation = weechat_sim.Sim()
+    simulation.add_remote("home")
+    yield simulation
+    simulation.unload()
+
+
+def load(sim, **plugin_vars):
+    shell = sim.load(ra, {k: str(v) for k, v in plugin_vars.items()})
+    assert shell is not None
+    return shell
+
+
+def connected(sim, name="home"):
+    sim.user(f"/remote connect {name}")
+    sim.accept(name)
+
+
+def refuse(sim, name="home"):
+    """The attempt in flight fails (connecting -> disconnected)."""
+    assert sim.remote(name).status == "connecting"
+    sim.drop(name)
+    sim.settle()
+
+
+def attempt_times(sim, name, count, refuse_each=True):
+    """Run `count` attempts; return the virtual times they were made at."""
+    times = []
+    for _ in range(count):
+        before = len(sim.connects(name))
+        deadline = sim.state.now + 700000
+        while len(sim.connects(name)) == before and sim.state.now < deadline:
+            sim.advance(0.001 if not sim.timers() else min(h.due for h in sim.timers()) - sim.state.now)
+        times.append(sim.state.now)
+        if refuse_each:
+            refuse(sim, name)
+    return times
+
+
+# -- options -------------------------------------------------------------------
+
+
+def test_options_created_with_defaults_and_documented(sim):
+    load(sim)
+    for spec in ra.OPTIONS:
+        option = sim.state.option(NETWORK + spec.name)
+        assert option is not None, spec.name
+        assert option.value == spec.default
+        assert "default: " + spec.default in spec.description
+    assert (sim.state.option(NETWORK + "autoreconnect_delay").minimum, sim.state.option(NETWORK + "autoreconnect_delay").maximum) == (1, 65535)
+    assert sim.state.option(NETWORK + "autoreconnect_delay_max").maximum == 604800
+    assert sim.state.option(NETWORK + "autoreconnect_max").maximum == 1000000
+
+
+def test_option_values_come_from_plugins_var_and_go_back_there(sim):
+    load(sim, autoreconnect_delay=7, autoreconnect_max="junk")
+    assert sim.option(NETWORK + "autoreconnect_delay") == "7"
+    assert sim.option(NETWORK + "autoreconnect_max") == "0"
+    assert sim.set_option(NETWORK + "autoreconnect_delay", "42") == weechat.WEECHAT_CONFIG_OPTION_SET_OK_CHANGED
+    assert sim.state.plugin_vars["autoreconnect_delay"] == "42"
+    assert sim.set_option(NETWORK + "autoreconnect_delay", "0") == weechat.WEECHAT_CONFIG_OPTION_SET_ERROR
+    assert sim.option(NETWORK + "autoreconnect_delay") == "42"
+
+
+def test_save_writes_relay_conf_without_script_options_and_with_user_native_delays(sim):
+    load(sim)
+    assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
+    sim.user("/save")
+    saved = sim.state.saved["relay"]
+    assert not [k for k in saved if k.startswith(NETWORK + "autoreconnect")]
+    assert saved["relay.remote.home.autoreconnect_delay"] == "10"
+    # back in place right after the save
+    assert sim.option(NETWORK + "autoreconnect") == "on"
+    assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
+    assert sim.lines("native auto-reconnect off") == [sim.lines()[0]]
+
+
+def test_quit_gives_relay_conf_back(sim):
+    load(sim)
+    weechat._signal_send("quit", "")  # pylint: disable=protected-access
+    sim.settle()
+    assert sim.option(NETWORK + "autoreconnect") is None
+    assert sim.option("relay.remote.home.autoreconnect_delay") == "10"
+
+
+# -- engine through the shell -----------------------------------------------------
+
+
+def test_drop_schedules_growing_attempts_on_time(sim):
+    load(sim, autoreconnect_delay=10, autoreconnect_delay_max=35)
+    connected(sim)
+    sim.advance(100)
+    drop_time = sim.state.now
+    sim.drop("home")
+    sim.settle()
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: reconnecting in 10 s (attempt 1)"
+    times = attempt_times(sim, "home", 4)
+    waits = [times[0] - drop_time] + [b - a for a, b in zip(times, times[1:])]
+    assert waits == pytest.approx([10, 20, 35, 35], abs=0.005)
+    assert sim.state.native_schedules == []
+    assert sim.state.overlaps == 0
+
+
+def test_attempt_cap_gives_up_once_with_how_to_retry(sim):
+    load(sim, autoreconnect_delay=1, autoreconnect_max=3)
+    connected(sim)
+    sim.advance(60)
+    sim.drop("home")
+    sim.settle()
+    attempt_times(sim, "home", 3)
+    sim.advance(3600)
+    assert len(sim.connects("home")) == 4  # the user's and 3 attempts
+    give_up = sim.lines("giving up")
+    assert give_up == [
+        'relay_autoreconnect: remote[home]: giving up after 3 failed attempts '
+        '(relay.network.autoreconnect_max); retry with "/remote connect home"'
+    ]
+    assert [line for line in sim.lines("attempt ") if "/3)" in line][-1].endswith("(attempt 3/3)")
+    # a user connect starts over
+    connected(sim)
+    sim.advance(60)
+    sim.drop("home")
+    sim.settle()
+    assert sim.lines()[-1].endswith("reconnecting in 1 s (attempt 1/3)")
+
+
+def test_unstable_link_keeps_backing_off_and_stable_link_resets(sim):
+    load(sim, autoreconnect_delay=10)
+    connected(sim)
+    sim.advance(100)
+    sim.drop("home")
+    sim.settle()
+    sim.advance(10)
+    sim.accept("home")  # attempt 1 connects ...
+    sim.advance(5)
+    sim.drop("home")  # ... and drops within the stability window
+    sim.settle()
+    assert sim.lines()[-1].endswith("reconnecting in 20 s (attempt 2)")
+    sim.advance(20)
+    sim.accept("home")
+    sim.advance(ra.STABLE_SECONDS + 1)
+    sim.drop("home")
+    sim.settle()
+    assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
+
+
+def test_user_disconnect_cancels_and_is_respected(sim):
+    load(sim, autoreconnect_delay=5)
+    connected(sim)
+    sim.user("/remote disconnect home")
+    sim.settle()
+    sim.advance(600)
+    assert len(sim.connects("home")) == 1
+    assert not sim.lines("reconnecting")
+    # a drop, then the user disconnects while the attempt is pending
+    connected(sim)
+    sim.advance(60)
+    sim.drop("home")
+    sim.settle()
+    sim.user("/remote disconnect home")
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: auto-reconnection cancelled"
+    assert sim.timers() == []
+    sim.advance(600)
+    assert len(sim.connects("home")) == 2
+
+
+def test_user_connect_while_connecting_is_refused(sim):
+    load(sim)
+    sim.user("/remote connect home")
+    sim.user("/remote connect home")
+    sim.user("/remote reconnect home")
+    assert sim.state.overlaps == 0
+    assert sim.remote("home").in_flight == 1
+    assert sim.lines("already in progress")[0].startswith("=!=\t")
+
+
+def test_user_connect_resets_backoff_and_cancels_pending(sim):
+    load(sim, autoreconnect_delay=10)
+    connected(sim)
+    sim.advance(100)
+    sim.drop("home")
+    sim.settle()
+    attempt_times(sim, "home", 2)  # next wait would be 40 s
+    sim.user("/remote connect home")
+    assert sim.timers() == []
+    refuse(sim)
+    assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
+
+
+def test_user_reconnect_is_not_a_drop(sim):
+    load(sim)
+    connected(sim)
+    sim.user("/remote reconnect home")
+    sim.settle()
+    assert not sim.lines("reconnecting in")
+    assert sim.timers() == []
+
+
+def test_delete_while_pending_leaves_no_timer_and_no_error(sim):
+    load(sim)
+    connected(sim)
+    sim.advance(100)
+    sim.drop("home")
+    sim.settle()
+    sim.user("/remote del home")
+    sim.settle()
+    assert sim.timers() == []
+    sim.advance(3600)
+    assert len(sim.connects("home")) == 1
+    assert not sim.lines("=!=")
+
+
+def test_rename_while_pending_attempts_under_the_new_name_on_time(sim):
+    load(sim, autoreconnect_delay=10)
+    connected(sim)
+    sim.advance(100)
+    drop_time = sim.state.now
+    sim.drop("home")
+    sim.settle()
+    sim.advance(3)
+    sim.user("/remote rename home office")
+    sim.settle()
+    sim.advance(7)
+    assert sim.connects("office") and sim.state.now == pytest.approx(drop_time + 10, abs=0.005)
+    assert not sim.lines("=!=")
+    sim.unload()
+    assert sim.option("relay.remote.office.autoreconnect_delay") == "10"
+
+
+def test_option_off_cancels_everything_and_gives_native_back(sim):
+    load(sim)
+    connected(sim)
+    sim.advance(100)
+    sim.drop("home")
+    sim.settle()
+    assert sim.timers()
+    sim.set_option(NETWORK + "autoreconnect", "off")
+    assert sim.timers() == []
+    assert sim.option("relay.remote.home.autoreconnect_delay") == "10"
+    sim.advance(3600)
+    assert len(sim.connects("home")) == 1
+    sim.set_option(NETWORK + "autoreconnect", "on")
+    assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
+    sim.advance(10)
+    assert len(sim.connects("home")) == 2
+
+
+def test_remote_connected_before_load_is_managed_from_its_next_drop():
+    sim = weechat_sim.Sim()
+    sim.add_remote("home")
+    sim.status("home", "connecting")
+    sim.accept("home")
+    load(sim)
+    sim.drop("home")
+    sim.settle()
+    assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
+    sim.unload()
+
+
+def test_new_remote_is_not_a_drop_and_gets_native_off(sim):
+    load(sim)
+    sim.user("/remote add work http://127.0.0.1:9001")
+    sim.settle()
+    assert not sim.lines("reconnecting in")
+    assert sim.option("relay.remote.work.autoreconnect_delay") == "0"
+    assert sim.lines("native auto-reconnect off for remote(s) work")
+
+
+def test_user_set_native_delay_is_kept_as_theirs(sim):
+    load(sim)
+    sim.set_option("relay.remote.home.autoreconnect_delay", "30")
+    sim.settle()
+    assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
+    sim.user("/save")
+    assert sim.state.saved["relay"]["relay.remote.home.autoreconnect_delay"] == "30"
+    sim.unload()
+    assert sim.option("relay.remote.home.autoreconnect_delay") == "30"
+
+
+def test_unload_while_pending_removes_every_hook(sim, mocker):
+    unhook = mocker.spy(weechat, "unhook")
+    load(sim)
+    connected(sim)
+    sim.advance(100)
+    sim.drop("home")
+    sim.settle()
+    hooks = {h.pointer for h in sim.hooks()}
+    sim.unload()
+    assert sim.hooks() == []
+    assert {call.args[0] for call in unhook.call_args_list} >= hooks
+    assert sim.option(NETWORK + "autoreconnect") is None
+    assert sim.option("relay.remote.home.autoreconnect_delay") == "10"
+    assert ra.SHELL is None
+
+
+def test_weechat_4_3_has_no_native_engine_to_guard():
+    sim = weechat_sim.Sim(version=0x04030600)
+    sim.add_remote("home")
+    load(sim, autoreconnect_delay=3)
+    assert not sim.lines("native")
+    connected(sim)
+    sim.advance(100)
+    sim.drop("home")
+    sim.settle()
+    sim.advance(3)
+    assert len(sim.connects("home")) == 2
+    sim.unload()
+
+
+def test_too_old_weechat_says_so_and_hooks_nothing():
+    sim = weechat_sim.Sim(version=0x04020000)
+    assert sim.load(ra) is None
+    assert sim.lines()[0].startswith("=!=\trelay_autoreconnect: WeeChat >= 4.3.0 is required")
+    assert sim.hooks() == []
+
+
+def test_unreadable_signal_pointer_is_ignored(sim, mocker):
+    load(sim)
+    mocker.patch.object(weechat, "hdata_string", autospec=True, return_value="")
+    connected(sim)
+    sim.drop("home")
+    sim.settle()
+    assert not sim.lines("reconnecting")
+
+
+def test_timer_is_set_for_the_remaining_time(sim, mocker):
+    hook_timer = mocker.spy(weechat, "hook_timer")
+    load(sim, autoreconnect_delay=12)
+    connected(sim)
+    sim.advance(100)
+    sim.drop("home")
+    sim.settle()
+    intervals = [call.args[0] for call in hook_timer.call_args_list if call.args[3] == "attempt_timer_cb"]
+    # decided 1 ms after the drop (deferred out of the signal callback)
+    assert intervals == [12000 - 1]
