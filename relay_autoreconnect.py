@@ -34,7 +34,7 @@ The file has two layers:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 try:
@@ -393,15 +393,13 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect",
         "boolean",
-        "reconnect relay remotes automatically when their link drops "
-        "(script relay_autoreconnect; default: on)",
+        "reconnect relay remotes automatically when their link drops (script relay_autoreconnect; default: on)",
         "on",
     ),
     OptionSpec(
         "autoreconnect_delay",
         "integer",
-        "delay before the first reconnection attempt, in seconds "
-        "(script relay_autoreconnect; default: 10)",
+        "delay before the first reconnection attempt, in seconds (script relay_autoreconnect; default: 10)",
         "10",
         1,
         65535,
@@ -418,8 +416,7 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_delay_max",
         "integer",
-        "maximum delay between two attempts, in seconds, 0 = no cap "
-        "(script relay_autoreconnect; default: 600)",
+        "maximum delay between two attempts, in seconds, 0 = no cap (script relay_autoreconnect; default: 600)",
         "600",
         0,
         604800,
@@ -710,7 +707,7 @@ class Shell:
 
     def config_command(self, buffer: str, command: str) -> int:
         """Run /save, /reload, ... with relay.conf released, then retake it."""
-        if command.split()[0].lower() in ("/save", "/reload"):
+        if command.split(maxsplit=1)[0].lower() in ("/save", "/reload"):
             self.release_config()
             self.config_command_running = True
             try:
@@ -834,10 +831,7 @@ class Shell:
         self.timers[action.name] = weechat.hook_timer(wait_ms, 0, 1, "attempt_timer_cb", action.name)
         if not action.quiet:
             of_max = f"/{action.max_attempts}" if action.max_attempts else ""
-            message(
-                f"remote[{action.name}]: reconnecting in {action.wait} s "
-                f"(attempt {action.attempt}{of_max})"
-            )
+            message(f"remote[{action.name}]: reconnecting in {action.wait} s (attempt {action.attempt}{of_max})")
 
     def do_cancel(self, action: Cancel) -> None:
         hook = self.timers.pop(action.name, "")
@@ -937,9 +931,7 @@ def shutdown_cb() -> int:
 def main(clock: Callable[[], float] = time.monotonic) -> Optional[Shell]:
     """Register the script and start the shell."""
     global SHELL  # pylint: disable=global-statement
-    if not weechat.register(
-        SCRIPT_NAME, SCRIPT_AUTHOR, SCRIPT_VERSION, SCRIPT_LICENSE, SCRIPT_DESC, "shutdown_cb", ""
-    ):
+    if not weechat.register(SCRIPT_NAME, SCRIPT_AUTHOR, SCRIPT_VERSION, SCRIPT_LICENSE, SCRIPT_DESC, "shutdown_cb", ""):
         return None
     shell = Shell(clock)
     if shell.start():

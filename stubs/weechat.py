@@ -103,9 +103,7 @@ class _State:
         return hex(next(self.ids) * 16)
 
     def add_option(self, full_name, kind, minimum, maximum, default, value, change_cb="", change_data=""):
-        option = _Option(
-            self.new_pointer(), full_name, kind, minimum, maximum, default, value, change_cb, change_data
-        )
+        option = _Option(self.new_pointer(), full_name, kind, minimum, maximum, default, value, change_cb, change_data)
         self.options[option.pointer] = option
         return option
 
@@ -150,7 +148,9 @@ def info_get(info_name, arguments):
 def _command_matches(pattern, command):
     if _fnmatch.fnmatchcase(command.lower(), pattern.lower()):
         return True
-    return " " not in pattern and (command.lower() == pattern.lower() or command.lower().startswith(pattern.lower() + " "))
+    return " " not in pattern and (
+        command.lower() == pattern.lower() or command.lower().startswith(pattern.lower() + " ")
+    )
 
 
 def command(buffer, command):  # pylint: disable=redefined-outer-name
@@ -186,7 +186,7 @@ def _remote_command(verb, args):
             _remote_add(args[0], args[1] if len(args) > 1 else "http://127.0.0.1:9000")
         return WEECHAT_RC_OK
     if remote is None:
-        prnt("", f"{prefix('error')}relay: remote relay \"{args[0]}\" not found for \"remote {verb}\" command")
+        prnt("", f'{prefix("error")}relay: remote relay "{args[0]}" not found for "remote {verb}" command')
         return WEECHAT_RC_ERROR
     if verb == "connect":
         _remote_connect(remote)
@@ -226,7 +226,7 @@ def _remote_add(name, url):
 
 def _remote_connect(remote):
     if remote.status in ("waiting_auth", "connected"):
-        prnt("", f"{prefix('error')}relay: already connected to remote relay \"{remote.name}\"!")
+        prnt("", f'{prefix("error")}relay: already connected to remote relay "{remote.name}"!')
         return
     if remote.status == "connecting":
         _STATE.overlaps += 1
@@ -247,9 +247,8 @@ def _remote_set_status(remote, status):
     remote.status = status
     _send_remote_signal(remote)
     native = _STATE.option(f"relay.remote.{remote.name}.autoreconnect_delay")
-    if status == "disconnected" and previous != "disconnected" and native:
-        if int(native.value) > 0:
-            _STATE.native_schedules.append((remote.name, int(native.value)))
+    if status == "disconnected" and previous != "disconnected" and native and int(native.value) > 0:
+        _STATE.native_schedules.append((remote.name, int(native.value)))
 
 
 def _send_remote_signal(remote):
@@ -342,7 +341,9 @@ def config_new_option(  # pylint: disable=too-many-arguments,too-many-locals
     full_name = f"{file_name}.{section_name}.{name}"
     if file_name is None or section_name is None or _STATE.option(full_name):
         return ""
-    option = _STATE.add_option(full_name, type, min, max, default_value, default_value, callback_change, callback_change_data)
+    option = _STATE.add_option(
+        full_name, type, min, max, default_value, default_value, callback_change, callback_change_data
+    )
     option.value = option.parse(value) or default_value
     return option.pointer
 

@@ -63,7 +63,10 @@ def test_options_created_with_defaults_and_documented(sim):
         assert option is not None, spec.name
         assert option.value == spec.default
         assert "default: " + spec.default in spec.description
-    assert (sim.state.option(NETWORK + "autoreconnect_delay").minimum, sim.state.option(NETWORK + "autoreconnect_delay").maximum) == (1, 65535)
+    assert (
+        sim.state.option(NETWORK + "autoreconnect_delay").minimum,
+        sim.state.option(NETWORK + "autoreconnect_delay").maximum,
+    ) == (1, 65535)
     assert sim.state.option(NETWORK + "autoreconnect_delay_max").maximum == 604800
     assert sim.state.option(NETWORK + "autoreconnect_max").maximum == 1000000
 
@@ -128,7 +131,7 @@ def test_attempt_cap_gives_up_once_with_how_to_retry(sim):
     assert len(sim.connects("home")) == 4  # the user's and 3 attempts
     give_up = sim.lines("giving up")
     assert give_up == [
-        'relay_autoreconnect: remote[home]: giving up after 3 failed attempts '
+        "relay_autoreconnect: remote[home]: giving up after 3 failed attempts "
         '(relay.network.autoreconnect_max); retry with "/remote connect home"'
     ]
     assert [line for line in sim.lines("attempt ") if "/3)" in line][-1].endswith("(attempt 3/3)")

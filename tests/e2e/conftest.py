@@ -9,7 +9,6 @@ import time
 from typing import List
 
 import pytest
-
 from harness import PROBE, SCRIPT, WeeChat, client_commands, free_port, server_commands
 
 

@@ -47,7 +47,7 @@ class WeeChat:
         self._offset = 0
         self.events: List[Dict] = []
 
-    def start(self, timeout: float = 15.0) -> "WeeChat":
+    def start(self, timeout: float = 15.0) -> WeeChat:
         autoload = self.home / "python" / "autoload"
         autoload.mkdir(parents=True, exist_ok=True)
         for script in self.scripts:
@@ -59,16 +59,17 @@ class WeeChat:
         loaded_before = len(self.find(kind="probe_loaded"))
         env = dict(os.environ, WEECHAT_PROBE_FILE=str(self.probe_file))
         commands = [f"/set fifo.file.path {self.fifo}", "/set fifo.file.enabled on"] + self.commands
-        self.proc = subprocess.Popen(
-            ["weechat-headless", "--dir", str(self.home), "-r", ";".join(commands)],
-            stdin=subprocess.DEVNULL,
-            stdout=open(self.home / "stdout.txt", "ab"),
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+        with open(self.home / "stdout.txt", "ab") as stdout:
+            self.proc = subprocess.Popen(
+                ["weechat-headless", "--dir", str(self.home), "-r", ";".join(commands)],
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         self.wait_for(lambda: len(self.find(kind="probe_loaded")) > loaded_before, timeout, "probe loaded")
-        self.wait_for(lambda: self.fifo.exists(), timeout, "fifo created")
+        self.wait_for(self.fifo.exists, timeout, "fifo created")
         return self
 
     # -- commands ------------------------------------------------------------
@@ -110,9 +111,7 @@ class WeeChat:
         for event in self.poll():
             if since is not None and event["t"] < since:
                 continue
-            if all(event.get(k) == v for k, v in match.items()) and (
-                text is None or text in event.get("message", "")
-            ):
+            if all(event.get(k) == v for k, v in match.items()) and (text is None or text in event.get("message", "")):
                 result.append(event)
         return result
 

@@ -28,13 +28,12 @@ def emit(**event):
 
 
 def signal_cb(_data, signal, pointer):
-    emit(kind="signal", status=signal[len("relay_remote_"):], pointer=pointer)
+    emit(kind="signal", status=signal[len("relay_remote_") :], pointer=pointer)
     return weechat.WEECHAT_RC_OK
 
 
 def print_cb(_data, buffer, _date, _tags, _displayed, _highlight, prefix, message):
-    emit(kind="line", buffer=weechat.buffer_get_string(buffer, "full_name"),
-         prefix=prefix, message=message)
+    emit(kind="line", buffer=weechat.buffer_get_string(buffer, "full_name"), prefix=prefix, message=message)
     return weechat.WEECHAT_RC_OK
 
 
@@ -49,9 +48,13 @@ def dump_core_lines():
     line = weechat.hdata_pointer(hdata_lines, lines, "first_line") if lines else ""
     while line:
         data = weechat.hdata_pointer(hdata_line, line, "data")
-        emit(kind="line", buffer="core.weechat", early=True,
-             prefix=weechat.hdata_string(hdata_data, data, "prefix"),
-             message=weechat.hdata_string(hdata_data, data, "message"))
+        emit(
+            kind="line",
+            buffer="core.weechat",
+            early=True,
+            prefix=weechat.hdata_string(hdata_data, data, "prefix"),
+            message=weechat.hdata_string(hdata_data, data, "message"),
+        )
         line = weechat.hdata_move(hdata_line, line, 1)
 
 

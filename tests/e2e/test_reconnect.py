@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from harness import PASSWORD
 
 FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
@@ -142,7 +141,11 @@ def test_invalid_values_are_refused_by_weechat(lab):
     client.send("/set relay.network.autoreconnect_delay 0")
     client.send("/set relay.network.autoreconnect_delay_growing 101")
     client.send("/set relay.network.autoreconnect_max abc")
-    errors = client.wait_for(lambda: len(client.lines("Failed to set option", since)) >= 3 and client.lines("Failed to set option", since), 5, "3 errors")
+    errors = client.wait_for(
+        lambda: len(client.lines("Failed to set option", since)) >= 3 and client.lines("Failed to set option", since),
+        5,
+        "3 errors",
+    )
     assert all(e["prefix"] for e in errors)
     assert client.option("relay.network.autoreconnect_delay") == "10"
     assert client.option("relay.network.autoreconnect_delay_growing") == "2"
