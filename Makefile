@@ -43,7 +43,7 @@ lint: $(PY)
 	$(VENV)/bin/ruff format --check $(SCRIPT) stubs tests tools
 
 bench: $(PY) weechat
-	$(PY) bench/run_all.py
+	$(PYTHON) bench/schedule_error.py
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"

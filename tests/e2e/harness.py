@@ -72,6 +72,12 @@ class WeeChat:
         self.wait_for(self.fifo.exists, timeout, "fifo created")
         return self
 
+    @staticmethod
+    def version() -> str:
+        return subprocess.run(
+            ["weechat-headless", "--version"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
     # -- commands ------------------------------------------------------------
 
     def send(self, command: str, timeout: float = 5.0) -> None:

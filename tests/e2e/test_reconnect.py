@@ -150,3 +150,16 @@ def test_invalid_values_are_refused_by_weechat(lab):
     assert client.option("relay.network.autoreconnect_delay") == "10"
     assert client.option("relay.network.autoreconnect_delay_growing") == "2"
     assert client.option("relay.network.autoreconnect_max") == "0"
+
+
+def test_save_and_reload_keep_values_and_print_no_warning(lab):
+    client = lab.client(["/set relay.network.autoreconnect_delay 9"])
+    since = time.monotonic()
+    client.send("/save")
+    client.send("/reload")
+    # fifo commands run in order: the probe answers after /save and /reload ran
+    assert client.option("relay.network.autoreconnect_delay") == "9"
+    assert client.option("relay.remote.srv.autoreconnect_delay") == "0"
+    assert not [e["message"] for e in client.lines("relay.conf", since) if "Warning" in e["message"]]
+    assert not client.lines("unknown option", since)
+    assert "\nautoreconnect" not in (client.home / "relay.conf").read_text()
