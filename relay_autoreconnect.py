@@ -190,14 +190,17 @@ class Engine:
     def remote_rename(self, old: str, new: str) -> List[Action]:
         """Follow a renamed remote; a pending attempt keeps its time."""
         remote = self.remotes.pop(old, None)
-        if remote is None or new in self.remotes:
+        if remote is None:
             return []
+        # a record made for the new name meanwhile (a signal seen first) is
+        # younger than the renamed remote's: the renamed one wins
+        actions = self.remote_remove(new)
         remote.name = new
         self.remotes[new] = remote
         if remote.due is None:
-            return []
+            return actions
         wait = backoff_delay(remote.attempt + 1, self.settings)
-        return [
+        return actions + [
             Cancel(old),
             Schedule(new, remote.due, wait, remote.attempt + 1, self.settings.max_attempts, True),
         ]
@@ -297,6 +300,11 @@ class Engine:
         remote.due = None
         if not self.settings.enabled or not remote.wanted or remote.status != STATUS_DISCONNECTED:
             return []
+        limit = self.settings.max_attempts
+        if limit and remote.attempt >= limit:
+            # the cap was lowered while this attempt was pending
+            remote.gave_up = True
+            return [GiveUp(name, remote.attempt)]
         remote.attempt += 1
         return [Connect(name)]
 
@@ -321,10 +329,10 @@ class Engine:
         remote = self.remotes.get(name)
         if remote is None:
             return True, []
-        if remote.status in STATUSES_IN_FLIGHT:
-            return False, []
         remote.wanted = True
         remote.abort = False
+        if remote.status in STATUSES_IN_FLIGHT:
+            return False, []
         remote.attempt = 0
         remote.gave_up = False
         return True, self._cancel(remote, announce=False)
@@ -358,9 +366,13 @@ class Engine:
             for remote in self.remotes.values():
                 actions.extend(self._cancel(remote, announce=False))
         elif not was_enabled:
+            # turning it on again is a fresh start; drops not settled yet are
+            # planned by settle()
             for remote in self.remotes.values():
                 remote.gave_up = False
-                actions.extend(self._plan(remote, now))
+                remote.attempt = 0
+                if not remote.drop_pending:
+                    actions.extend(self._plan(remote, now))
         return actions
 
     def pending(self) -> List[Remote]:
