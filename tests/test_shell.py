@@ -32,6 +32,14 @@ def connected(sim, name="home"):
     sim.accept(name)
 
 
+def stable_link_drops(sim, name="home"):
+    """The user connects, the link stays up 100 s, then drops; decisions run."""
+    connected(sim, name)
+    sim.advance(100)
+    sim.drop(name)
+    sim.settle()
+
+
 def refuse(sim, name="home"):
     """The attempt in flight fails (connecting -> disconnected)."""
     assert sim.remote(name).status == "connecting"
@@ -145,10 +153,7 @@ def test_attempt_cap_gives_up_once_with_how_to_retry(sim):
 
 def test_unstable_link_keeps_backing_off_and_stable_link_resets(sim):
     load(sim, autoreconnect_delay=10)
-    connected(sim)
-    sim.advance(100)
-    sim.drop("home")
-    sim.settle()
+    stable_link_drops(sim)
     sim.advance(10)
     sim.accept("home")  # attempt 1 connects ...
     sim.advance(5)
@@ -195,10 +200,7 @@ def test_user_connect_while_connecting_is_refused(sim):
 
 def test_user_connect_resets_backoff_and_cancels_pending(sim):
     load(sim, autoreconnect_delay=10)
-    connected(sim)
-    sim.advance(100)
-    sim.drop("home")
-    sim.settle()
+    stable_link_drops(sim)
     attempt_times(sim, "home", 2)  # next wait would be 40 s
     sim.user("/remote connect home")
     assert sim.timers() == []
@@ -217,10 +219,7 @@ def test_user_reconnect_is_not_a_drop(sim):
 
 def test_delete_while_pending_leaves_no_timer_and_no_error(sim):
     load(sim)
-    connected(sim)
-    sim.advance(100)
-    sim.drop("home")
-    sim.settle()
+    stable_link_drops(sim)
     sim.user("/remote del home")
     sim.settle()
     assert sim.timers() == []
@@ -248,10 +247,7 @@ def test_rename_while_pending_attempts_under_the_new_name_on_time(sim):
 
 def test_option_off_cancels_everything_and_gives_native_back(sim):
     load(sim)
-    connected(sim)
-    sim.advance(100)
-    sim.drop("home")
-    sim.settle()
+    stable_link_drops(sim)
     assert sim.timers()
     sim.set_option(NETWORK + "autoreconnect", "off")
     assert sim.timers() == []
@@ -299,10 +295,7 @@ def test_user_set_native_delay_is_kept_as_theirs(sim):
 def test_unload_while_pending_removes_every_hook(sim, mocker):
     unhook = mocker.spy(weechat, "unhook")
     load(sim)
-    connected(sim)
-    sim.advance(100)
-    sim.drop("home")
-    sim.settle()
+    stable_link_drops(sim)
     hooks = {h.pointer for h in sim.hooks()}
     sim.unload()
     assert sim.hooks() == []
@@ -317,10 +310,7 @@ def test_weechat_4_3_has_no_native_engine_to_guard():
     sim.add_remote("home")
     load(sim, autoreconnect_delay=3)
     assert not sim.lines("native")
-    connected(sim)
-    sim.advance(100)
-    sim.drop("home")
-    sim.settle()
+    stable_link_drops(sim)
     sim.advance(3)
     assert len(sim.connects("home")) == 2
     sim.unload()
@@ -345,10 +335,7 @@ def test_unreadable_signal_pointer_is_ignored(sim, mocker):
 def test_timer_is_set_for_the_remaining_time(sim, mocker):
     hook_timer = mocker.spy(weechat, "hook_timer")
     load(sim, autoreconnect_delay=12)
-    connected(sim)
-    sim.advance(100)
-    sim.drop("home")
-    sim.settle()
+    stable_link_drops(sim)
     intervals = [call.args[0] for call in hook_timer.call_args_list if call.args[3] == "attempt_timer_cb"]
     # decided 1 ms after the drop (deferred out of the signal callback)
     assert intervals == [12000 - 1]

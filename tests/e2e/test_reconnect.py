@@ -29,6 +29,16 @@ def connect(client):
     return nth_signal(client, "connected", since, 0)
 
 
+def killed_after_connect(lab, extra):
+    """Server and client up, connected; then the server is killed (SIGKILL)."""
+    server = lab.server()
+    client = lab.client(extra)
+    connect(client)
+    since = time.monotonic()
+    server.kill()
+    return client, since
+
+
 def no_secret_anywhere(instance):
     """The password is in no line of the client's own buffers.
 
@@ -67,11 +77,7 @@ def test_server_killed_then_restarted_reconnects_on_schedule(lab, native_delay):
 
 
 def test_attempt_cap_holds(lab):
-    server = lab.server()
-    client = lab.client([*FAST, "/set relay.network.autoreconnect_max 2"])
-    connect(client)
-    since = time.monotonic()
-    server.kill()
+    client, since = killed_after_connect(lab, [*FAST, "/set relay.network.autoreconnect_max 2"])
     client.wait_line("giving up after 2 failed attempts", since, 10)
     assert len([e for e in client.signals(since) if e["status"] == "connecting"]) == 2
     client.assert_no_signal("connecting", since=time.monotonic(), seconds=3)
@@ -96,22 +102,16 @@ def test_user_disconnect_is_respected(lab):
 
 
 def test_option_off_does_nothing(lab):
-    server = lab.server()
-    client = lab.client([*FAST, "/set relay.remote.srv.autoreconnect_delay 0", "/set relay.network.autoreconnect off"])
-    connect(client)
-    since = time.monotonic()
-    server.kill()
+    client, since = killed_after_connect(
+        lab, [*FAST, "/set relay.remote.srv.autoreconnect_delay 0", "/set relay.network.autoreconnect off"]
+    )
     nth_signal(client, "disconnected", since, 0)
     client.assert_no_signal("connecting", since, seconds=3)
     assert not client.lines("relay_autoreconnect: remote[srv]", since)
 
 
 def test_unload_while_pending_stops_everything(lab):
-    server = lab.server()
-    client = lab.client(["/set relay.network.autoreconnect_delay 2"])
-    connect(client)
-    since = time.monotonic()
-    server.kill()
+    client, since = killed_after_connect(lab, ["/set relay.network.autoreconnect_delay 2"])
     client.wait_line("reconnecting in 2 s (attempt 1)", since, 5)
     client.send("/python unload relay_autoreconnect")
     client.wait_line('script "relay_autoreconnect" unloaded', since, 5)
