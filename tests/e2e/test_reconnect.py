@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from harness import PASSWORD
+from harness import PASSWORD, SCRIPT
 
 FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
 TOLERANCE = 0.2  # seconds, between a drop and the attempt it schedules
@@ -37,6 +37,15 @@ def killed_after_connect(lab, extra):
     since = time.monotonic()
     server.kill()
     return client, since
+
+
+def script_or_lookup_errors(client, since):
+    """Error lines of the script, or of a /remote naming a remote that is gone."""
+    return [
+        e["message"]
+        for e in client.lines(since=since)
+        if "=!=" in e["prefix"] and ("relay_autoreconnect" in e["message"] or "not found" in e["message"])
+    ]
 
 
 def no_secret_anywhere(instance):
@@ -163,3 +172,53 @@ def test_save_and_reload_keep_values_and_print_no_warning(lab):
     assert not [e["message"] for e in client.lines("relay.conf", since) if "Warning" in e["message"]]
     assert not client.lines("unknown option", since)
     assert "\nautoreconnect" not in (client.home / "relay.conf").read_text()
+
+
+def test_rename_while_pending_attempts_under_the_new_name(lab):
+    client, since = killed_after_connect(lab, ["/set relay.network.autoreconnect_delay 2"])
+    drop = nth_signal(client, "disconnected", since, 0)["t"]
+    client.wait_line("reconnecting in 2 s (attempt 1)", since, 5)
+    client.send("/remote rename srv office")
+    attempt = nth_signal(client, "connecting", since, 0)["t"]
+    assert abs(attempt - drop - 2) <= TOLERANCE
+    client.wait_line("reconnecting in 4 s (attempt 2)", since, 5)
+    assert client.lines("remote[office]: reconnecting in 4 s", since)
+    assert not script_or_lookup_errors(client, since)
+    assert client.option("relay.remote.office.autoreconnect_delay") == "0"
+
+
+def test_delete_while_pending_leaves_no_attempt_and_no_error(lab):
+    client, since = killed_after_connect(lab, ["/set relay.network.autoreconnect_delay 2"])
+    client.wait_line("reconnecting in 2 s (attempt 1)", since, 5)
+    client.send("/remote del srv")
+    client.wait_line('remote relay "srv" has been deleted', since, 5)
+    client.assert_no_signal("connecting", since, seconds=3)
+    assert not script_or_lookup_errors(client, since)
+
+
+def test_remote_connected_before_the_script_loads_is_managed(lab):
+    server = lab.server()
+    client = lab.client(script=False)
+    connect(client)
+    script = client.home / "python" / "relay_autoreconnect.py"
+    script.write_bytes(SCRIPT.read_bytes())
+    since = time.monotonic()
+    client.send(f"/python load {script}")
+    client.wait_line("native auto-reconnect off for remote(s) srv", since, 5)
+    for command in FAST:
+        client.send(command)
+    assert client.option("relay.network.autoreconnect_delay") == "1"
+    server.kill()
+    attempt = nth_signal(client, "connecting", since, 0)
+    drop = nth_signal(client, "disconnected", since, 0)
+    assert abs(attempt["t"] - drop["t"] - 1) <= TOLERANCE
+
+
+def test_remote_add_is_not_a_drop(lab):
+    client = lab.client(FAST)
+    since = time.monotonic()
+    client.send("/remote add other http://127.0.0.1:1")
+    client.wait_line('Remote relay "other" created', since, 5)
+    assert client.option("relay.remote.other.autoreconnect_delay") == "0"
+    client.assert_no_signal("connecting", since, seconds=2)
+    assert not client.lines("reconnecting in", since)
