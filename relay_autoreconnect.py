@@ -67,6 +67,9 @@ STABLE_SECONDS = 30.0
 UNCAPPED_DELAY_LIMIT = 604800
 # a timer that fires this early (seconds) still counts as on time
 TIMER_TOLERANCE = 0.05
+# the wall clock moving this much (seconds) more than the monotonic clock
+# between two wake-ups means the machine was suspended (or the clock set)
+CLOCK_JUMP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,9 @@ class Settings:
     growing: int = 2
     delay_max: int = 600
     max_attempts: int = 0
+    heartbeat: int = 60
+    heartbeat_timeout: int = 20
+    connect_timeout: int = 30
 
 
 def backoff_delay(attempt: int, settings: Settings) -> int:
@@ -114,6 +120,12 @@ class Remote:
     gave_up: bool = False
     # the user asked for a disconnect while an attempt was in flight
     abort: bool = False
+    # clock time the current attempt started (connecting), None if none
+    in_flight_since: Optional[float] = None
+    # a connect timeout runs for the attempt in flight
+    watched: bool = False
+    # clock time the pending heartbeat probe was sent, None if none
+    probe_sent: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +170,37 @@ class GiveUp:
     attempts: int
 
 
-Action = Union[Schedule, Cancel, Connect, Disconnect, GiveUp]
+@dataclass(frozen=True)
+class Watch:
+    """Start the connect timeout of an attempt in flight (due: clock time)."""
+
+    name: str
+    due: float
+
+
+@dataclass(frozen=True)
+class Unwatch:
+    """The attempt is over: remove its connect timeout."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Check that the link and the server answer (heartbeat)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class DropLink:
+    """Close a link found dead (or stuck); the drop then follows the backoff."""
+
+    name: str
+    reason: str
+
+
+Action = Union[Schedule, Cancel, Connect, Disconnect, GiveUp, Watch, Unwatch, Probe, DropLink]
 
 
 class Engine:
@@ -232,18 +274,35 @@ class Engine:
         if remote.due is not None:
             remote.due = None
             actions.append(Cancel(remote.name))
+        if status in STATUSES_IN_FLIGHT and remote.in_flight_since is None:
+            remote.in_flight_since = now
+            if self.settings.connect_timeout:
+                remote.watched = True
+                actions.append(Watch(remote.name, now + self.settings.connect_timeout))
         if status == STATUS_CONNECTED:
+            actions.extend(self._unwatch(remote))
             remote.connected_at = now
             remote.gave_up = False
             if remote.abort:
                 actions.append(Disconnect(remote.name))
         return actions
 
+    @staticmethod
+    def _unwatch(remote: Remote) -> List[Action]:
+        """The attempt in flight is over (connected or failed)."""
+        remote.probe_sent = None
+        remote.in_flight_since = None
+        if not remote.watched:
+            return []
+        remote.watched = False
+        return [Unwatch(remote.name)]
+
     def _link_down(self, remote: Remote, previous: str, now: float) -> List[Action]:
         """Record a drop; the decision waits for settle()."""
         remote.abort = False
+        unwatch = self._unwatch(remote)
         if previous == STATUS_DISCONNECTED:
-            return []
+            return unwatch
         if previous == STATUS_UNKNOWN and remote.wanted is None:
             # loaded while the remote was up: this is its first drop
             remote.wanted = True
@@ -255,7 +314,7 @@ class Engine:
         remote.connected_at = None
         remote.dropped_at = now
         remote.drop_pending = True
-        return []
+        return unwatch
 
     def settle(self) -> List[Action]:
         """Decide on drops seen since the last call (run out of signal context)."""
@@ -317,6 +376,54 @@ class Engine:
         remote.drop_stable = False
         remote.drop_pending = True
         return []
+
+    # -- dead links ------------------------------------------------------------
+
+    def watch_fired(self, name: str, now: float) -> List[Action]:
+        """The connect timeout of an attempt fired: drop it if still in flight."""
+        remote = self.remotes.get(name)
+        timeout = self.settings.connect_timeout
+        if remote is None or remote.in_flight_since is None or remote.status not in STATUSES_IN_FLIGHT or not timeout:
+            return []
+        if now < remote.in_flight_since + timeout - TIMER_TOLERANCE:
+            return [Watch(name, remote.in_flight_since + timeout)]
+        step = "connecting" if remote.status == STATUS_CONNECTING else "authenticating"
+        return [DropLink(name, f"no answer within {timeout} s while {step}")]
+
+    def heartbeat_needed(self) -> bool:
+        """Whether a heartbeat tick has any work: a remote is connected."""
+        return bool(self.settings.heartbeat) and any(r.status == STATUS_CONNECTED for r in self.remotes.values())
+
+    def heartbeat(self, now: float) -> List[Action]:
+        """Heartbeat tick: probe every connected remote not being probed."""
+        actions: List[Action] = []
+        for remote in self.remotes.values():
+            if remote.status == STATUS_CONNECTED and remote.probe_sent is None:
+                remote.probe_sent = now
+                actions.append(Probe(remote.name))
+        return actions
+
+    def probe_answered(self, name: str, answered: bool) -> List[Action]:
+        """The probe of a remote got an answer (or none within its timeout)."""
+        remote = self.remotes.get(name)
+        if remote is None or remote.probe_sent is None:
+            return []  # the link changed meanwhile: the result is stale
+        remote.probe_sent = None
+        if answered or remote.status != STATUS_CONNECTED:
+            return []
+        timeout = self.settings.heartbeat_timeout
+        return [DropLink(name, f"no answer from the server within {timeout} s (heartbeat)")]
+
+    def clock_jumped(self, now: float) -> List[Action]:
+        """After a suspend: probe every link now, make pending attempts now."""
+        actions = self.heartbeat(now)
+        for remote in self.remotes.values():
+            if remote.due is not None and remote.due > now:
+                remote.due = now
+                wait = backoff_delay(remote.attempt + 1, self.settings)
+                attempt = remote.attempt + 1
+                actions.append(Schedule(remote.name, now, wait, attempt, self.settings.max_attempts, True))
+        return actions
 
     # -- user intent ---------------------------------------------------------
 
@@ -441,6 +548,33 @@ OPTIONS = (
         "0",
         0,
         1000000,
+    ),
+    OptionSpec(
+        "autoreconnect_heartbeat",
+        "integer",
+        "interval between two checks that a connected remote's link and server "
+        "answer, in seconds, 0 = off (script relay_autoreconnect; default: 60)",
+        "60",
+        0,
+        86400,
+    ),
+    OptionSpec(
+        "autoreconnect_heartbeat_timeout",
+        "integer",
+        "a heartbeat check without answer within this time, in seconds, drops the "
+        "link and reconnects (script relay_autoreconnect; default: 20)",
+        "20",
+        1,
+        3600,
+    ),
+    OptionSpec(
+        "autoreconnect_connect_timeout",
+        "integer",
+        "drop a connection attempt still connecting or authenticating after this "
+        "time, in seconds, 0 = off (script relay_autoreconnect; default: 30)",
+        "30",
+        0,
+        3600,
     ),
 )
 
@@ -580,6 +714,9 @@ class Options:
             growing=int(values["autoreconnect_delay_growing"]),
             delay_max=int(values["autoreconnect_delay_max"]),
             max_attempts=int(values["autoreconnect_max"]),
+            heartbeat=int(values["autoreconnect_heartbeat"]),
+            heartbeat_timeout=int(values["autoreconnect_heartbeat_timeout"]),
+            connect_timeout=int(values["autoreconnect_connect_timeout"]),
         )
 
 
@@ -653,8 +790,16 @@ class NativeGuard:
 class Shell:
     """Translates WeeChat events into Engine calls and actions into WeeChat calls."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time
+    ) -> None:
         self.clock = clock
+        self.wall_clock = wall_clock
+        self.last_wake = (clock(), wall_clock())
+        self.heartbeat_hook = ""
+        self.heartbeat_interval = 0
+        self.probes: Dict[str, str] = {}
+        self.watches: Dict[str, str] = {}
         self.options = Options(self.options_changed)
         self.native = NativeGuard()
         self.engine = Engine(Settings())
@@ -695,12 +840,13 @@ class Shell:
 
     def stop(self) -> None:
         """Remove every hook and timer, give back options and native delays."""
-        for hook in self.hooks + list(self.timers.values()) + [self.deferred]:
+        hooks = self.hooks + list(self.timers.values()) + list(self.watches.values()) + list(self.probes.values())
+        for hook in hooks + [self.deferred, self.heartbeat_hook]:
             if hook:
                 weechat.unhook(hook)
         self.hooks = []
-        self.timers = {}
-        self.deferred = ""
+        self.timers, self.watches, self.probes = {}, {}, {}
+        self.deferred = self.heartbeat_hook = ""
         self.native.restore_all()
         self.options.detach()
 
@@ -729,8 +875,9 @@ class Shell:
             self.retake_config()
             return weechat.WEECHAT_RC_OK_EAT
         # /upgrade and /plugin may unload this script or relay: release now,
-        # retake later if still there
+        # retake later if still there; /upgrade refuses to run with URL hooks
         self.release_config()
+        self.cancel_probes()
         self.defer()
         return weechat.WEECHAT_RC_OK
 
@@ -745,6 +892,10 @@ class Shell:
         else:
             self.native.restore_all()
         self.run(actions)
+        if self.heartbeat_interval != self.engine.settings.heartbeat and self.heartbeat_hook:
+            weechat.unhook(self.heartbeat_hook)
+            self.heartbeat_hook = ""
+        self.sync_heartbeat()
 
     def guard_natives(self, announce: bool) -> None:
         """Switch the native engine off for every remote (if enabled)."""
@@ -774,6 +925,7 @@ class Shell:
         if name is None:
             return
         self.run(self.engine.status_changed(name, status, self.clock()))
+        self.sync_heartbeat()
         if status == STATUS_DISCONNECTED:
             self.defer()
 
@@ -829,13 +981,69 @@ class Shell:
 
     def timer_fired(self, name: str) -> None:
         self.timers.pop(name, None)
+        self.check_clock()
         self.run(self.engine.timer_fired(name, self.clock()))
+
+    # -- dead links ------------------------------------------------------------
+
+    def check_clock(self) -> None:
+        """On each wake-up: a wall clock far ahead of the monotonic one is a resume."""
+        now, wall = self.clock(), self.wall_clock()
+        jump = (wall - self.last_wake[1]) - (now - self.last_wake[0])
+        self.last_wake = (now, wall)
+        if abs(jump) > CLOCK_JUMP_SECONDS:
+            message(f"clock jumped by {jump:+.0f} s (suspend/resume?): checking remotes now")
+            self.run(self.engine.clock_jumped(now))
+
+    def sync_heartbeat(self) -> None:
+        """Keep one heartbeat timer while a remote is connected, none otherwise."""
+        needed = self.engine.heartbeat_needed() and not self.quitting
+        if needed and not self.heartbeat_hook:
+            self.heartbeat_interval = self.engine.settings.heartbeat
+            self.heartbeat_hook = weechat.hook_timer(self.heartbeat_interval * 1000, 0, 1, "heartbeat_cb", "")
+        elif not needed and self.heartbeat_hook:
+            weechat.unhook(self.heartbeat_hook)
+            self.heartbeat_hook = ""
+
+    def heartbeat_tick(self) -> None:
+        self.heartbeat_hook = ""
+        self.check_clock()
+        self.run(self.engine.heartbeat(self.clock()))
+        self.sync_heartbeat()
+
+    def probe_done(self, name: str, output: Dict[str, str]) -> None:
+        """The out-of-band probe ended: any HTTP answer proves the server answers."""
+        self.probes.pop(name, None)
+        answered = not output.get("error") and output.get("response_code", "0") not in ("", "0")
+        self.run(self.engine.probe_answered(name, answered))
+
+    def cancel_probes(self) -> None:
+        """Stop probes in flight (no verdict: the next heartbeat probes again)."""
+        for name, hook in list(self.probes.items()):
+            weechat.unhook(hook)
+            del self.probes[name]
+            self.run(self.engine.probe_answered(name, True))
+
+    def watch_fired(self, name: str) -> None:
+        self.watches.pop(name, None)
+        self.check_clock()
+        self.run(self.engine.watch_fired(name, self.clock()))
 
     # -- actions -------------------------------------------------------------
 
     def run(self, actions: List[Action]) -> None:
         for action in actions:
             getattr(self, f"do_{type(action).__name__.lower()}")(action)
+        if actions:
+            self.sync_heartbeat()
+
+    def own(self, command: str) -> None:
+        """Run a /remote command of the script (not taken as the user's intent)."""
+        self.own_command = True
+        try:
+            weechat.command("", command)
+        finally:
+            self.own_command = False
 
     def do_schedule(self, action: Schedule) -> None:
         self.do_cancel(Cancel(action.name))
@@ -856,20 +1064,53 @@ class Shell:
         if not weechat.config_get(f"relay.remote.{action.name}.url"):
             self.run(self.engine.remote_remove(action.name))
             return
-        self.own_command = True
-        try:
-            weechat.command("", f"/remote connect {action.name}")
-        finally:
-            self.own_command = False
+        self.own(f"/remote connect {action.name}")
         self.run(self.engine.connect_issued(action.name, self.clock()))
         self.defer()
 
     def do_disconnect(self, action: Disconnect) -> None:
-        self.own_command = True
-        try:
-            weechat.command("", f"/remote disconnect {action.name}")
-        finally:
-            self.own_command = False
+        self.own(f"/remote disconnect {action.name}")
+
+    def do_droplink(self, action: DropLink) -> None:
+        message(f"remote[{action.name}]: {action.reason}: disconnecting")
+        self.own(f"/remote disconnect {action.name}")
+
+    def do_watch(self, action: Watch) -> None:
+        self.do_unwatch(Unwatch(action.name))
+        wait_ms = max(1, int(round((action.due - self.clock()) * 1000)))
+        self.watches[action.name] = weechat.hook_timer(wait_ms, 0, 1, "watch_timer_cb", action.name)
+
+    def do_unwatch(self, action: Unwatch) -> None:
+        hook = self.watches.pop(action.name, "")
+        if hook:
+            weechat.unhook(hook)
+
+    def do_probe(self, action: Probe) -> None:
+        """In-band ping on the live socket, out-of-band HTTP request to the server.
+
+        The in-band ping makes a half-open socket fail (the peer's kernel
+        resets it); the HTTP request shows whether the server answers at all
+        (frozen, unreachable). POST /api/handshake needs no credentials.
+        """
+        name = action.name
+        self.own(f'/remote send {name} {{"request": "POST /api/ping"}}')
+        url = weechat.config_string(weechat.config_get(f"relay.remote.{name}.url"))
+        if "${" in url:
+            url = weechat.string_eval_expression(url, {}, {}, {})
+        proxy = weechat.config_string(weechat.config_get(f"relay.remote.{name}.proxy"))
+        if not url or proxy:
+            # no direct route to probe: the in-band ping is the check
+            self.run(self.engine.probe_answered(name, True))
+            return
+        options = {"post": "1", "postfields": "{}", "httpheader": "Content-Type: application/json"}
+        if not weechat.config_boolean(weechat.config_get(f"relay.remote.{name}.tls_verify")):
+            options.update(ssl_verifypeer="0", ssl_verifyhost="0")
+        old = self.probes.pop(name, "")
+        if old:
+            weechat.unhook(old)
+        timeout_ms = self.engine.settings.heartbeat_timeout * 1000
+        url = f"{url.rstrip('/')}/api/handshake"
+        self.probes[name] = weechat.hook_url(url, options, timeout_ms, "probe_cb", name)
 
     def do_giveup(self, action: GiveUp) -> None:
         message(
@@ -932,6 +1173,24 @@ def attempt_timer_cb(data: str, _remaining_calls: int) -> int:
     return weechat.WEECHAT_RC_OK
 
 
+def heartbeat_cb(_data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.heartbeat_tick()
+    return weechat.WEECHAT_RC_OK
+
+
+def watch_timer_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.watch_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def probe_cb(data: str, _url: str, _options: Dict[str, str], output: Dict[str, str]) -> int:
+    if SHELL:
+        SHELL.probe_done(data, output)
+    return weechat.WEECHAT_RC_OK
+
+
 def shutdown_cb() -> int:
     global SHELL  # pylint: disable=global-statement
     if SHELL:
@@ -940,12 +1199,12 @@ def shutdown_cb() -> int:
     return weechat.WEECHAT_RC_OK
 
 
-def main(clock: Callable[[], float] = time.monotonic) -> Optional[Shell]:
+def main(clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time) -> Optional[Shell]:
     """Register the script and start the shell."""
     global SHELL  # pylint: disable=global-statement
     if not weechat.register(SCRIPT_NAME, SCRIPT_AUTHOR, SCRIPT_VERSION, SCRIPT_LICENSE, SCRIPT_DESC, "shutdown_cb", ""):
         return None
-    shell = Shell(clock)
+    shell = Shell(clock, wall_clock)
     if shell.start():
         SHELL = shell
     else:

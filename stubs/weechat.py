@@ -72,12 +72,14 @@ class _Remote:
         self.name = name
         self.status = "disconnected"
         self.in_flight = 0
+        self.sent = []
 
 
 class _State:
     def __init__(self):
         self.ids = _itertools.count(0x1000)
         self.now = 1000.0
+        self.wall_offset = 1_800_000_000.0
         self.version = 0x04060300
         self.script = None
         self.shutdown_cb = ""
@@ -195,6 +197,11 @@ def _remote_command(verb, args):
         _remote_connect(remote)
     elif verb == "disconnect":
         _remote_disconnect(remote)
+    elif verb == "send":
+        if remote.status != "connected":
+            prnt("", f'{prefix("error")}relay: no connection to remote relay "{remote.name}"')
+            return WEECHAT_RC_ERROR
+        remote.sent.append(" ".join(args[1:]))
     elif verb == "del" and remote.status == "disconnected":
         for name in _remote_options():
             _STATE.options.pop(_STATE.option(f"relay.remote.{remote.name}.{name}").pointer)
@@ -294,6 +301,10 @@ def hook_timer(interval, align_second, max_calls, callback, callback_data):
     )
 
 
+def hook_url(url, options, timeout, callback, callback_data):
+    return _hook("url", url, callback, callback_data, options=options, timeout=timeout, started=_STATE.now)
+
+
 def unhook(hook):
     _STATE.hooks.pop(hook, None)
 
@@ -350,6 +361,10 @@ def config_new_option(  # pylint: disable=too-many-arguments,too-many-locals
 
 def config_option_free(option):
     _STATE.options.pop(option, None)
+
+
+def string_eval_expression(expr, pointers, extra_vars, options):
+    return expr
 
 
 def config_string(option):

@@ -25,7 +25,7 @@ class Sim:
         self.module = module
         self.state.script = module
         self.state.plugin_vars.update(plugin_vars or {})
-        return module.main(clock=self.clock)
+        return module.main(clock=self.clock, wall_clock=self.wall_clock)
 
     def unload(self) -> None:
         """Unload the script: its shutdown callback, then WeeChat's own cleanup."""
@@ -35,6 +35,9 @@ class Sim:
 
     def clock(self) -> float:
         return self.state.now
+
+    def wall_clock(self) -> float:
+        return self.state.now + self.state.wall_offset
 
     # -- user and network ----------------------------------------------------
 
@@ -77,6 +80,28 @@ class Sim:
             self.state.callback(hook.callback)(hook.data, max(hook.remaining, 0))
         self.state.now = end
 
+    def suspend(self, seconds: float) -> None:
+        """The machine sleeps: the wall clock moves, the monotonic one does not.
+
+        WeeChat's timers follow the wall clock, so every timer comes
+        `seconds` closer to firing.
+        """
+        self.state.wall_offset += seconds
+        for hook in self.timers():
+            hook.due = max(self.state.now, hook.due - seconds)
+        self.advance(0)
+
+    def probes(self, name: str = "") -> List:
+        """Out-of-band probes in flight (hook_url)."""
+        return [h for h in self.state.hooks.values() if h.kind == "url" and (not name or h.data == name)]
+
+    def answer_probes(self, answered: bool = True) -> None:
+        """Every probe in flight ends: answered (HTTP 200) or not (timeout)."""
+        for hook in self.probes():
+            del self.state.hooks[hook.pointer]
+            output = {"response_code": "200", "error": ""} if answered else {"error": "transfer timeout reached"}
+            self.state.callback(hook.callback)(hook.data, hook.pattern, hook.options, output)
+
     def settle(self) -> None:
         """Let deferred (1 ms) work run."""
         self.advance(0.002)
@@ -89,8 +114,9 @@ class Sim:
     def connects(self, name: str) -> List[str]:
         return [c for c in self.state.commands if c == f"/remote connect {name}"]
 
-    def timers(self) -> List:
-        return [h for h in self.state.hooks.values() if h.kind == "timer"]
+    def timers(self, callback: str = "") -> List:
+        """Timers, or only those calling `callback`."""
+        return [h for h in self.state.hooks.values() if h.kind == "timer" and (not callback or h.callback == callback)]
 
     def hooks(self) -> List:
         return list(self.state.hooks.values())

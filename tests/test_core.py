@@ -63,6 +63,8 @@ def ref_backoff(n: int, delay: int, growing: int, delay_max: int) -> int:
 
 
 def cfg(**kw) -> Settings:
+    """Settings for backoff tests: no connect timeout (tested on its own)."""
+    kw.setdefault("connect_timeout", 0)
     return Settings(**kw)
 
 
@@ -850,7 +852,7 @@ class Driver:
 
     def random_settings(self, max_attempts: Optional[int]) -> Settings:
         rng = self.rng
-        return Settings(
+        return cfg(
             enabled=rng.random() < 0.75,
             delay=rng.choice((1, 2, 5, 10)),
             growing=rng.choice((1, 2, 3)),
@@ -940,7 +942,7 @@ class Driver:
 
 def _run_random(seed: int, steps: int, strict: bool) -> Driver:
     rng = random.Random(seed)
-    settings = Settings(
+    settings = cfg(
         enabled=rng.random() < 0.9,
         delay=rng.choice((1, 3, 10)),
         growing=rng.choice((1, 2, 3)),
@@ -1183,7 +1185,7 @@ def test_fake_relay_many_remotes(jitter):
     start = time.perf_counter()
     for seed in range(40):
         rng = random.Random(10_000 + seed)
-        settings = Settings(
+        settings = cfg(
             delay=rng.choice((1, 5, 10)),
             growing=rng.choice((1, 2, 3)),
             delay_max=rng.choice((0, 60, 600)),

@@ -11,6 +11,7 @@ import weechat_sim
 import relay_autoreconnect as ra
 
 NETWORK = "relay.network."
+ATTEMPT = "attempt_timer_cb"
 
 
 @pytest.fixture
@@ -183,7 +184,7 @@ def test_user_disconnect_cancels_and_is_respected(sim):
     sim.settle()
     sim.user("/remote disconnect home")
     assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: auto-reconnection cancelled"
-    assert sim.timers() == []
+    assert sim.timers(ATTEMPT) == []
     sim.advance(600)
     assert len(sim.connects("home")) == 2
 
@@ -203,7 +204,7 @@ def test_user_connect_resets_backoff_and_cancels_pending(sim):
     stable_link_drops(sim)
     attempt_times(sim, "home", 2)  # next wait would be 40 s
     sim.user("/remote connect home")
-    assert sim.timers() == []
+    assert sim.timers(ATTEMPT) == []
     refuse(sim)
     assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
 
@@ -214,7 +215,7 @@ def test_user_reconnect_is_not_a_drop(sim):
     sim.user("/remote reconnect home")
     sim.settle()
     assert not sim.lines("reconnecting in")
-    assert sim.timers() == []
+    assert sim.timers(ATTEMPT) == []
 
 
 def test_delete_while_pending_leaves_no_timer_and_no_error(sim):
@@ -222,7 +223,7 @@ def test_delete_while_pending_leaves_no_timer_and_no_error(sim):
     stable_link_drops(sim)
     sim.user("/remote del home")
     sim.settle()
-    assert sim.timers() == []
+    assert sim.timers(ATTEMPT) == []
     sim.advance(3600)
     assert len(sim.connects("home")) == 1
     assert not sim.lines("=!=")
@@ -248,9 +249,9 @@ def test_rename_while_pending_attempts_under_the_new_name_on_time(sim):
 def test_option_off_cancels_everything_and_gives_native_back(sim):
     load(sim)
     stable_link_drops(sim)
-    assert sim.timers()
+    assert sim.timers(ATTEMPT)
     sim.set_option(NETWORK + "autoreconnect", "off")
-    assert sim.timers() == []
+    assert sim.timers(ATTEMPT) == []
     assert sim.option("relay.remote.home.autoreconnect_delay") == "10"
     sim.advance(3600)
     assert len(sim.connects("home")) == 1

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import shutil
 import time
+from pathlib import Path
 from typing import List
 
 import pytest
 from harness import PROBE, SCRIPT, WeeChat, client_commands, free_port, server_commands
 
+HERE = Path(__file__).resolve().parent
+
 
 def pytest_collection_modifyitems(items):
+    """Mark the tests of this folder (the hook sees every collected test)."""
     for item in items:
-        item.add_marker(pytest.mark.e2e)
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session", autouse=True)

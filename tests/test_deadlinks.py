@@ -1,0 +1,246 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Dead links: heartbeat, connect timeout, clock jumps (core and shell, virtual time)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import weechat_sim
+
+import relay_autoreconnect as ra
+from relay_autoreconnect import (
+    STATUS_CONNECTED,
+    STATUS_CONNECTING,
+    STATUS_DISCONNECTED,
+    STATUS_WAITING_AUTH,
+    DropLink,
+    Engine,
+    Probe,
+    Settings,
+    Unwatch,
+    Watch,
+)
+
+HEARTBEAT = "heartbeat_cb"
+
+
+def up(engine, name="r", now=0.0):
+    actions = []
+    for status in (STATUS_CONNECTING, STATUS_WAITING_AUTH, STATUS_CONNECTED):
+        actions += engine.status_changed(name, status, now)
+    return actions
+
+
+# -- core ------------------------------------------------------------------------
+
+
+def test_connect_timeout_watches_the_attempt_and_drops_it_when_stuck():
+    e = Engine(Settings(connect_timeout=30))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    assert e.status_changed("r", STATUS_CONNECTING, 10.0) == [Watch("r", 40.0)]
+    assert e.status_changed("r", STATUS_WAITING_AUTH, 10.1) == []
+    assert e.watch_fired("r", 20.0) == [Watch("r", 40.0)]  # too early: wait on
+    assert e.watch_fired("r", 40.0) == [DropLink("r", "no answer within 30 s while authenticating")]
+
+
+def test_connect_timeout_ends_with_the_attempt():
+    e = Engine(Settings(connect_timeout=30))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    assert up(e, now=5.0) == [Watch("r", 35.0), Unwatch("r")]
+    assert e.watch_fired("r", 35.0) == []
+    e.status_changed("r", STATUS_DISCONNECTED, 40.0)
+    e.settle()
+    e.timer_fired("r", 50.0)
+    assert e.status_changed("r", STATUS_CONNECTING, 50.0) == [Watch("r", 80.0)]
+    assert e.status_changed("r", STATUS_DISCONNECTED, 51.0) == [Unwatch("r")]
+
+
+def test_no_connect_timeout_when_off():
+    e = Engine(Settings(connect_timeout=0))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    assert up(e) == []
+    assert e.watch_fired("r", 1e9) == []
+
+
+def test_heartbeat_probes_connected_remotes_once_until_answered():
+    e = Engine(Settings(connect_timeout=0))
+    for name in ("a", "b", "c"):
+        e.remote_add(name, STATUS_DISCONNECTED)
+    assert not e.heartbeat_needed()
+    up(e, "a")
+    up(e, "b")
+    assert e.heartbeat_needed()
+    assert e.heartbeat(60.0) == [Probe("a"), Probe("b")]
+    assert e.heartbeat(120.0) == []  # still in flight: no second probe
+    assert e.probe_answered("a", True) == []
+    assert e.probe_answered("b", False) == [DropLink("b", "no answer from the server within 20 s (heartbeat)")]
+    assert e.heartbeat(180.0) == [Probe("a"), Probe("b")]
+
+
+def test_probe_result_after_the_link_changed_is_ignored():
+    e = Engine(Settings(connect_timeout=0))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    up(e)
+    assert e.heartbeat(60.0) == [Probe("r")]
+    e.status_changed("r", STATUS_DISCONNECTED, 61.0)
+    up(e, now=70.0)
+    assert e.probe_answered("r", False) == []
+
+
+def test_heartbeat_off():
+    e = Engine(Settings(heartbeat=0, connect_timeout=0))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    up(e)
+    assert not e.heartbeat_needed()
+
+
+def test_clock_jump_probes_now_and_brings_pending_attempts_forward():
+    e = Engine(Settings(delay=60, connect_timeout=0))
+    for name in ("up", "down"):
+        e.remote_add(name, STATUS_DISCONNECTED)
+        up(e, name)
+    e.status_changed("down", STATUS_DISCONNECTED, 100.0)
+    e.settle()
+    assert e.remotes["down"].due == 160.0
+    actions = e.clock_jumped(110.0)
+    assert Probe("up") in actions
+    assert [a for a in actions if isinstance(a, ra.Schedule)] == [ra.Schedule("down", 110.0, 60, 1, 0, True)]
+    assert e.timer_fired("down", 110.0) == [ra.Connect("down")]
+
+
+# -- shell -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sim():
+    simulation = weechat_sim.Sim()
+    simulation.add_remote("home")
+    yield simulation
+    simulation.unload()
+
+
+def load(sim, **values):
+    values = {"autoreconnect_heartbeat": 60, "autoreconnect_heartbeat_timeout": 20, **values}
+    assert sim.load(ra, {k: str(v) for k, v in values.items()}) is not None
+
+
+def connected(sim):
+    sim.user("/remote connect home")
+    sim.accept("home")
+
+
+def test_no_heartbeat_timer_while_nothing_is_connected(sim):
+    load(sim)
+    sim.advance(3600)
+    assert sim.timers(HEARTBEAT) == []
+    assert sim.probes() == []
+
+
+def test_one_heartbeat_timer_for_all_remotes_and_none_after_the_links_drop(sim):
+    sim.add_remote("work")
+    load(sim)
+    connected(sim)
+    sim.user("/remote connect work")
+    sim.accept("work")
+    assert len(sim.timers(HEARTBEAT)) == 1
+    sim.advance(60)
+    assert sorted(h.data for h in sim.probes()) == ["home", "work"]
+    assert sim.remote("home").sent == ['{"request": "POST /api/ping"}']
+    probe = sim.probes("home")[0]
+    assert probe.pattern == "http://127.0.0.1:9000/api/handshake"
+    assert probe.timeout == 20000
+    assert json.loads(probe.options["postfields"]) == {}
+    assert "password" not in json.dumps(probe.options).lower()
+    sim.answer_probes(True)
+    assert len(sim.timers(HEARTBEAT)) == 1
+    sim.user("/remote disconnect home")
+    sim.user("/remote disconnect work")
+    assert sim.timers(HEARTBEAT) == []
+
+
+def test_unanswered_probe_drops_the_link_and_the_backoff_follows(sim):
+    load(sim, autoreconnect_delay=5)
+    connected(sim)
+    sim.advance(60)
+    printed = len(sim.state.printed)
+    sim.answer_probes(False)
+    assert sim.remote("home").status == "disconnected"
+    sim.settle()
+    assert sim.lines()[printed:] == [
+        "relay_autoreconnect: remote[home]: no answer from the server within 20 s (heartbeat): disconnecting",
+        "relay_autoreconnect: remote[home]: reconnecting in 5 s (attempt 1)",
+    ]
+    sim.advance(5)
+    assert len(sim.connects("home")) == 2
+
+
+def test_answered_probes_print_nothing(sim):
+    load(sim)
+    connected(sim)
+    printed = len(sim.state.printed)
+    for _ in range(10):
+        sim.advance(60)
+        sim.answer_probes(True)
+    assert sim.state.printed[printed:] == []
+    assert len(sim.remote("home").sent) == 10
+
+
+def test_stuck_authentication_is_dropped_after_the_connect_timeout(sim):
+    load(sim, autoreconnect_connect_timeout=15, autoreconnect_delay=5)
+    sim.user("/remote connect home")
+    sim.status("home", "waiting_auth")
+    sim.advance(14.9)
+    assert sim.remote("home").status == "waiting_auth"
+    sim.advance(0.1)
+    assert sim.remote("home").status == "disconnected"
+    assert sim.lines("no answer within 15 s while authenticating: disconnecting")
+    sim.settle()
+    assert sim.lines()[-1].endswith("reconnecting in 5 s (attempt 1)")
+
+
+def test_resume_checks_links_at_once_and_attempts_pending_ones(sim):
+    sim.add_remote("work")
+    load(sim, autoreconnect_delay=300)
+    connected(sim)
+    sim.user("/remote connect work")
+    sim.accept("work")
+    sim.advance(100)
+    sim.drop("work")
+    sim.settle()
+    sim.answer_probes(True)
+    sim.advance(10)
+    sim.suspend(3600)  # WeeChat's wall-clock timers fire at resume
+    sim.settle()
+    assert sim.lines("clock jumped by +3600 s")
+    assert [h.data for h in sim.probes()] == ["home"]
+    assert len(sim.connects("work")) == 2  # the pending attempt ran at once
+
+
+def test_probe_is_skipped_through_a_proxy_but_the_in_band_ping_is_sent(sim):
+    load(sim)
+    sim.set_option("relay.remote.home.proxy", "myproxy")
+    connected(sim)
+    sim.advance(60)
+    assert sim.probes() == []
+    assert len(sim.remote("home").sent) == 1
+
+
+def test_upgrade_cancels_probes_in_flight(sim):
+    load(sim)
+    connected(sim)
+    sim.advance(60)
+    assert sim.probes()
+    sim.user("/upgrade")
+    assert sim.probes() == []
+
+
+def test_unload_with_probe_and_watch_in_flight_removes_every_hook(sim):
+    load(sim, autoreconnect_connect_timeout=30)
+    connected(sim)
+    sim.advance(60)
+    sim.user("/remote reconnect home")  # connecting: connect timeout watch
+    assert sim.probes() or sim.timers("watch_timer_cb")
+    sim.unload()
+    assert sim.hooks() == []
