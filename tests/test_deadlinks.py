@@ -45,6 +45,15 @@ def test_connect_timeout_watches_the_attempt_and_drops_it_when_stuck():
     assert e.watch_fired("r", 40.0) == [DropLink("r", "no answer within 30 s while authenticating")]
 
 
+def test_connect_timeout_waits_for_a_socket_to_close():
+    e = Engine(Settings(connect_timeout=30))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    e.status_changed("r", STATUS_CONNECTING, 10.0)
+    assert e.watch_fired("r", 40.0) == [Watch("r", 41.0)]  # nothing to close yet
+    e.status_changed("r", STATUS_WAITING_AUTH, 40.5)
+    assert e.watch_fired("r", 41.0) == [DropLink("r", "no answer within 30 s while authenticating")]
+
+
 def test_connect_timeout_ends_with_the_attempt():
     e = Engine(Settings(connect_timeout=30))
     e.remote_add("r", STATUS_DISCONNECTED)

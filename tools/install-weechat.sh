@@ -25,6 +25,15 @@ have_weechat() {
         || compgen -G "/usr/local/lib/weechat/plugins/python.so" >/dev/null
 }
 
+# ip and tc (iproute2) make the network namespaces of the dead-link tests
+if ! command -v ip >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
+    else
+        echo "warning: ip/tc (iproute2) missing: the network-namespace tests will be skipped" >&2
+    fi
+fi
+
 if have_weechat; then
     echo "weechat-headless $(weechat-headless --version | head -n 1) with python plugin: ok"
     exit 0

@@ -7,10 +7,10 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import pytest
-from harness import PROBE, SCRIPT, WeeChat, client_commands, free_port, server_commands
+from harness import PROBE, SCRIPT, NetPair, WeeChat, client_commands, free_port, server_commands
 
 HERE = Path(__file__).resolve().parent
 
@@ -37,18 +37,20 @@ class Lab:
         self.instances: List[WeeChat] = []
         self.server_home = tmp_path / "server"
 
-    def server(self) -> WeeChat:
+    def server(self, net: Optional[NetPair] = None) -> WeeChat:
         """(Re)start the server on the same port and directory."""
-        server = WeeChat(self.server_home, [PROBE], server_commands(self.port))
+        address, netns = (net.SERVER_ADDRESS, net.server_ns) if net else ("127.0.0.1", "")
+        server = WeeChat(self.server_home, [PROBE], server_commands(self.port, address), netns)
         self.instances.append(server)
         server.start()
         since = time.monotonic() - 30
         server.wait_line(f"port {self.port}", since, 10)
         return server
 
-    def client(self, extra=(), script: bool = True, home: str = "client") -> WeeChat:
+    def client(self, extra=(), script: bool = True, home: str = "client", net: Optional[NetPair] = None) -> WeeChat:
         scripts = [PROBE, SCRIPT] if script else [PROBE]
-        client = WeeChat(self.tmp / home, scripts, client_commands(self.port, extra))
+        address, netns = (net.SERVER_ADDRESS, net.client_ns) if net else ("127.0.0.1", "")
+        client = WeeChat(self.tmp / home, scripts, client_commands(self.port, extra, address), netns)
         self.instances.append(client)
         return client.start()
 
@@ -62,3 +64,15 @@ def lab(tmp_path):
     lab = Lab(tmp_path)
     yield lab
     lab.stop()
+
+
+@pytest.fixture
+def net(lab):
+    """Server and client hosts in two network namespaces made for the test."""
+    reason = NetPair.available()
+    if reason:
+        pytest.skip(reason)
+    pair = NetPair().create()
+    yield pair
+    lab.stop()
+    pair.delete()

@@ -37,8 +37,9 @@ def free_port() -> int:
 class WeeChat:
     """One weechat-headless process."""
 
-    def __init__(self, home: Path, scripts: List[Path], commands: List[str]) -> None:
+    def __init__(self, home: Path, scripts: List[Path], commands: List[str], netns: str = "") -> None:
         self.home = home
+        self.netns = netns
         self.scripts = scripts
         self.commands = commands
         self.proc: Optional[subprocess.Popen] = None
@@ -61,7 +62,8 @@ class WeeChat:
         commands = [f"/set fifo.file.path {self.fifo}", "/set fifo.file.enabled on"] + self.commands
         with open(self.home / "stdout.txt", "ab") as stdout:
             self.proc = subprocess.Popen(
-                ["weechat-headless", "--dir", str(self.home), "-r", ";".join(commands)],
+                (["ip", "netns", "exec", self.netns] if self.netns else [])
+                + ["weechat-headless", "--dir", str(self.home), "-r", ";".join(commands)],
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=subprocess.STDOUT,
@@ -173,6 +175,13 @@ class WeeChat:
             if sig in (signal.SIGKILL, signal.SIGTERM):
                 self.proc.wait(timeout=10)
 
+    def freeze(self) -> None:
+        """SIGSTOP the process (the kernel still accepts its TCP connections)."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
+
     def quit(self, timeout: float = 10.0) -> None:
         """/quit, as a user would; kill if it does not end in time."""
         if self.proc and self.proc.poll() is None:
@@ -192,14 +201,80 @@ class WeeChat:
                 self.kill()
 
 
-def server_commands(port: int) -> List[str]:
+def server_commands(port: int, address: str = "127.0.0.1") -> List[str]:
     return [
         "/set relay.network.ipv6 off",
-        "/set relay.network.bind_address 127.0.0.1",
+        f"/set relay.network.bind_address {address}",
         f"/set relay.network.password {PASSWORD}",
         f"/relay add api {port}",
     ]
 
 
-def client_commands(port: int, extra: List[str] = ()) -> List[str]:
-    return [f"/remote add srv http://127.0.0.1:{port} -password={PASSWORD}"] + list(extra)
+def client_commands(port: int, extra: List[str] = (), address: str = "127.0.0.1") -> List[str]:
+    return [f"/remote add srv http://{address}:{port} -password={PASSWORD}"] + list(extra)
+
+
+class NetPair:
+    """Two network namespaces joined by a veth pair: a server host and a client host.
+
+    Addresses are private to these namespaces, which the test creates and
+    removes. Traffic is dropped silently with a blackhole qdisc on both ends.
+    """
+
+    SERVER_ADDRESS = "10.231.0.1"
+    CLIENT_ADDRESS = "10.231.0.2"
+
+    def __init__(self) -> None:
+        tag = f"{os.getpid() % 100000}"
+        self.server_ns, self.client_ns = f"ra-srv-{tag}", f"ra-cli-{tag}"
+        self.server_if, self.client_if = f"ra-s{tag}", f"ra-c{tag}"
+
+    @staticmethod
+    def available() -> str:
+        """Why namespaces can not be made here, or "" if they can."""
+        if os.geteuid() != 0:
+            return "network namespaces need root"
+        for tool in ("ip", "tc"):
+            if not shutil.which(tool):
+                return f"'{tool}' (iproute2) is not installed"
+        return ""
+
+    @staticmethod
+    def _run(*args: str) -> None:
+        subprocess.run(args, check=True, capture_output=True, timeout=10)
+
+    def create(self) -> NetPair:
+        self.delete()
+        self._run("ip", "netns", "add", self.server_ns)
+        self._run("ip", "netns", "add", self.client_ns)
+        self._link()
+        return self
+
+    def replace_server_host(self) -> None:
+        """A new server host with the same address: every socket of the old one is
+        gone without a packet sent (the veth pair goes with it and is made again)."""
+        self._run("ip", "-n", self.client_ns, "link", "del", self.client_if)  # both ends, at once
+        self._run("ip", "netns", "del", self.server_ns)
+        self._run("ip", "netns", "add", self.server_ns)
+        self._link()
+
+    def _link(self) -> None:
+        self._run("ip", "link", "add", self.server_if, "type", "veth", "peer", "name", self.client_if)
+        for ns, iface, address in (
+            (self.server_ns, self.server_if, self.SERVER_ADDRESS),
+            (self.client_ns, self.client_if, self.CLIENT_ADDRESS),
+        ):
+            self._run("ip", "link", "set", iface, "netns", ns)
+            self._run("ip", "-n", ns, "addr", "add", f"{address}/24", "dev", iface)
+            self._run("ip", "-n", ns, "link", "set", iface, "up")
+            self._run("ip", "-n", ns, "link", "set", "lo", "up")
+
+    def blackhole(self, on: bool) -> None:
+        """Drop (or let through again) every packet on both ends."""
+        for ns, iface in ((self.server_ns, self.server_if), (self.client_ns, self.client_if)):
+            verb = ("add", "dev", iface, "root", "blackhole") if on else ("del", "dev", iface, "root")
+            self._run("ip", "netns", "exec", ns, "tc", "qdisc", *verb)
+
+    def delete(self) -> None:
+        for ns in (self.server_ns, self.client_ns):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10, check=False)

@@ -6,6 +6,7 @@ Writes JSON lines to $WEECHAT_PROBE_FILE (one event per line):
 - {"t", "kind": "signal", "status", "pointer"} for each relay_remote_* signal;
 - {"t", "kind": "line", "buffer", "prefix", "message"} for each printed line,
   and the lines printed in the core buffer before the probe was loaded;
+- {"t", "kind": "client_signal", "status", "pointer"} for relay_client_* (server side);
 - {"t", "kind": "option", "name", "value"} for each "/probe option NAME";
 - {"t", "kind": "probe_loaded"} once.
 "t" is time.monotonic(), comparable with the test process' clock.
@@ -29,6 +30,11 @@ def emit(**event):
 
 def signal_cb(_data, signal, pointer):
     emit(kind="signal", status=signal[len("relay_remote_") :], pointer=pointer)
+    return weechat.WEECHAT_RC_OK
+
+
+def client_signal_cb(_data, signal, pointer):
+    emit(kind="client_signal", status=signal[len("relay_client_") :], pointer=pointer)
     return weechat.WEECHAT_RC_OK
 
 
@@ -71,5 +77,6 @@ def probe_cb(_data, _buffer, args):
 dump_core_lines()
 weechat.hook_command("probe", "test probe", "option NAME", "", "", "probe_cb", "")
 weechat.hook_signal("relay_remote_*", "signal_cb", "")
+weechat.hook_signal("relay_client_*", "client_signal_cb", "")
 weechat.hook_print("", "", "", 0, "print_cb", "")
 emit(kind="probe_loaded")
