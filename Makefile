@@ -44,6 +44,7 @@ lint: $(PY)
 
 bench: $(PY) weechat
 	$(PYTHON) bench/schedule_error.py
+	$(PYTHON) bench/detection.py
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"
