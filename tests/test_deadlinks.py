@@ -253,3 +253,18 @@ def test_unload_with_probe_and_watch_in_flight_removes_every_hook(sim):
     assert sim.probes() or sim.timers("watch_timer_cb")
     sim.unload()
     assert sim.hooks() == []
+
+
+def test_a_day_of_heartbeats_leaves_nothing_behind(sim):
+    load(sim)
+    connected(sim)
+    sim.advance(60)
+    sim.answer_probes(True)
+    hooks = len(sim.hooks())
+    shell = ra.SHELL
+    for _ in range(1440):
+        sim.advance(60)
+        sim.answer_probes(True)
+    assert len(sim.hooks()) == hooks
+    assert (shell.probes, shell.watches, shell.timers) == ({}, {}, {})
+    assert len(sim.remote("home").sent) == 1441
