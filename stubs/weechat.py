@@ -3,7 +3,7 @@
 """A fake `weechat` module for tests outside WeeChat.
 
 Every public name here exists in the real module with the same meaning, and
-every constant has the real value (tests/e2e/test_stub_names.py checks both
+every constant has the real value (tests/e2e/test_e2e_stub_names.py checks both
 inside real WeeChat). Private names (leading underscore) hold the simulated
 state: options, hooks, timers on a virtual clock, a relay with remotes that
 sends relay_remote_* signals like WeeChat 4.4+ does. Tests drive that state
