@@ -33,9 +33,11 @@ The file has two layers:
 
 from __future__ import annotations
 
+import random
+import re
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
 try:
     import weechat
@@ -61,6 +63,11 @@ STATUS_WAITING_AUTH = "waiting_auth"
 STATUS_CONNECTED = "connected"
 STATUSES_IN_FLIGHT = (STATUS_CONNECTING, STATUS_WAITING_AUTH)
 
+# failure classes
+FAILURE_NETWORK = "network"  # refused, DNS, TLS, timeout, link lost: back off
+FAILURE_AUTH = "auth"  # wrong password or TOTP: stop after auth_max in a row
+FAILURE_VERSION = "version"  # relay API versions differ: stop at once
+
 # a link must stay up this long (seconds) for a drop to reset the backoff
 STABLE_SECONDS = 30.0
 # with no cap (autoreconnect_delay_max = 0), a wait never exceeds this (seconds)
@@ -84,6 +91,18 @@ class Settings:
     heartbeat: int = 60
     heartbeat_timeout: int = 20
     connect_timeout: int = 30
+    jitter: int = 30
+    auth_max: int = 2
+
+
+def jittered(wait: float, settings: Settings, draw: float) -> float:
+    """Shorten a wait by up to `jitter` percent (draw in [0, 1)), never below 1 s.
+
+    The result stays in [wait * (1 - jitter/100), wait].
+    """
+    if not settings.jitter or wait <= 1:
+        return float(wait)
+    return max(1.0, wait * (1 - settings.jitter / 100 * draw))
 
 
 def backoff_delay(attempt: int, settings: Settings) -> int:
@@ -124,6 +143,12 @@ class Remote:
     in_flight_since: Optional[float] = None
     # a connect timeout runs for the attempt in flight
     watched: bool = False
+    # what WeeChat said about the coming drop: (class, detail), None if nothing
+    hint: Optional[Tuple[str, str]] = None
+    # class and detail of the last failure ("" if none)
+    failure: str = ""
+    failure_detail: str = ""
+    auth_failures: int = 0
     # clock time the pending heartbeat probe was sent, None if none
     probe_sent: Optional[float] = None
 
@@ -134,7 +159,7 @@ class Schedule:
 
     name: str
     due: float
-    wait: int
+    wait: float
     attempt: int
     max_attempts: int
     quiet: bool = False
@@ -164,10 +189,12 @@ class Disconnect:
 
 @dataclass(frozen=True)
 class GiveUp:
-    """Stop trying: the attempt cap is reached."""
+    """Stop trying: the attempt cap is reached, or retrying can not help."""
 
     name: str
     attempts: int
+    failure: str = FAILURE_NETWORK
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,8 +233,9 @@ Action = Union[Schedule, Cancel, Connect, Disconnect, GiveUp, Watch, Unwatch, Pr
 class Engine:
     """Per-remote state machine: signals and user intent in, actions out."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, draw: Callable[[], float] = random.random) -> None:
         self.settings = settings
+        self.draw = draw
         self.remotes: Dict[str, Remote] = {}
 
     # -- remotes come and go -------------------------------------------------
@@ -283,6 +311,7 @@ class Engine:
             actions.extend(self._unwatch(remote))
             remote.connected_at = now
             remote.gave_up = False
+            remote.auth_failures = 0
             if remote.abort:
                 actions.append(Disconnect(remote.name))
         return actions
@@ -311,6 +340,12 @@ class Engine:
             and remote.connected_at is not None
             and now - remote.connected_at >= STABLE_SECONDS
         ) or previous == STATUS_UNKNOWN
+        remote.failure, remote.failure_detail = remote.hint or (
+            (FAILURE_AUTH, "") if previous == STATUS_WAITING_AUTH else (FAILURE_NETWORK, "")
+        )
+        remote.hint = None
+        if remote.failure == FAILURE_AUTH:
+            remote.auth_failures += 1
         remote.connected_at = None
         remote.dropped_at = now
         remote.drop_pending = True
@@ -338,11 +373,20 @@ class Engine:
         ):
             return []
         limit = self.settings.max_attempts
-        if limit and remote.attempt >= limit:
+        stop = (
+            remote.failure == FAILURE_VERSION
+            or (
+                remote.failure == FAILURE_AUTH
+                and self.settings.auth_max
+                and remote.auth_failures >= self.settings.auth_max
+            )
+            or (limit and remote.attempt >= limit)
+        )
+        if stop:
             remote.gave_up = True
-            return [GiveUp(remote.name, remote.attempt)]
+            return [GiveUp(remote.name, remote.attempt, remote.failure, remote.failure_detail)]
         attempt = remote.attempt + 1
-        wait = backoff_delay(attempt, self.settings)
+        wait = jittered(backoff_delay(attempt, self.settings), self.settings, self.draw())
         remote.due = since + wait
         return [Schedule(remote.name, remote.due, wait, attempt, limit)]
 
@@ -375,7 +419,14 @@ class Engine:
         remote.dropped_at = now
         remote.drop_stable = False
         remote.drop_pending = True
+        remote.failure, remote.failure_detail = FAILURE_NETWORK, ""
         return []
+
+    def failure_said(self, name: str, failure: str, detail: str) -> None:
+        """WeeChat printed why the link of a remote is about to drop."""
+        remote = self.remotes.get(name)
+        if remote is not None and remote.status != STATUS_DISCONNECTED:
+            remote.hint = (failure, detail)
 
     # -- dead links ------------------------------------------------------------
 
@@ -391,7 +442,9 @@ class Engine:
             # no socket to close yet (WeeChat bounds this step itself: 5-s
             # handshake, weechat.network.connection_timeout): look again soon
             return [Watch(name, now + 1.0)]
-        return [DropLink(name, f"no answer within {timeout} s while authenticating")]
+        reason = f"no answer within {timeout} s while authenticating"
+        remote.hint = (FAILURE_NETWORK, reason)
+        return [DropLink(name, reason)]
 
     def heartbeat_needed(self) -> bool:
         """Whether a heartbeat tick has any work: a remote is connected."""
@@ -414,8 +467,9 @@ class Engine:
         remote.probe_sent = None
         if answered or remote.status != STATUS_CONNECTED:
             return []
-        timeout = self.settings.heartbeat_timeout
-        return [DropLink(name, f"no answer from the server within {timeout} s (heartbeat)")]
+        reason = f"no answer from the server within {self.settings.heartbeat_timeout} s (heartbeat)"
+        remote.hint = (FAILURE_NETWORK, reason)
+        return [DropLink(name, reason)]
 
     def clock_jumped(self, now: float) -> List[Action]:
         """After a suspend: probe every link now, make pending attempts now."""
@@ -444,6 +498,7 @@ class Engine:
         if remote.status in STATUSES_IN_FLIGHT:
             return False, []
         remote.attempt = 0
+        remote.auth_failures = 0
         remote.gave_up = False
         return True, self._cancel(remote, announce=False)
 
@@ -481,6 +536,7 @@ class Engine:
             for remote in self.remotes.values():
                 remote.gave_up = False
                 remote.attempt = 0
+                remote.auth_failures = 0
                 if not remote.drop_pending:
                     actions.extend(self._plan(remote, now))
         return actions
@@ -488,6 +544,47 @@ class Engine:
     def pending(self) -> List[Remote]:
         """Remotes with an attempt scheduled."""
         return [r for r in self.remotes.values() if r.due is not None]
+
+    def managed(self, remote: Remote) -> bool:
+        """Whether the engine brings this remote back when its link drops."""
+        return self.settings.enabled and remote.wanted is not False and not remote.gave_up
+
+    # -- the user steers (command) ------------------------------------------
+
+    def retry(self, name: str) -> Tuple[str, List[Action]]:
+        """Attempt now. Returns (error, actions): error "" if done."""
+        remote = self.remotes[name]
+        if remote.status != STATUS_DISCONNECTED:
+            what = "is connected" if remote.status == STATUS_CONNECTED else "has an attempt in flight"
+            if remote.status == STATUS_UNKNOWN:
+                what = "has a status not known yet (use /remote connect)"
+            return f"remote[{name}] {what}", []
+        remote.wanted = True
+        remote.gave_up = False
+        remote.auth_failures = 0
+        actions = self._cancel(remote, announce=False)
+        remote.attempt += 1
+        return "", actions + [Connect(name)]
+
+    def cancel(self, name: str) -> Tuple[str, List[Action]]:
+        """Cancel the pending attempt; no more until the user connects."""
+        remote = self.remotes[name]
+        if remote.due is None:
+            return f"remote[{name}] has no attempt pending", []
+        remote.wanted = False
+        return "", self._cancel(remote, announce=True)
+
+    def reset(self, name: str, now: float) -> Tuple[str, List[Action]]:
+        """Start the backoff over (a pending attempt is rescheduled as attempt 1)."""
+        remote = self.remotes[name]
+        remote.attempt = 0
+        remote.auth_failures = 0
+        remote.gave_up = False
+        remote.failure = remote.failure_detail = ""
+        actions = self._cancel(remote, announce=False)
+        if remote.status == STATUS_DISCONNECTED and remote.wanted:
+            actions += self._plan(remote, now)
+        return "", actions
 
 
 # ---------------------------------------------------------------------------
@@ -553,6 +650,25 @@ OPTIONS = (
         1000000,
     ),
     OptionSpec(
+        "autoreconnect_jitter",
+        "integer",
+        "shorten each wait by a random 0 to N percent, so that many clients cut off "
+        "together do not come back in the same second, 0 = none "
+        "(script relay_autoreconnect; default: 30)",
+        "30",
+        0,
+        100,
+    ),
+    OptionSpec(
+        "autoreconnect_auth_max",
+        "integer",
+        "authentication failures in a row (wrong password or TOTP) before giving up, "
+        "0 = never give up for that (script relay_autoreconnect; default: 2)",
+        "2",
+        0,
+        100,
+    ),
+    OptionSpec(
         "autoreconnect_heartbeat",
         "integer",
         "interval between two checks that a connected remote's link and server "
@@ -581,9 +697,96 @@ OPTIONS = (
     ),
 )
 
+COMMAND = "autoreconnect"
+COMMAND_DESC = "see and steer the automatic reconnection of relay remotes"
+COMMAND_ARGS = "[list] || retry|cancel|reset <remote>|-all || secure <remote>"
+COMMAND_ARGS_DESC = "\n".join(
+    (
+        "  list: every remote: status, attempt, time to the next attempt, last failure, managed or not",
+        " retry: attempt now (also after the script gave up)",
+        "cancel: cancel the pending attempt; no more attempts until you connect the remote",
+        " reset: start the backoff over (a pending attempt becomes attempt 1)",
+        "secure: move a password stored in plain text into secured data (/secure) and point "
+        "relay.remote.<remote>.password at it; the password is never displayed",
+        "remote: a remote name (see /remote list)",
+        "  -all: every remote",
+        "",
+        "Options: /set relay.network.autoreconnect*",
+        "Bar item: relay_autoreconnect (remotes waiting or given up, with a countdown)",
+        "",
+        "Examples:",
+        "  /autoreconnect",
+        "  /autoreconnect retry home",
+        "  /autoreconnect cancel -all",
+        "  /autoreconnect secure home",
+    )
+)
+COMMAND_COMPLETION = " || ".join(
+    (
+        "list",
+        "retry %(relay_remotes)|-all",
+        "cancel %(relay_remotes)|-all",
+        "reset %(relay_remotes)|-all",
+        "secure %(relay_remotes)",
+    )
+)
+BAR_ITEM = "relay_autoreconnect"
+
 # commands that read or write relay.conf: our options leave its section
 # while they run (see Options)
 CONFIG_COMMANDS = ("/save", "/reload", "/upgrade", "/plugin")
+
+
+def seconds(value: float) -> str:
+    """A duration as the script prints it: "10 s", "8.7 s"."""
+    return f"{value:.0f} s" if abs(value - round(value)) < 0.05 else f"{value:.1f} s"
+
+
+# WeeChat's own lines that tell why a link drops (English; other languages
+# fall back on the signal sequence)
+FAILURE_LINES = (
+    (re.compile(r"^remote\[([^\]]+)\]: error: (authentication failed.*)$"), FAILURE_AUTH),
+    (re.compile(r"^remote\[([^\]]+)\]: API version mismatch: (.*)$"), FAILURE_VERSION),
+)
+
+
+def failure_from_line(line: str) -> Optional[Tuple[str, str, str]]:
+    """(remote name, failure class, detail) if a core line tells why a link drops."""
+    for pattern, failure in FAILURE_LINES:
+        match = pattern.match(line)
+        if match:
+            return match.group(1), failure, match.group(2)
+    return None
+
+
+def describe(engine: Engine, remote: Remote, now: float) -> str:
+    """One line of /autoreconnect list for a remote."""
+    limit = f"/{engine.settings.max_attempts}" if engine.settings.max_attempts else ""
+    parts = [remote.status]
+    if remote.due is not None:
+        parts.append(f"attempt {remote.attempt + 1}{limit} in {seconds(max(0.0, remote.due - now))}")
+    elif remote.gave_up:
+        parts.append(f"gave up after {remote.attempt} attempt(s)")
+    elif remote.attempt and remote.status != STATUS_CONNECTED:
+        parts.append(f"attempt {remote.attempt}{limit}")
+    if remote.failure:
+        detail = f" ({remote.failure_detail})" if remote.failure_detail else ""
+        parts.append(f"last failure: {remote.failure}{detail}")
+    parts.append("managed" if engine.managed(remote) else "not managed")
+    return f"{remote.name}: " + ", ".join(parts)
+
+
+def bar_text(engine: Engine, now: float) -> str:
+    """Content of the bar item: remotes waiting (countdown) or given up."""
+    items = []
+    for name in sorted(engine.remotes):
+        remote = engine.remotes[name]
+        if remote.due is not None:
+            left = max(0, int(remote.due - now + 0.999))
+            items.append(f"{name} {left}s")
+        elif remote.gave_up:
+            items.append(f"{name} gave up ({remote.failure or FAILURE_NETWORK})")
+    return ", ".join(items)
 
 
 def message(text: str) -> None:
@@ -720,6 +923,8 @@ class Options:
             heartbeat=int(values["autoreconnect_heartbeat"]),
             heartbeat_timeout=int(values["autoreconnect_heartbeat_timeout"]),
             connect_timeout=int(values["autoreconnect_connect_timeout"]),
+            jitter=int(values["autoreconnect_jitter"]),
+            auth_max=int(values["autoreconnect_auth_max"]),
         )
 
 
@@ -803,6 +1008,10 @@ class Shell:
         self.heartbeat_interval = 0
         self.probes: Dict[str, str] = {}
         self.watches: Dict[str, str] = {}
+        self.bar_item = ""
+        self.bar_timer = ""
+        self.bar_last = ""
+        self.warned: Set[str] = set()
         self.options = Options(self.options_changed)
         self.native = NativeGuard()
         self.engine = Engine(Settings())
@@ -836,17 +1045,26 @@ class Shell:
             weechat.hook_command_run("/remote", "remote_command_cb", ""),
             weechat.hook_config("relay.remote.*.autoreconnect_delay", "native_delay_cb", ""),
             weechat.hook_signal("quit", "quit_cb", ""),
+            weechat.hook_print(weechat.buffer_search_main(), "", "remote[", 1, "core_print_cb", ""),
+            weechat.hook_command(
+                COMMAND, COMMAND_DESC, COMMAND_ARGS, COMMAND_ARGS_DESC, COMMAND_COMPLETION, "command_cb", ""
+            ),
         ]
+        self.bar_item = weechat.bar_item_new(BAR_ITEM, "bar_item_cb", "")
         self.hooks += [weechat.hook_command_run(cmd, "config_command_cb", "") for cmd in CONFIG_COMMANDS]
         self.guard_natives(announce=True)
+        self.warn_plain_passwords()
         return True
 
     def stop(self) -> None:
         """Remove every hook and timer, give back options and native delays."""
         hooks = self.hooks + list(self.timers.values()) + list(self.watches.values()) + list(self.probes.values())
-        for hook in hooks + [self.deferred, self.heartbeat_hook]:
+        for hook in hooks + [self.deferred, self.heartbeat_hook, self.bar_timer]:
             if hook:
                 weechat.unhook(hook)
+        if self.bar_item:
+            weechat.bar_item_remove(self.bar_item)
+        self.bar_item = self.bar_timer = ""
         self.hooks = []
         self.timers, self.watches, self.probes = {}, {}, {}
         self.deferred = self.heartbeat_hook = ""
@@ -929,6 +1147,7 @@ class Shell:
             return
         self.run(self.engine.status_changed(name, status, self.clock()))
         self.sync_heartbeat()
+        self.refresh_bar()
         if status == STATUS_DISCONNECTED:
             self.defer()
 
@@ -980,6 +1199,7 @@ class Shell:
             self.engine.remote_add(name, STATUS_DISCONNECTED)
         self.native.take_user_values()
         self.guard_natives(announce=True)
+        self.warn_plain_passwords()
         self.run(self.engine.settle())
 
     def timer_fired(self, name: str) -> None:
@@ -1032,6 +1252,107 @@ class Shell:
         self.check_clock()
         self.run(self.engine.watch_fired(name, self.clock()))
 
+    # -- the user steers: command, bar item, passwords -------------------------
+
+    def command(self, args: str) -> int:
+        """/autoreconnect [list] | retry|cancel|reset <remote>|-all | secure <remote>."""
+        words = args.split()
+        verb = words[0] if words else "list"
+        if verb == "list" and len(words) <= 1:
+            self.print_list()
+            return weechat.WEECHAT_RC_OK
+        if verb not in ("retry", "cancel", "reset", "secure"):
+            error(f'unknown argument "{verb}" (see /help {COMMAND})')
+            return weechat.WEECHAT_RC_ERROR
+        if len(words) != 2:
+            error(f'"{verb}" takes one remote name{"" if verb == "secure" else " or -all"}')
+            return weechat.WEECHAT_RC_ERROR
+        target = words[1]
+        if target == "-all" and verb != "secure":
+            names = sorted(self.engine.remotes)
+        elif target in self.engine.remotes:
+            names = [target]
+        else:
+            error(f'remote "{target}" not found (see /remote list)')
+            return weechat.WEECHAT_RC_ERROR
+        if verb == "secure":
+            return self.secure_password(target)
+        done = 0
+        for name in names:
+            if verb == "reset":
+                problem, actions = self.engine.reset(name, self.clock())
+            else:
+                problem, actions = getattr(self.engine, verb)(name)
+            if problem and len(names) == 1:
+                error(problem)
+                return weechat.WEECHAT_RC_ERROR
+            done += 0 if problem else 1
+            self.run(actions)
+        if len(names) > 1 or verb == "reset":
+            message(f"{verb}: {done} remote(s)")
+        return weechat.WEECHAT_RC_OK
+
+    def print_list(self) -> None:
+        now = self.clock()
+        state = "on" if self.engine.settings.enabled else "off"
+        if not self.engine.remotes:
+            message(f"no relay remote (autoreconnect {state})")
+            return
+        message(f"{len(self.engine.remotes)} relay remote(s) (autoreconnect {state}):")
+        for name in sorted(self.engine.remotes):
+            weechat.prnt("", f"  {describe(self.engine, self.engine.remotes[name], now)}")
+
+    def refresh_bar(self) -> None:
+        """Update the bar item if its text changed; count down while waiting."""
+        text = bar_text(self.engine, self.clock())
+        if text != self.bar_last:
+            self.bar_last = text
+            weechat.bar_item_update(BAR_ITEM)
+        waiting = bool(self.engine.pending())
+        if waiting and not self.bar_timer:
+            self.bar_timer = weechat.hook_timer(1000, 1, 0, "bar_timer_cb", "")
+        elif not waiting and self.bar_timer:
+            weechat.unhook(self.bar_timer)
+            self.bar_timer = ""
+
+    @staticmethod
+    def password_option(name: str) -> str:
+        return weechat.config_get(f"relay.remote.{name}.password")
+
+    def warn_plain_passwords(self) -> None:
+        """Say once per remote that its password is in plain text in relay.conf."""
+        for name in sorted(self.engine.remotes):
+            value = weechat.config_string(self.password_option(name))
+            if value and "${" not in value and name not in self.warned:
+                self.warned.add(name)
+                message(
+                    f"remote[{name}]: the password is stored in plain text in relay.conf; "
+                    f'move it to secured data with "/{COMMAND} secure {name}"'
+                )
+
+    def secure_password(self, name: str) -> int:
+        """Move the plain password of a remote into /secure; the value is never shown."""
+        option = self.password_option(name)
+        value = weechat.config_string(option)
+        if not value:
+            error(f"remote[{name}] has no password")
+            return weechat.WEECHAT_RC_ERROR
+        if "${" in value:
+            error(f"remote[{name}]: the password is already an expression (secured data?)")
+            return weechat.WEECHAT_RC_ERROR
+        key = f"relay_remote_{name}"
+        weechat.command("", f"/mute /secure set {key} {value}")
+        if weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}) != value:
+            error(f'remote[{name}]: could not store the password in secured data "{key}"')
+            return weechat.WEECHAT_RC_ERROR
+        weechat.config_option_set(option, f"${{sec.data.{key}}}", 1)
+        self.warned.discard(name)
+        message(
+            f'remote[{name}]: password moved to secured data "{key}"; relay.remote.{name}.password '
+            f"is now ${{sec.data.{key}}} (/save to keep it; /secure passphrase encrypts sec.conf)"
+        )
+        return weechat.WEECHAT_RC_OK
+
     # -- actions -------------------------------------------------------------
 
     def run(self, actions: List[Action]) -> None:
@@ -1039,6 +1360,7 @@ class Shell:
             getattr(self, f"do_{type(action).__name__.lower()}")(action)
         if actions:
             self.sync_heartbeat()
+            self.refresh_bar()
 
     def own(self, command: str) -> None:
         """Run a /remote command of the script (not taken as the user's intent)."""
@@ -1054,7 +1376,7 @@ class Shell:
         self.timers[action.name] = weechat.hook_timer(wait_ms, 0, 1, "attempt_timer_cb", action.name)
         if not action.quiet:
             of_max = f"/{action.max_attempts}" if action.max_attempts else ""
-            message(f"remote[{action.name}]: reconnecting in {action.wait} s (attempt {action.attempt}{of_max})")
+            message(f"remote[{action.name}]: reconnecting in {seconds(action.wait)} (attempt {action.attempt}{of_max})")
 
     def do_cancel(self, action: Cancel) -> None:
         hook = self.timers.pop(action.name, "")
@@ -1116,10 +1438,30 @@ class Shell:
         self.probes[name] = weechat.hook_url(url, options, timeout_ms, "probe_cb", name)
 
     def do_giveup(self, action: GiveUp) -> None:
-        message(
-            f"remote[{action.name}]: giving up after {action.attempts} failed attempts "
-            f'(relay.network.autoreconnect_max); retry with "/remote connect {action.name}"'
-        )
+        name = action.name
+        retry = f'"/remote connect {name}"'
+        if action.failure == FAILURE_VERSION:
+            error(
+                f"remote[{name}]: API version mismatch ({action.detail}): giving up; "
+                f"update WeeChat on one side, then {retry}"
+            )
+        elif action.failure == FAILURE_AUTH:
+            failures = self.engine.settings.auth_max
+            error(
+                f"remote[{name}]: authentication failed {failures} times in a row (wrong password "
+                f"or TOTP?): giving up; fix relay.remote.{name}.password (or totp_secret), then {retry}"
+            )
+        else:
+            message(
+                f"remote[{name}]: giving up after {action.attempts} failed attempts "
+                f"(relay.network.autoreconnect_max); retry with {retry}"
+            )
+
+    def core_line(self, line: str) -> None:
+        """A line printed in the core buffer: WeeChat may say why a link drops."""
+        found = failure_from_line(line)
+        if found:
+            self.engine.failure_said(*found)
 
 
 SHELL: Optional[Shell] = None
@@ -1173,6 +1515,28 @@ def deferred_cb(_data: str, _remaining_calls: int) -> int:
 def attempt_timer_cb(data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.timer_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def core_print_cb(
+    _data: str, _buffer: str, _date: int, _tags: List[str], _displayed: int, _highlight: int, _prefix: str, line: str
+) -> int:
+    if SHELL:
+        SHELL.core_line(line)
+    return weechat.WEECHAT_RC_OK
+
+
+def command_cb(_data: str, _buffer: str, args: str) -> int:
+    return SHELL.command(args) if SHELL else weechat.WEECHAT_RC_OK
+
+
+def bar_item_cb(_data: str, _item: str, _window: str) -> str:
+    return bar_text(SHELL.engine, SHELL.clock()) if SHELL else ""
+
+
+def bar_timer_cb(_data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.refresh_bar()
     return weechat.WEECHAT_RC_OK
 
 

@@ -26,6 +26,7 @@ WEECHAT_HOOK_SIGNAL_STRING = "string"
 WEECHAT_HOOK_SIGNAL_INT = "int"
 WEECHAT_HOOK_SIGNAL_POINTER = "pointer"
 
+_CORE_BUFFER = "0xcorebuffer"
 _REMOTE_OPTIONS = ("url", "autoconnect", "autoreconnect_delay", "proxy", "tls_verify", "password", "totp_secret")
 _REMOTE_DEFAULTS = {"autoconnect": "off", "autoreconnect_delay": "10", "tls_verify": "on"}
 
@@ -97,6 +98,9 @@ class _State:
         self.overlaps = 0
         self.relay_loaded = True
         self.infolists = {}
+        self.bar_items = {}
+        self.bar_updates = []
+        self.secured = {}
         for name in ("password", "bind_address"):
             self.add_option(f"relay.network.{name}", "string", 0, 0, "", "")
         self.add_option("relay.api.remote_autoreconnect_delay_growing", "integer", 1, 100, "2", "2")
@@ -136,6 +140,17 @@ def prefix(prefix):  # pylint: disable=redefined-outer-name
 
 def prnt(buffer, message):
     _STATE.printed.append((buffer, message))
+    for hook in list(_STATE.hooks.values()):
+        if (
+            hook.kind == "print"
+            and hook.buffer in ("", buffer or _CORE_BUFFER)
+            and hook.pattern.lower() in message.lower()
+        ):
+            _STATE.callback(hook.callback)(hook.data, buffer or _CORE_BUFFER, 0, [], 1, 0, "", message)
+
+
+def buffer_search_main():
+    return _CORE_BUFFER
 
 
 def info_get(info_name, arguments):
@@ -166,11 +181,19 @@ def command(buffer, command):  # pylint: disable=redefined-outer-name
                 hook.running = False
             if rc == WEECHAT_RC_OK_EAT:
                 return WEECHAT_RC_OK
+    for hook in list(_STATE.hooks.values()):
+        if hook.kind == "command" and command.split()[0] == "/" + hook.pattern:
+            return _STATE.callback(hook.callback)(hook.data, buffer, command.partition(" ")[2].strip())
     return _run_builtin(command)
 
 
 def _run_builtin(command):  # pylint: disable=redefined-outer-name,too-many-return-statements
     args = command.split()
+    if args[0] == "/mute":
+        args = args[1:]
+    if args[:2] == ["/secure", "set"] and len(args) > 3:
+        _STATE.secured[args[2]] = " ".join(args[3:])
+        return WEECHAT_RC_OK
     if args[0] == "/remote" and len(args) > 2 and _STATE.relay_loaded:
         return _remote_command(args[1], args[2:])
     if args[0] == "/save":
@@ -277,6 +300,29 @@ def _hook(kind, pattern, callback, data, **extra):
     return hook.pointer
 
 
+def hook_command(command, description, args, args_description, completion, callback, callback_data):  # pylint: disable=redefined-outer-name
+    return _hook("command", command, callback, callback_data, completion=completion, args=args)
+
+
+def bar_item_new(name, build_callback, build_callback_data):
+    _STATE.bar_items[name] = (build_callback, build_callback_data)
+    return _hook("bar_item", name, build_callback, build_callback_data)
+
+
+def bar_item_update(name):
+    _STATE.bar_updates.append(name)
+
+
+def bar_item_remove(item):
+    hook = _STATE.hooks.pop(item, None)
+    if hook:
+        _STATE.bar_items.pop(hook.pattern, None)
+
+
+def hook_print(buffer, tags, message, strip_colors, callback, callback_data):
+    return _hook("print", message, callback, callback_data, buffer=buffer)
+
+
 def hook_signal(signal, callback, callback_data):
     return _hook("signal", signal, callback, callback_data)
 
@@ -364,6 +410,8 @@ def config_option_free(option):
 
 
 def string_eval_expression(expr, pointers, extra_vars, options):
+    if expr.startswith("${sec.data.") and expr.endswith("}"):
+        return _STATE.secured.get(expr[len("${sec.data.") : -1], "")
     return expr
 
 

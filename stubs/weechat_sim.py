@@ -108,6 +108,11 @@ class Sim:
 
     # -- observations --------------------------------------------------------
 
+    def bar_item(self, name: str = "relay_autoreconnect") -> str:
+        """What the bar item shows now."""
+        callback, data = self.state.bar_items[name]
+        return self.state.callback(callback)(data, name, "")
+
     def lines(self, text: str = "") -> List[str]:
         return [m for _, m in self.state.printed if text in m]
 

@@ -65,6 +65,8 @@ def ref_backoff(n: int, delay: int, growing: int, delay_max: int) -> int:
 def cfg(**kw) -> Settings:
     """Settings for backoff tests: no connect timeout (tested on its own)."""
     kw.setdefault("connect_timeout", 0)
+    kw.setdefault("jitter", 0)
+    kw.setdefault("auth_max", 0)
     return Settings(**kw)
 
 

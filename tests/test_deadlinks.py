@@ -37,7 +37,7 @@ def up(engine, name="r", now=0.0):
 
 
 def test_connect_timeout_watches_the_attempt_and_drops_it_when_stuck():
-    e = Engine(Settings(connect_timeout=30))
+    e = Engine(Settings(jitter=0, connect_timeout=30))
     e.remote_add("r", STATUS_DISCONNECTED)
     assert e.status_changed("r", STATUS_CONNECTING, 10.0) == [Watch("r", 40.0)]
     assert e.status_changed("r", STATUS_WAITING_AUTH, 10.1) == []
@@ -46,7 +46,7 @@ def test_connect_timeout_watches_the_attempt_and_drops_it_when_stuck():
 
 
 def test_connect_timeout_waits_for_a_socket_to_close():
-    e = Engine(Settings(connect_timeout=30))
+    e = Engine(Settings(jitter=0, connect_timeout=30))
     e.remote_add("r", STATUS_DISCONNECTED)
     e.status_changed("r", STATUS_CONNECTING, 10.0)
     assert e.watch_fired("r", 40.0) == [Watch("r", 41.0)]  # nothing to close yet
@@ -55,7 +55,7 @@ def test_connect_timeout_waits_for_a_socket_to_close():
 
 
 def test_connect_timeout_ends_with_the_attempt():
-    e = Engine(Settings(connect_timeout=30))
+    e = Engine(Settings(jitter=0, connect_timeout=30))
     e.remote_add("r", STATUS_DISCONNECTED)
     assert up(e, now=5.0) == [Watch("r", 35.0), Unwatch("r")]
     assert e.watch_fired("r", 35.0) == []
@@ -67,14 +67,14 @@ def test_connect_timeout_ends_with_the_attempt():
 
 
 def test_no_connect_timeout_when_off():
-    e = Engine(Settings(connect_timeout=0))
+    e = Engine(Settings(jitter=0, connect_timeout=0))
     e.remote_add("r", STATUS_DISCONNECTED)
     assert up(e) == []
     assert e.watch_fired("r", 1e9) == []
 
 
 def test_heartbeat_probes_connected_remotes_once_until_answered():
-    e = Engine(Settings(connect_timeout=0))
+    e = Engine(Settings(jitter=0, connect_timeout=0))
     for name in ("a", "b", "c"):
         e.remote_add(name, STATUS_DISCONNECTED)
     assert not e.heartbeat_needed()
@@ -89,7 +89,7 @@ def test_heartbeat_probes_connected_remotes_once_until_answered():
 
 
 def test_probe_result_after_the_link_changed_is_ignored():
-    e = Engine(Settings(connect_timeout=0))
+    e = Engine(Settings(jitter=0, connect_timeout=0))
     e.remote_add("r", STATUS_DISCONNECTED)
     up(e)
     assert e.heartbeat(60.0) == [Probe("r")]
@@ -99,14 +99,14 @@ def test_probe_result_after_the_link_changed_is_ignored():
 
 
 def test_heartbeat_off():
-    e = Engine(Settings(heartbeat=0, connect_timeout=0))
+    e = Engine(Settings(jitter=0, heartbeat=0, connect_timeout=0))
     e.remote_add("r", STATUS_DISCONNECTED)
     up(e)
     assert not e.heartbeat_needed()
 
 
 def test_clock_jump_probes_now_and_brings_pending_attempts_forward():
-    e = Engine(Settings(delay=60, connect_timeout=0))
+    e = Engine(Settings(jitter=0, delay=60, connect_timeout=0))
     for name in ("up", "down"):
         e.remote_add(name, STATUS_DISCONNECTED)
         up(e, name)
@@ -131,7 +131,7 @@ def sim():
 
 
 def load(sim, **values):
-    values = {"autoreconnect_heartbeat": 60, "autoreconnect_heartbeat_timeout": 20, **values}
+    values = {"autoreconnect_heartbeat": 60, "autoreconnect_heartbeat_timeout": 20, "autoreconnect_jitter": 0, **values}
     assert sim.load(ra, {k: str(v) for k, v in values.items()}) is not None
 
 

@@ -23,6 +23,7 @@ def sim():
 
 
 def load(sim, **plugin_vars):
+    plugin_vars.setdefault("autoreconnect_jitter", 0)
     shell = sim.load(ra, {k: str(v) for k, v in plugin_vars.items()})
     assert shell is not None
     return shell
@@ -66,7 +67,7 @@ def attempt_times(sim, name, count, refuse_each=True):
 
 
 def test_options_created_with_defaults_and_documented(sim):
-    load(sim)
+    assert sim.load(ra) is not None
     for spec in ra.OPTIONS:
         option = sim.state.option(NETWORK + spec.name)
         assert option is not None, spec.name
@@ -297,10 +298,13 @@ def test_unload_while_pending_removes_every_hook(sim, mocker):
     unhook = mocker.spy(weechat, "unhook")
     load(sim)
     stable_link_drops(sim)
-    hooks = {h.pointer for h in sim.hooks()}
+    hooks = {h.pointer for h in sim.hooks() if h.kind != "bar_item"}
+    items = [h.pointer for h in sim.hooks() if h.kind == "bar_item"]
+    remove_item = mocker.spy(weechat, "bar_item_remove")
     sim.unload()
     assert sim.hooks() == []
     assert {call.args[0] for call in unhook.call_args_list} >= hooks
+    assert [call.args[0] for call in remove_item.call_args_list] == items
     assert sim.option(NETWORK + "autoreconnect") is None
     assert sim.option("relay.remote.home.autoreconnect_delay") == "10"
     assert ra.SHELL is None

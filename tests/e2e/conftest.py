@@ -49,6 +49,8 @@ class Lab:
 
     def client(self, extra=(), script: bool = True, home: str = "client", net: Optional[NetPair] = None) -> WeeChat:
         scripts = [PROBE, SCRIPT] if script else [PROBE]
+        # exact schedules: no jitter unless the test asks for it
+        extra = (["/set relay.network.autoreconnect_jitter 0"] if script else []) + list(extra)
         address, netns = (net.SERVER_ADDRESS, net.client_ns) if net else ("127.0.0.1", "")
         client = WeeChat(self.tmp / home, scripts, client_commands(self.port, extra, address), netns)
         self.instances.append(client)

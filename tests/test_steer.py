@@ -1,0 +1,273 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Command, bar item, failure classes, jitter and passwords (core and shell, virtual time)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import weechat_sim
+
+import relay_autoreconnect as ra
+from relay_autoreconnect import STATUS_DISCONNECTED, Engine, Settings, backoff_delay, jittered
+
+SECRET = "Tr0ub4dor&3-secret"
+AUTH_LINE = "remote[home]: error: authentication failed with remote relay (Invalid password)"
+VERSION_LINE = (
+    "remote[home]: API version mismatch: remote API is 0.9.9 (WeeChat 9.9.9), local API 0.4.0 (WeeChat 4.6.3)"
+)
+
+
+# -- jitter (core) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jitter", [0, 10, 30, 50, 100])
+def test_jitter_stays_within_its_bounds(jitter):
+    settings = Settings(jitter=jitter)
+    rng = random.Random(jitter)
+    for wait in (1, 2, 10, 600, 604800):
+        draws = [jittered(wait, settings, rng.random()) for _ in range(2000)]
+        low = max(1.0, wait * (1 - jitter / 100)) if wait > 1 else wait
+        assert all(low <= d <= wait for d in draws)
+        if jitter and wait >= 10:
+            assert max(draws) - min(draws) > wait * jitter / 100 * 0.8  # it really spreads
+
+
+def test_engine_schedules_with_jitter_from_its_draw():
+    draws = iter([0.0, 0.5, 0.999])
+    e = Engine(Settings(delay=10, jitter=40, connect_timeout=0), draw=lambda: next(draws))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    waits = []
+    for n in range(3):
+        e.status_changed("r", "connecting", 100.0 * n)
+        e.status_changed("r", STATUS_DISCONNECTED, 100.0 * n)
+        waits.append(e.settle()[0].wait)
+        e.timer_fired("r", e.remotes["r"].due)
+    assert waits == pytest.approx([10, 20 * 0.8, max(1.0, 40 * (1 - 0.4 * 0.999))])
+    assert backoff_delay(3, e.settings) == 40
+
+
+# -- shell helpers ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def sim():
+    simulation = weechat_sim.Sim()
+    simulation.add_remote("home")
+    simulation.add_remote("work")
+    weechat_set(simulation, "relay.remote.home.password", SECRET)
+    yield simulation
+    simulation.unload()
+    assert not [line for line in simulation.lines() if SECRET in line]
+
+
+def weechat_set(sim, name, value):
+    sim.state.option(name).value = value
+
+
+def load(sim, **values):
+    values = {"autoreconnect_jitter": 0, "autoreconnect_delay": 10, **values}
+    assert sim.load(ra, {k: str(v) for k, v in values.items()}) is not None
+
+
+def up_then_down(sim, name="home"):
+    sim.user(f"/remote connect {name}")
+    sim.accept(name)
+    sim.advance(100)
+    sim.drop(name)
+    sim.settle()
+
+
+def auth_failure(sim, said=True):
+    """An attempt in flight fails at authentication."""
+    sim.status("home", "waiting_auth")
+    if said:
+        ra.weechat.prnt("", AUTH_LINE)
+    sim.drop("home")
+    sim.settle()
+
+
+# -- command -----------------------------------------------------------------------------
+
+
+def test_list_shows_every_remote(sim):
+    load(sim, autoreconnect_max=5)
+    up_then_down(sim)
+    sim.user("/remote connect work")
+    sim.accept("work")
+    sim.advance(3)
+    sim.user("/autoreconnect")
+    assert sim.lines()[-3:] == [
+        "relay_autoreconnect: 2 relay remote(s) (autoreconnect on):",
+        "  home: disconnected, attempt 1/5 in 7 s, last failure: network, managed",
+        "  work: connected, managed",
+    ]
+
+
+def test_retry_cancel_reset(sim):
+    load(sim)
+    up_then_down(sim)
+    sim.user("/autoreconnect retry home")
+    assert len(sim.connects("home")) == 2
+    sim.drop("home")
+    sim.settle()
+    assert sim.lines()[-1].endswith("reconnecting in 20 s (attempt 2)")
+    sim.user("/autoreconnect reset home")
+    assert sim.lines()[-2].endswith("reconnecting in 10 s (attempt 1)")
+    sim.user("/autoreconnect cancel home")
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: auto-reconnection cancelled"
+    sim.advance(3600)
+    assert len(sim.connects("home")) == 2
+    assert "not managed" in ra.describe(ra.SHELL.engine, ra.SHELL.engine.remotes["home"], 0)
+
+
+def test_retry_all_only_touches_disconnected_remotes(sim):
+    load(sim)
+    up_then_down(sim)
+    sim.user("/remote connect work")
+    sim.accept("work")
+    sim.user("/autoreconnect retry -all")
+    assert len(sim.connects("home")) == 2 and len(sim.connects("work")) == 1
+    assert sim.lines()[-1] == "relay_autoreconnect: retry: 1 remote(s)"
+
+
+@pytest.mark.parametrize(
+    "command, text",
+    [
+        ("/autoreconnect retry nosuch", 'remote "nosuch" not found (see /remote list)'),
+        ("/autoreconnect retry", '"retry" takes one remote name or -all'),
+        ("/autoreconnect frobnicate", 'unknown argument "frobnicate" (see /help autoreconnect)'),
+        ("/autoreconnect cancel home", "remote[home] has no attempt pending"),
+        ("/autoreconnect secure work", "remote[work] has no password"),
+        ("/autoreconnect secure -all", 'remote "-all" not found (see /remote list)'),
+    ],
+)
+def test_bad_arguments_give_one_error_line(sim, command, text):
+    load(sim)
+    printed = len(sim.state.printed)
+    sim.user(command)
+    assert sim.lines()[printed:] == [f"=!=\trelay_autoreconnect: {text}"]
+
+
+def test_retry_refused_while_connected(sim):
+    load(sim)
+    sim.user("/remote connect home")
+    sim.accept("home")
+    sim.user("/autoreconnect retry home")
+    assert sim.lines()[-1] == "=!=\trelay_autoreconnect: remote[home] is connected"
+
+
+def test_command_is_documented_and_completes_remote_names(sim):
+    load(sim)
+    hook = next(h for h in sim.hooks() if h.kind == "command")
+    assert hook.pattern == "autoreconnect"
+    assert "retry %(relay_remotes)|-all" in hook.completion
+    assert "secure %(relay_remotes)" in hook.completion
+    assert ra.COMMAND_ARGS_DESC.rstrip().splitlines()[-1].startswith("  /autoreconnect")
+
+
+# -- bar item ------------------------------------------------------------------------
+
+
+def test_bar_item_counts_down_and_is_empty_when_nothing_waits(sim):
+    load(sim)
+    assert sim.bar_item() == ""
+    up_then_down(sim)
+    assert sim.bar_item() == "home 10s"
+    updates = len(sim.state.bar_updates)
+    sim.advance(3.5)
+    assert sim.bar_item() == "home 7s"
+    assert 3 <= len(sim.state.bar_updates) - updates <= 4  # one per second, not more
+    sim.advance(6.5)
+    assert sim.bar_item() == ""  # the attempt is in flight
+    assert sim.timers("bar_timer_cb") == []
+    updates = len(sim.state.bar_updates)
+    sim.advance(600)
+    assert len(sim.state.bar_updates) == updates  # nothing pending: no refresh
+
+
+def test_bar_item_shows_remotes_that_gave_up_with_their_class(sim):
+    load(sim, autoreconnect_auth_max=1)
+    sim.user("/remote connect home")
+    auth_failure(sim)
+    assert sim.bar_item() == "home gave up (auth)"
+    assert sim.timers("bar_timer_cb") == []
+
+
+# -- failure classes ---------------------------------------------------------------------
+
+
+def test_wrong_password_stops_after_auth_max_with_how_to_fix(sim):
+    load(sim, autoreconnect_auth_max=3, autoreconnect_delay=1)
+    sim.user("/remote connect home")
+    auth_failure(sim)
+    for _ in range(2):
+        sim.advance(10)
+        auth_failure(sim)
+    sim.advance(3600)
+    assert len(sim.connects("home")) == 3
+    assert sim.lines("giving up") == [
+        "=!=\trelay_autoreconnect: remote[home]: authentication failed 3 times in a row (wrong password or TOTP?): "
+        'giving up; fix relay.remote.home.password (or totp_secret), then "/remote connect home"'
+    ]
+    sim.user("/autoreconnect")
+    assert "last failure: auth (authentication failed with remote relay (Invalid password))" in sim.lines()[-2]
+
+
+def test_authentication_failure_is_known_without_weechat_s_words(sim):
+    load(sim, autoreconnect_auth_max=1)
+    sim.user("/remote connect home")
+    auth_failure(sim, said=False)  # another language: the signal sequence tells
+    assert sim.lines("authentication failed 1 times")
+
+
+def test_version_mismatch_stops_at_once_naming_both_sides(sim):
+    load(sim)
+    sim.user("/remote connect home")
+    sim.accept("home")
+    ra.weechat.prnt("", VERSION_LINE)
+    sim.drop("home")
+    sim.settle()
+    assert sim.lines()[-1] == (
+        "=!=\trelay_autoreconnect: remote[home]: API version mismatch (remote API is 0.9.9 (WeeChat 9.9.9), "
+        'local API 0.4.0 (WeeChat 4.6.3)): giving up; update WeeChat on one side, then "/remote connect home"'
+    )
+    sim.advance(3600)
+    assert len(sim.connects("home")) == 1
+
+
+def test_network_failures_back_off_and_heartbeat_drops_are_not_auth(sim):
+    load(sim, autoreconnect_auth_max=1, autoreconnect_connect_timeout=5)
+    sim.user("/remote connect home")
+    sim.status("home", "waiting_auth")
+    sim.advance(5)  # stuck: dropped by the connect timeout while authenticating
+    sim.settle()
+    assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
+    assert ra.SHELL.engine.remotes["home"].failure == "network"
+
+
+# -- passwords ---------------------------------------------------------------------------
+
+
+def test_plain_password_is_reported_once_and_moved_to_secured_data(sim):
+    load(sim)
+    assert sim.lines("plain text") == [
+        "relay_autoreconnect: remote[home]: the password is stored in plain text in relay.conf; "
+        'move it to secured data with "/autoreconnect secure home"'
+    ]
+    up_then_down(sim)
+    sim.user("/remote add other http://127.0.0.1:1")
+    sim.settle()
+    assert len(sim.lines("plain text")) == 1
+    sim.user("/autoreconnect secure home")
+    assert sim.option("relay.remote.home.password") == "${sec.data.relay_remote_home}"
+    assert sim.state.secured == {"relay_remote_home": SECRET}
+    assert sim.lines()[-1].startswith(
+        'relay_autoreconnect: remote[home]: password moved to secured data "relay_remote_home"'
+    )
+    sim.user("/autoreconnect secure home")
+    assert (
+        sim.lines()[-1]
+        == "=!=\trelay_autoreconnect: remote[home]: the password is already an expression (secured data?)"
+    )
