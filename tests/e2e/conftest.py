@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import pytest
-from harness import PROBE, SCRIPT, NetPair, WeeChat, client_commands, free_port, server_commands
+from harness import PASSWORD, PROBE, SCRIPT, NetPair, WeeChat, client_commands, free_port, server_commands
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,12 +47,19 @@ class Lab:
         server.wait_line(f"port {self.port}", since, 10)
         return server
 
-    def client(self, extra=(), script: bool = True, home: str = "client", net: Optional[NetPair] = None) -> WeeChat:
+    def client(
+        self,
+        extra=(),
+        script: bool = True,
+        home: str = "client",
+        net: Optional[NetPair] = None,
+        password: str = PASSWORD,
+    ) -> WeeChat:
         scripts = [PROBE, SCRIPT] if script else [PROBE]
         # exact schedules: no jitter unless the test asks for it
         extra = (["/set relay.network.autoreconnect_jitter 0"] if script else []) + list(extra)
         address, netns = (net.SERVER_ADDRESS, net.client_ns) if net else ("127.0.0.1", "")
-        client = WeeChat(self.tmp / home, scripts, client_commands(self.port, extra, address), netns)
+        client = WeeChat(self.tmp / home, scripts, client_commands(self.port, extra, address, password), netns)
         self.instances.append(client)
         return client.start()
 

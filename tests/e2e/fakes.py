@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import socket
+import struct
 import threading
 from typing import List
 
@@ -92,3 +95,102 @@ class StallingRelay:
         for conn in self.held:
             conn.close()
         self.sock.close()
+
+
+WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def websocket_accept(request: bytes) -> bytes:
+    """101 answer to a websocket upgrade request (no extension)."""
+    key = next(
+        line.split(b":", 1)[1].strip()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key:")
+    )
+    accept = base64.b64encode(hashlib.sha1(key + WEBSOCKET_GUID.encode()).digest())
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
+
+
+def read_frame(conn: socket.socket) -> bytes:
+    """Payload of one (masked, client-to-server) websocket frame."""
+
+    def exactly(size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = conn.recv(size - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    second = exactly(2)[1]
+    length = second & 0x7F
+    if length == 126:
+        length = struct.unpack("!H", exactly(2))[0]
+    elif length == 127:
+        length = struct.unpack("!Q", exactly(8))[0]
+    mask = exactly(4) if second & 0x80 else b"\0\0\0\0"
+    return bytes(b ^ mask[i % 4] for i, b in enumerate(exactly(length)))
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked server-to-client text frame."""
+    if len(payload) < 126:
+        return bytes([0x81, len(payload)]) + payload
+    return bytes([0x81, 126]) + struct.pack("!H", len(payload)) + payload
+
+
+class OtherVersionRelay(StallingRelay):
+    """A relay that accepts the websocket, then answers GET /api/version with another API version."""
+
+    VERSION = {
+        "weechat_version": "9.9.9",
+        "weechat_version_git": "",
+        "weechat_version_number": 151587072,
+        "relay_api_version": "0.0.1",
+        "relay_api_version_number": 1,
+    }
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(4096)
+            request = data.split(b"\r\n", 1)[0].decode(errors="replace")
+            self.requests.append(request)
+            if request.startswith("POST /api/handshake"):
+                body = HANDSHAKE.encode()
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                    + body
+                )
+                return
+            conn.sendall(websocket_accept(data))
+            self.held.append(conn)
+            while self.running:
+                if b"/api/version" in read_frame(conn):
+                    answer = {
+                        "code": 200,
+                        "message": "OK",
+                        "request": "GET /api/version",
+                        "request_body": None,
+                        "request_id": None,
+                        "body_type": "version",
+                        "body": self.VERSION,
+                    }
+                    conn.sendall(text_frame(json.dumps(answer).encode()))
+        except (OSError, ConnectionError, StopIteration):
+            pass

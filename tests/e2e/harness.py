@@ -210,8 +210,10 @@ def server_commands(port: int, address: str = "127.0.0.1") -> List[str]:
     ]
 
 
-def client_commands(port: int, extra: List[str] = (), address: str = "127.0.0.1") -> List[str]:
-    return [f"/remote add srv http://{address}:{port} -password={PASSWORD}"] + list(extra)
+def client_commands(
+    port: int, extra: List[str] = (), address: str = "127.0.0.1", password: str = PASSWORD
+) -> List[str]:
+    return [f"/remote add srv http://{address}:{port} -password={password}"] + list(extra)
 
 
 class NetPair:
