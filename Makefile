@@ -45,6 +45,7 @@ lint: $(PY)
 bench: $(PY) weechat
 	$(PYTHON) bench/schedule_error.py
 	$(PYTHON) bench/detection.py
+	$(PYTHON) bench/herd.py
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Thundering herd: 200 clients cut off by one server restart, with and without jitter.
+
+Each client is the script against the fake weechat module (virtual time),
+with one remote, the default delay (10 s) and a stable link that drops at
+the same instant for all. The attempts of the first and second round are
+counted per second; the peak-second share is the largest fraction of a
+round's attempts that land in one second.
+
+Run: python3 bench/herd.py [clients]   (or: make bench)
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "stubs"), str(ROOT)]
+
+import weechat_sim  # noqa: E402
+
+import relay_autoreconnect as ra  # noqa: E402
+
+
+def one_client(jitter: int, seed: int) -> list:
+    """Times (s after the drop) of the first two attempts of one client."""
+    ra.random.seed(seed)
+    sim = weechat_sim.Sim()
+    sim.add_remote("srv")
+    sim.load(ra, {"autoreconnect_jitter": str(jitter)})
+    sim.user("/remote connect srv")
+    sim.accept("srv")
+    sim.advance(100)
+    drop = sim.state.now
+    sim.drop("srv")
+    times = []
+    for _ in range(2):
+        before = len(sim.connects("srv"))
+        while len(sim.connects("srv")) == before:
+            sim.advance(0.05)
+        times.append(sim.state.now - drop)
+        sim.drop("srv")  # refused: the server is still down
+    sim.unload()
+    return times
+
+
+def histogram(times: list) -> str:
+    counts = collections.Counter(int(t) for t in times)
+    return " ".join(f"{s}s:{counts[s]}" for s in sorted(counts))
+
+
+def main() -> None:
+    clients = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    default = next(int(o.default) for o in ra.OPTIONS if o.name == "autoreconnect_jitter")
+    print(f"{clients} clients, server restart at t=0, delay 10 s, growing 2 (virtual time)")
+    print(f"{'jitter':<8} {'round':<6} {'peak-second share':>18}  attempts per second")
+    for jitter in (0, default):
+        rounds = list(zip(*(one_client(jitter, seed) for seed in range(clients))))
+        for n, times in enumerate(rounds, 1):
+            peak = max(collections.Counter(int(t) for t in times).values()) / clients
+            print(f"{jitter:>3} %    {n:<6} {peak:>17.0%}  {histogram(times)}")
+    print(f"command: python3 bench/herd.py {clients}")
+
+
+if __name__ == "__main__":
+    main()
