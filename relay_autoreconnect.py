@@ -33,10 +33,11 @@ The file has two layers:
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
 try:
@@ -93,6 +94,9 @@ class Settings:
     connect_timeout: int = 30
     jitter: int = 30
     auth_max: int = 2
+    outbox: bool = True
+    outbox_commands: bool = False
+    outbox_max_age: int = 600
 
 
 def jittered(wait: float, settings: Settings, draw: float) -> float:
@@ -551,7 +555,7 @@ class Engine:
 
     # -- the user steers (command) ------------------------------------------
 
-    def retry(self, name: str) -> Tuple[str, List[Action]]:
+    def retry(self, name: str, _now: float) -> Tuple[str, List[Action]]:
         """Attempt now. Returns (error, actions): error "" if done."""
         remote = self.remotes[name]
         if remote.status != STATUS_DISCONNECTED:
@@ -566,7 +570,7 @@ class Engine:
         remote.attempt += 1
         return "", actions + [Connect(name)]
 
-    def cancel(self, name: str) -> Tuple[str, List[Action]]:
+    def cancel(self, name: str, _now: float) -> Tuple[str, List[Action]]:
         """Cancel the pending attempt; no more until the user connects."""
         remote = self.remotes[name]
         if remote.due is None:
@@ -585,6 +589,65 @@ class Engine:
         if remote.status == STATUS_DISCONNECTED and remote.wanted:
             actions += self._plan(remote, now)
         return "", actions
+
+
+@dataclass(frozen=True)
+class QueuedInput:
+    """Text typed in a remote buffer while its link was down."""
+
+    remote: str
+    buffer: str  # full name of the buffer on the remote WeeChat
+    text: str
+    queued_at: float
+
+
+class Outbox:
+    """Input kept for remotes that are not connected, delivered in order, at most once."""
+
+    def __init__(self) -> None:
+        self.items: List[QueuedInput] = []
+
+    def add(self, remote: str, buffer: str, text: str, now: float) -> int:
+        """Queue one line; return how many are queued for this remote."""
+        self.items.append(QueuedInput(remote, buffer, text, now))
+        return self.count(remote)
+
+    def count(self, remote: str = "") -> int:
+        return sum(1 for i in self.items if not remote or i.remote == remote)
+
+    def remotes(self) -> List[str]:
+        return sorted({i.remote for i in self.items})
+
+    def next_fresh(self, remote: str, now: float, max_age: int) -> Optional[QueuedInput]:
+        """The oldest item of a remote young enough to be sent automatically."""
+        for item in self.items:
+            if item.remote == remote and (not max_age or now - item.queued_at <= max_age):
+                return item
+        return None
+
+    def stale(self, remote: str, now: float, max_age: int) -> List[QueuedInput]:
+        """Items of a remote too old to be sent without the user's word."""
+        return [i for i in self.items if i.remote == remote and max_age and now - i.queued_at > max_age]
+
+    def next_any(self, remote: str) -> Optional[QueuedInput]:
+        return next((i for i in self.items if i.remote == remote), None)
+
+    def take(self, item: QueuedInput) -> None:
+        """Remove an item before it is sent: it is never sent twice."""
+        self.items.remove(item)
+
+    def put_back(self, item: QueuedInput) -> None:
+        """An item could not be sent: it goes back first in line."""
+        self.items.insert(0, item)
+
+    def drop(self, remote: str = "") -> int:
+        """Forget the items of a remote (all if ""); return how many."""
+        dropped = self.count(remote)
+        self.items = [i for i in self.items if remote and i.remote != remote]
+        return dropped
+
+    def rename(self, old: str, new: str) -> None:
+        self.items = [replace(i, remote=new) if i.remote == old else i for i in self.items]
 
 
 # ---------------------------------------------------------------------------
@@ -669,6 +732,29 @@ OPTIONS = (
         100,
     ),
     OptionSpec(
+        "autoreconnect_outbox",
+        "boolean",
+        "keep text typed in the buffers of a remote that is not connected and send it "
+        "after the reconnection (script relay_autoreconnect; default: on)",
+        "on",
+    ),
+    OptionSpec(
+        "autoreconnect_outbox_commands",
+        "boolean",
+        "also keep commands for the remote typed while it is not connected "
+        "(off: refuse them) (script relay_autoreconnect; default: off)",
+        "off",
+    ),
+    OptionSpec(
+        "autoreconnect_outbox_max_age",
+        "integer",
+        "queued text older than this, in seconds, is not sent automatically: you are "
+        "asked to send or drop it, 0 = no limit (script relay_autoreconnect; default: 600)",
+        "600",
+        0,
+        604800,
+    ),
+    OptionSpec(
         "autoreconnect_heartbeat",
         "integer",
         "interval between two checks that a connected remote's link and server "
@@ -699,7 +785,7 @@ OPTIONS = (
 
 COMMAND = "autoreconnect"
 COMMAND_DESC = "see and steer the automatic reconnection of relay remotes"
-COMMAND_ARGS = "[list] || retry|cancel|reset <remote>|-all || secure <remote>"
+COMMAND_ARGS = "[list] || retry|cancel|reset <remote>|-all || secure <remote> || outbox [list|send|drop <remote>|-all]"
 COMMAND_ARGS_DESC = "\n".join(
     (
         "  list: every remote: status, attempt, time to the next attempt, last failure, managed or not",
@@ -708,6 +794,8 @@ COMMAND_ARGS_DESC = "\n".join(
         " reset: start the backoff over (a pending attempt becomes attempt 1)",
         "secure: move a password stored in plain text into secured data (/secure) and point "
         "relay.remote.<remote>.password at it; the password is never displayed",
+        "outbox: text typed in a remote buffer while its link was down, sent after the reconnection: "
+        "list it, send it now (also lines too old to be sent automatically), or drop it",
         "remote: a remote name (see /remote list)",
         "  -all: every remote",
         "",
@@ -719,6 +807,7 @@ COMMAND_ARGS_DESC = "\n".join(
         "  /autoreconnect retry home",
         "  /autoreconnect cancel -all",
         "  /autoreconnect secure home",
+        "  /autoreconnect outbox send home",
     )
 )
 COMMAND_COMPLETION = " || ".join(
@@ -728,6 +817,7 @@ COMMAND_COMPLETION = " || ".join(
         "cancel %(relay_remotes)|-all",
         "reset %(relay_remotes)|-all",
         "secure %(relay_remotes)",
+        "outbox list|send|drop %(relay_remotes)|-all",
     )
 )
 BAR_ITEM = "relay_autoreconnect"
@@ -748,6 +838,10 @@ FAILURE_LINES = (
     (re.compile(r"^remote\[([^\]]+)\]: error: (authentication failed.*)$"), FAILURE_AUTH),
     (re.compile(r"^remote\[([^\]]+)\]: API version mismatch: (.*)$"), FAILURE_VERSION),
 )
+# printed when the remote answered GET /api/version: the link is usable
+VERSION_LINE = re.compile(r"^remote\[([^\]]+)\]: WeeChat: .*, API: ")
+# after "connected", input waits this long (seconds) for the version line
+READY_FALLBACK_SECONDS = 2.0
 
 
 def failure_from_line(line: str) -> Optional[Tuple[str, str, str]]:
@@ -776,8 +870,8 @@ def describe(engine: Engine, remote: Remote, now: float) -> str:
     return f"{remote.name}: " + ", ".join(parts)
 
 
-def bar_text(engine: Engine, now: float) -> str:
-    """Content of the bar item: remotes waiting (countdown) or given up."""
+def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str:
+    """Content of the bar item: remotes waiting (countdown) or given up, queued input."""
     items = []
     for name in sorted(engine.remotes):
         remote = engine.remotes[name]
@@ -786,6 +880,9 @@ def bar_text(engine: Engine, now: float) -> str:
             items.append(f"{name} {left}s")
         elif remote.gave_up:
             items.append(f"{name} gave up ({remote.failure or FAILURE_NETWORK})")
+        queued = outbox.count(name) if outbox else 0
+        if queued:
+            items.append(f"{name} outbox {queued}")
     return ", ".join(items)
 
 
@@ -925,6 +1022,9 @@ class Options:
             connect_timeout=int(values["autoreconnect_connect_timeout"]),
             jitter=int(values["autoreconnect_jitter"]),
             auth_max=int(values["autoreconnect_auth_max"]),
+            outbox=values["autoreconnect_outbox"] == "on",
+            outbox_commands=values["autoreconnect_outbox_commands"] == "on",
+            outbox_max_age=int(values["autoreconnect_outbox_max_age"]),
         )
 
 
@@ -1011,6 +1111,10 @@ class Shell:
         self.bar_item = ""
         self.bar_timer = ""
         self.bar_last = ""
+        self.outbox = Outbox()
+        self.ready: Set[str] = set()
+        self.ready_timers: Dict[str, str] = {}
+        self.stale_told: Set[str] = set()
         self.warned: Set[str] = set()
         self.options = Options(self.options_changed)
         self.native = NativeGuard()
@@ -1049,6 +1153,7 @@ class Shell:
             weechat.hook_command(
                 COMMAND, COMMAND_DESC, COMMAND_ARGS, COMMAND_ARGS_DESC, COMMAND_COMPLETION, "command_cb", ""
             ),
+            weechat.hook_modifier("input_text_for_buffer", "input_modifier_cb", ""),
         ]
         self.bar_item = weechat.bar_item_new(BAR_ITEM, "bar_item_cb", "")
         self.hooks += [weechat.hook_command_run(cmd, "config_command_cb", "") for cmd in CONFIG_COMMANDS]
@@ -1059,6 +1164,10 @@ class Shell:
     def stop(self) -> None:
         """Remove every hook and timer, give back options and native delays."""
         hooks = self.hooks + list(self.timers.values()) + list(self.watches.values()) + list(self.probes.values())
+        hooks += list(self.ready_timers.values())
+        self.ready_timers = {}
+        if self.outbox.count():
+            message(f"{self.outbox.drop()} queued line(s) dropped (script unloaded)")
         for hook in hooks + [self.deferred, self.heartbeat_hook, self.bar_timer]:
             if hook:
                 weechat.unhook(hook)
@@ -1147,6 +1256,7 @@ class Shell:
             return
         self.run(self.engine.status_changed(name, status, self.clock()))
         self.sync_heartbeat()
+        self.track_ready(name, status)
         self.refresh_bar()
         if status == STATUS_DISCONNECTED:
             self.defer()
@@ -1189,11 +1299,14 @@ class Shell:
         for args in self.pending_commands:
             if args[0] == "rename" and len(args) > 2 and args[1] not in names and args[2] in names:
                 self.native.rename(args[1], args[2])
+                self.outbox.rename(args[1], args[2])
                 self.run(self.engine.remote_rename(args[1], args[2]))
         self.pending_commands = []
         for name in list(self.engine.remotes):
             if name not in names:
                 self.native.forget(name)
+                if self.outbox.count(name):
+                    message(f"remote[{name}] deleted: {self.outbox.drop(name)} queued line(s) dropped")
                 self.run(self.engine.remote_remove(name))
         for name in names:
             self.engine.remote_add(name, STATUS_DISCONNECTED)
@@ -1261,6 +1374,8 @@ class Shell:
         if verb == "list" and len(words) <= 1:
             self.print_list()
             return weechat.WEECHAT_RC_OK
+        if verb == "outbox":
+            return self.outbox_command(words[1:])
         if verb not in ("retry", "cancel", "reset", "secure"):
             error(f'unknown argument "{verb}" (see /help {COMMAND})')
             return weechat.WEECHAT_RC_ERROR
@@ -1277,12 +1392,13 @@ class Shell:
             return weechat.WEECHAT_RC_ERROR
         if verb == "secure":
             return self.secure_password(target)
+        return self.steer(verb, names)
+
+    def steer(self, verb: str, names: List[str]) -> int:
+        """retry, cancel or reset remotes (one error line if a single one can not)."""
         done = 0
         for name in names:
-            if verb == "reset":
-                problem, actions = self.engine.reset(name, self.clock())
-            else:
-                problem, actions = getattr(self.engine, verb)(name)
+            problem, actions = getattr(self.engine, verb)(name, self.clock())
             if problem and len(names) == 1:
                 error(problem)
                 return weechat.WEECHAT_RC_ERROR
@@ -1304,7 +1420,7 @@ class Shell:
 
     def refresh_bar(self) -> None:
         """Update the bar item if its text changed; count down while waiting."""
-        text = bar_text(self.engine, self.clock())
+        text = bar_text(self.engine, self.clock(), self.outbox)
         if text != self.bar_last:
             self.bar_last = text
             weechat.bar_item_update(BAR_ITEM)
@@ -1353,6 +1469,131 @@ class Shell:
         )
         return weechat.WEECHAT_RC_OK
 
+    # -- outbox: input typed while a link is down ------------------------------
+
+    def track_ready(self, name: str, status: str) -> None:
+        """Input flows to a remote once it answered after connecting (or 2 s passed)."""
+        hook = self.ready_timers.pop(name, "")
+        if hook:
+            weechat.unhook(hook)
+        self.ready.discard(name)
+        if status == STATUS_CONNECTED:
+            self.ready_timers[name] = weechat.hook_timer(
+                int(READY_FALLBACK_SECONDS * 1000), 0, 1, "ready_timer_cb", name
+            )
+
+    def became_ready(self, name: str) -> None:
+        self.ready_timers.pop(name, None)
+        remote = self.engine.remotes.get(name)
+        if remote is not None and remote.status == STATUS_CONNECTED:
+            self.ready.add(name)
+            self.deliver(name, self.engine.settings.outbox_max_age)
+
+    def holds_input(self, name: str) -> bool:
+        """Whether input for a remote must be kept: managed, and its link not usable."""
+        remote = self.engine.remotes.get(name) if name else None
+        settings = self.engine.settings
+        return (
+            remote is not None
+            and settings.outbox
+            and settings.enabled
+            and bool(remote.wanted)
+            and remote.status != STATUS_UNKNOWN
+            and not (remote.status == STATUS_CONNECTED and name in self.ready)
+        )
+
+    def input_for(self, buffer: str, text: str) -> str:
+        """Modifier input_text_for_buffer: keep what would be lost on a down link."""
+        name = weechat.buffer_get_string(buffer, "localvar_relay_remote")
+        if not self.holds_input(name):
+            return text
+        settings = self.engine.settings
+        target = weechat.buffer_get_string(buffer, "full_name")[len(f"relay.remote.{name}.") :]
+        to_remote = weechat.buffer_get_integer(buffer, "input_get_any_user_data")
+        queued = refused = 0
+        local: List[str] = []
+        for line in text.split("\n"):
+            is_text = bool(weechat.string_input_for_buffer(line))
+            if is_text or (to_remote and settings.outbox_commands):
+                queued = self.outbox.add(name, target, line, self.clock())
+            elif to_remote:
+                refused += 1
+            elif line:
+                local.append(line)
+        if local and not queued and not refused:
+            return text
+        if queued:
+            weechat.prnt(
+                buffer,
+                f"{weechat.prefix('network')}{SCRIPT_NAME}: remote[{name}] is not connected: kept, "
+                f"sent after the reconnection ({queued} waiting; /{COMMAND} outbox)",
+            )
+        if refused:
+            weechat.prnt(
+                buffer,
+                f"{weechat.prefix('error')}{SCRIPT_NAME}: remote[{name}] is not connected: command not run "
+                "(relay.network.autoreconnect_outbox_commands keeps commands)",
+            )
+        for line in local:
+            weechat.command(buffer, line)
+        self.refresh_bar()
+        return ""
+
+    def deliver(self, name: str, max_age: int) -> int:
+        """Send the queued input of a connected remote, in order, each line at most once."""
+        sent = 0
+        while self.engine.remotes.get(name) and self.engine.remotes[name].status == STATUS_CONNECTED:
+            item = self.outbox.next_fresh(name, self.clock(), max_age)
+            if item is None:
+                break
+            self.outbox.take(item)
+            request = {"request": "POST /api/input", "body": {"buffer_name": item.buffer, "command": item.text}}
+            if self.own(f"/remote send {name} {json.dumps(request)}") != weechat.WEECHAT_RC_OK:
+                self.outbox.put_back(item)
+                break
+            sent += 1
+        if sent:
+            message(f"remote[{name}]: {sent} queued line(s) sent")
+        stale = self.outbox.stale(name, self.clock(), max_age)
+        if stale and name not in self.stale_told:
+            self.stale_told.add(name)
+            message(
+                f"remote[{name}]: {len(stale)} queued line(s) older than {seconds(max_age)} not sent; "
+                f'"/{COMMAND} outbox send {name}" sends them, "/{COMMAND} outbox drop {name}" drops them'
+            )
+        if not self.outbox.count(name):
+            self.stale_told.discard(name)
+        self.refresh_bar()
+        return sent
+
+    def outbox_command(self, words: List[str]) -> int:
+        """/autoreconnect outbox [list] | send|drop <remote>|-all."""
+        verb = words[0] if words else "list"
+        if verb == "list" and len(words) <= 1:
+            if not self.outbox.count():
+                message("outbox: nothing queued")
+            for item in self.outbox.items:
+                age = seconds(self.clock() - item.queued_at)
+                weechat.prnt("", f"  remote[{item.remote}] {item.buffer} (queued {age} ago): {item.text}")
+            return weechat.WEECHAT_RC_OK
+        if verb not in ("send", "drop") or len(words) != 2:
+            error(f'outbox: "list", or "send"/"drop" and one remote name or -all (see /help {COMMAND})')
+            return weechat.WEECHAT_RC_ERROR
+        names = self.outbox.remotes() if words[1] == "-all" else [words[1]]
+        if words[1] != "-all" and not self.outbox.count(words[1]):
+            error(f"outbox: nothing queued for remote[{words[1]}]")
+            return weechat.WEECHAT_RC_ERROR
+        for name in names:
+            if verb == "drop":
+                message(f"remote[{name}]: {self.outbox.drop(name)} queued line(s) dropped")
+                self.stale_told.discard(name)
+            elif name not in self.ready:
+                error(f"outbox: remote[{name}] is not connected yet; its lines are sent after the reconnection")
+            else:
+                self.deliver(name, 0)
+        self.refresh_bar()
+        return weechat.WEECHAT_RC_OK
+
     # -- actions -------------------------------------------------------------
 
     def run(self, actions: List[Action]) -> None:
@@ -1362,11 +1603,11 @@ class Shell:
             self.sync_heartbeat()
             self.refresh_bar()
 
-    def own(self, command: str) -> None:
+    def own(self, command: str) -> int:
         """Run a /remote command of the script (not taken as the user's intent)."""
         self.own_command = True
         try:
-            weechat.command("", command)
+            return weechat.command("", command)
         finally:
             self.own_command = False
 
@@ -1462,6 +1703,12 @@ class Shell:
         found = failure_from_line(line)
         if found:
             self.engine.failure_said(*found)
+            return
+        match = VERSION_LINE.match(line)
+        if match and match.group(1) in self.ready_timers:
+            # a version mismatch is printed next and drops the link: look in 1 ms
+            weechat.unhook(self.ready_timers[match.group(1)])
+            self.ready_timers[match.group(1)] = weechat.hook_timer(1, 0, 1, "ready_timer_cb", match.group(1))
 
 
 SHELL: Optional[Shell] = None
@@ -1526,12 +1773,22 @@ def core_print_cb(
     return weechat.WEECHAT_RC_OK
 
 
+def input_modifier_cb(_data: str, _modifier: str, buffer: str, text: str) -> str:
+    return SHELL.input_for(buffer, text) if SHELL else text
+
+
+def ready_timer_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.became_ready(data)
+    return weechat.WEECHAT_RC_OK
+
+
 def command_cb(_data: str, _buffer: str, args: str) -> int:
     return SHELL.command(args) if SHELL else weechat.WEECHAT_RC_OK
 
 
 def bar_item_cb(_data: str, _item: str, _window: str) -> str:
-    return bar_text(SHELL.engine, SHELL.clock()) if SHELL else ""
+    return bar_text(SHELL.engine, SHELL.clock(), SHELL.outbox) if SHELL else ""
 
 
 def bar_timer_cb(_data: str, _remaining_calls: int) -> int:

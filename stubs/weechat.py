@@ -74,6 +74,7 @@ class _Remote:
         self.status = "disconnected"
         self.in_flight = 0
         self.sent = []
+        self.send_budget = None
 
 
 class _State:
@@ -101,6 +102,7 @@ class _State:
         self.bar_items = {}
         self.bar_updates = []
         self.secured = {}
+        self.buffers = {}
         for name in ("password", "bind_address"):
             self.add_option(f"relay.network.{name}", "string", 0, 0, "", "")
         self.add_option("relay.api.remote_autoreconnect_delay_growing", "integer", 1, 100, "2", "2")
@@ -151,6 +153,52 @@ def prnt(buffer, message):
 
 def buffer_search_main():
     return _CORE_BUFFER
+
+
+class _Buffer:
+    def __init__(self, pointer, full_name, localvars):
+        self.pointer = pointer
+        self.full_name = full_name
+        self.localvars = localvars
+        self.input_get_any_user_data = 1
+        self.received = []
+
+
+def buffer_get_string(buffer, property):  # pylint: disable=redefined-builtin
+    target = _STATE.buffers.get(buffer)
+    if target is None:
+        return ""
+    if property == "full_name":
+        return target.full_name
+    if property.startswith("localvar_"):
+        return target.localvars.get(property[len("localvar_") :], "")
+    return ""
+
+
+def buffer_get_integer(buffer, property):  # pylint: disable=redefined-builtin
+    target = _STATE.buffers.get(buffer)
+    return target.input_get_any_user_data if target and property == "input_get_any_user_data" else 0
+
+
+def string_input_for_buffer(string):
+    if string.startswith("//"):
+        return string[1:]
+    return "" if string.startswith("/") else string
+
+
+def _input(buffer, data):
+    """WeeChat's input_data: the modifier, then text to the buffer, commands run."""
+    for hook in list(_STATE.hooks.values()):
+        if hook.kind == "modifier" and hook.pattern == "input_text_for_buffer":
+            data = _STATE.callback(hook.callback)(hook.data, "input_text_for_buffer", buffer, data)
+            if data == "":
+                return WEECHAT_RC_OK
+    for line in data.split("\n"):
+        if string_input_for_buffer(line):
+            _STATE.buffers[buffer].received.append(line)  # lost if the link is down
+        else:
+            command(buffer, line)
+    return WEECHAT_RC_OK
 
 
 def info_get(info_name, arguments):
@@ -221,10 +269,7 @@ def _remote_command(verb, args):
     elif verb == "disconnect":
         _remote_disconnect(remote)
     elif verb == "send":
-        if remote.status != "connected":
-            prnt("", f'{prefix("error")}relay: no connection to remote relay "{remote.name}"')
-            return WEECHAT_RC_ERROR
-        remote.sent.append(" ".join(args[1:]))
+        return _remote_send(remote, " ".join(args[1:]))
     elif verb == "del" and remote.status == "disconnected":
         for name in _remote_options():
             _STATE.options.pop(_STATE.option(f"relay.remote.{remote.name}.{name}").pointer)
@@ -233,6 +278,18 @@ def _remote_command(verb, args):
         for name in _remote_options():
             _STATE.option(f"relay.remote.{remote.name}.{name}").full_name = f"relay.remote.{args[1]}.{name}"
         remote.name = args[1]
+    return WEECHAT_RC_OK
+
+
+def _remote_send(remote, json_text):
+    if remote.send_budget == 0:
+        _remote_disconnect(remote)  # the link drops while sending
+    if remote.status != "connected":
+        prnt("", f'{prefix("error")}relay: no connection to remote relay "{remote.name}"')
+        return WEECHAT_RC_ERROR
+    remote.sent.append(json_text)
+    if remote.send_budget is not None:
+        remote.send_budget -= 1
     return WEECHAT_RC_OK
 
 
@@ -321,6 +378,10 @@ def bar_item_remove(item):
 
 def hook_print(buffer, tags, message, strip_colors, callback, callback_data):
     return _hook("print", message, callback, callback_data, buffer=buffer)
+
+
+def hook_modifier(modifier, callback, callback_data):
+    return _hook("modifier", modifier, callback, callback_data)
 
 
 def hook_signal(signal, callback, callback_data):

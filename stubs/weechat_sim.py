@@ -108,6 +108,19 @@ class Sim:
 
     # -- observations --------------------------------------------------------
 
+    def open_buffer(self, remote: str, server_name: str) -> str:
+        """A remote buffer as WeeChat makes it when it syncs (relay.remote.REMOTE.SERVER_NAME)."""
+        pointer = self.state.new_pointer()
+        full_name = f"relay.remote.{remote}.{server_name}"
+        self.state.buffers[pointer] = weechat._Buffer(  # pylint: disable=protected-access
+            pointer, full_name, {"relay_remote": remote}
+        )
+        return pointer
+
+    def type(self, buffer: str, text: str) -> None:
+        """The user types a line in a buffer and presses Enter."""
+        weechat._input(buffer, text)  # pylint: disable=protected-access
+
     def bar_item(self, name: str = "relay_autoreconnect") -> str:
         """What the bar item shows now."""
         callback, data = self.state.bar_items[name]

@@ -37,10 +37,11 @@ class Lab:
         self.instances: List[WeeChat] = []
         self.server_home = tmp_path / "server"
 
-    def server(self, net: Optional[NetPair] = None) -> WeeChat:
+    def server(self, net: Optional[NetPair] = None, extra=()) -> WeeChat:
         """(Re)start the server on the same port and directory."""
         address, netns = (net.SERVER_ADDRESS, net.server_ns) if net else ("127.0.0.1", "")
-        server = WeeChat(self.server_home, [PROBE], server_commands(self.port, address), netns)
+        commands = server_commands(self.port, address) + list(extra)
+        server = WeeChat(self.server_home, [PROBE], commands, netns)
         self.instances.append(server)
         server.start()
         since = time.monotonic() - 30

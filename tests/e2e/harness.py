@@ -82,8 +82,8 @@ class WeeChat:
 
     # -- commands ------------------------------------------------------------
 
-    def send(self, command: str, timeout: float = 5.0) -> None:
-        """Run a command in the core buffer through the fifo."""
+    def send(self, command: str, timeout: float = 5.0, buffer: str = "") -> None:
+        """Run a command (or send text) in a buffer (full name; core by default) through the fifo."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -94,7 +94,7 @@ class WeeChat:
                     raise
                 time.sleep(0.02)
         try:
-            os.write(fd, f"*{command}\n".encode())
+            os.write(fd, f"{buffer + ' ' if buffer else ''}*{command}\n".encode())
         finally:
             os.close(fd)
 

@@ -7,6 +7,8 @@ Writes JSON lines to $WEECHAT_PROBE_FILE (one event per line):
 - {"t", "kind": "line", "buffer", "prefix", "message"} for each printed line,
   and the lines printed in the core buffer before the probe was loaded;
 - {"t", "kind": "client_signal", "status", "pointer"} for relay_client_* (server side);
+- {"t", "kind": "buffer", "name"} for each buffer opened;
+- {"t", "kind": "input", "buffer", "text"} for text sent to a "/probe buffer NAME" buffer;
 - {"t", "kind": "option", "name", "value"} for each "/probe option NAME";
 - {"t", "kind": "probe_loaded"} once.
 "t" is time.monotonic(), comparable with the test process' clock.
@@ -38,6 +40,11 @@ def client_signal_cb(_data, signal, pointer):
     return weechat.WEECHAT_RC_OK
 
 
+def buffer_opened_cb(_data, _signal, buffer):
+    emit(kind="buffer", name=weechat.buffer_get_string(buffer, "full_name"))
+    return weechat.WEECHAT_RC_OK
+
+
 def print_cb(_data, buffer, _date, _tags, _displayed, _highlight, prefix, message):
     emit(kind="line", buffer=weechat.buffer_get_string(buffer, "full_name"), prefix=prefix, message=message)
     return weechat.WEECHAT_RC_OK
@@ -64,9 +71,17 @@ def dump_core_lines():
         line = weechat.hdata_move(hdata_line, line, 1)
 
 
+def input_cb(_data, buffer, text):
+    emit(kind="input", buffer=weechat.buffer_get_string(buffer, "full_name"), text=text)
+    return weechat.WEECHAT_RC_OK
+
+
 def probe_cb(_data, _buffer, args):
-    """/probe option NAME: record the value of an option (or its absence)."""
+    """/probe option NAME: record the value of an option (or its absence).
+    /probe buffer NAME: open buffer python.NAME, whose input is recorded."""
     words = args.split()
+    if len(words) == 2 and words[0] == "buffer":
+        weechat.buffer_new(words[1], "input_cb", "", "", "")
     if len(words) == 2 and words[0] == "option":
         exists = bool(weechat.config_get(words[1]))
         value = weechat.string_eval_expression("${" + words[1] + "}", {}, {}, {}) if exists else None
@@ -78,5 +93,6 @@ dump_core_lines()
 weechat.hook_command("probe", "test probe", "option NAME", "", "", "probe_cb", "")
 weechat.hook_signal("relay_remote_*", "signal_cb", "")
 weechat.hook_signal("relay_client_*", "client_signal_cb", "")
+weechat.hook_signal("buffer_opened", "buffer_opened_cb", "")
 weechat.hook_print("", "", "", 0, "print_cb", "")
 emit(kind="probe_loaded")
