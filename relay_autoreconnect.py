@@ -877,7 +877,7 @@ def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str
         remote = engine.remotes[name]
         if remote.due is not None:
             left = max(0, int(remote.due - now + 0.999))
-            items.append(f"{name} {left}s")
+            items.append(f"{name} {left}s ({remote.failure})" if remote.failure else f"{name} {left}s")
         elif remote.gave_up:
             items.append(f"{name} gave up ({remote.failure or FAILURE_NETWORK})")
         queued = outbox.count(name) if outbox else 0

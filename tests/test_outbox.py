@@ -92,7 +92,7 @@ def test_text_typed_while_down_is_kept_and_delivered_once_in_order(sim):
         "--\trelay_autoreconnect: remote[home] is not connected: kept, sent after the reconnection "
         "(3 waiting; /autoreconnect outbox)"
     )
-    assert sim.bar_item() == "home 10s, home outbox 3"
+    assert sim.bar_item() == "home 10s (network), home outbox 3"
     back(sim)
     assert sent(sim) == [
         {"request": "POST /api/input", "body": {"buffer_name": "irc.libera.#weechat", "command": text}}

@@ -174,10 +174,10 @@ def test_bar_item_counts_down_and_is_empty_when_nothing_waits(sim):
     load(sim)
     assert sim.bar_item() == ""
     up_then_down(sim)
-    assert sim.bar_item() == "home 10s"
+    assert sim.bar_item() == "home 10s (network)"
     updates = len(sim.state.bar_updates)
     sim.advance(3.5)
-    assert sim.bar_item() == "home 7s"
+    assert sim.bar_item() == "home 7s (network)"
     assert 3 <= len(sim.state.bar_updates) - updates <= 4  # one per second, not more
     sim.advance(6.5)
     assert sim.bar_item() == ""  # the attempt is in flight
