@@ -553,6 +553,43 @@ class Engine:
         """Whether the engine brings this remote back when its link drops."""
         return self.settings.enabled and remote.wanted is not False and not remote.gave_up
 
+    # -- hand-over across a script reload or /upgrade ------------------------
+
+    def snapshot(self, now: float) -> Dict[str, list]:
+        """What a next instance of the script needs to carry on (see restore)."""
+        return {
+            name: [r.status, r.wanted, r.attempt, None if r.due is None else max(0.0, r.due - now)]
+            for name, r in self.remotes.items()
+        }
+
+    def restore(self, name: str, saved: list, now: float, upgraded: bool) -> List[Action]:
+        """Take over a remote from the previous instance (snapshot).
+
+        After /upgrade every remote is disconnected and WeeChat does not
+        reconnect them: those that were up or waiting get an attempt in 1 s.
+        After a script reload the state is as it was; a pending attempt keeps
+        its time.
+        """
+        status, wanted, attempt, due_in = saved
+        remote = self.remote_add(name)
+        remote.wanted, remote.attempt = wanted, int(attempt)
+        if upgraded:
+            remote.status = STATUS_DISCONNECTED
+            if wanted and (status != STATUS_DISCONNECTED or due_in is not None):
+                remote.attempt = 0
+                return self._plan_in(remote, now, 1.0)
+            return []
+        remote.status = status
+        if due_in is not None and status == STATUS_DISCONNECTED and wanted:
+            return self._plan_in(remote, now, float(due_in))
+        return []
+
+    def _plan_in(self, remote: Remote, now: float, wait: float) -> List[Action]:
+        if not self.settings.enabled:
+            return []
+        remote.due = now + wait
+        return [Schedule(remote.name, remote.due, wait, remote.attempt + 1, self.settings.max_attempts)]
+
     # -- the user steers (command) ------------------------------------------
 
     def retry(self, name: str, _now: float) -> Tuple[str, List[Action]]:
@@ -842,6 +879,10 @@ FAILURE_LINES = (
 VERSION_LINE = re.compile(r"^remote\[([^\]]+)\]: WeeChat: .*, API: ")
 # after "connected", input waits this long (seconds) for the version line
 READY_FALLBACK_SECONDS = 2.0
+# the state handed to the next instance (core buffer local variable, in
+# memory only) is taken if it is at most this old (seconds)
+HANDOVER_VAR = "relay_autoreconnect_state"
+HANDOVER_MAX_AGE = 60.0
 
 
 def failure_from_line(line: str) -> Optional[Tuple[str, str, str]]:
@@ -1144,11 +1185,13 @@ class Shell:
         self.engine.settings = self.options.settings()
         for name in remote_names():
             self.engine.remote_add(name)
+        self.take_over()
         self.hooks = [
             weechat.hook_signal("relay_remote_*", "remote_signal_cb", ""),
             weechat.hook_command_run("/remote", "remote_command_cb", ""),
             weechat.hook_config("relay.remote.*.autoreconnect_delay", "native_delay_cb", ""),
             weechat.hook_signal("quit", "quit_cb", ""),
+            weechat.hook_signal("upgrade", "upgrade_cb", ""),
             weechat.hook_print(weechat.buffer_search_main(), "", "remote[", 1, "core_print_cb", ""),
             weechat.hook_command(
                 COMMAND, COMMAND_DESC, COMMAND_ARGS, COMMAND_ARGS_DESC, COMMAND_COMPLETION, "command_cb", ""
@@ -1160,6 +1203,29 @@ class Shell:
         self.guard_natives(announce=True)
         self.warn_plain_passwords()
         return True
+
+    def hand_over(self) -> None:
+        """Leave the engine's state for a next instance (reload, /upgrade)."""
+        state = {"time": self.wall_clock(), "remotes": self.engine.snapshot(self.clock())}
+        weechat.buffer_set(weechat.buffer_search_main(), f"localvar_set_{HANDOVER_VAR}", json.dumps(state))
+
+    def take_over(self) -> None:
+        """Carry on from the state a previous instance left (if recent)."""
+        core = weechat.buffer_search_main()
+        text = weechat.buffer_get_string(core, f"localvar_{HANDOVER_VAR}")
+        if not text:
+            return
+        weechat.buffer_set(core, f"localvar_del_{HANDOVER_VAR}", "")
+        try:
+            state = json.loads(text)
+            fresh = abs(self.wall_clock() - float(state["time"])) <= HANDOVER_MAX_AGE
+            saved = dict(state["remotes"]) if fresh else {}
+        except (ValueError, KeyError, TypeError):
+            return
+        upgraded = weechat.info_get("weechat_upgrading", "") == "1"
+        for name, values in saved.items():
+            if name in self.engine.remotes and isinstance(values, list) and len(values) == 4:
+                self.run(self.engine.restore(name, values, self.clock(), upgraded))
 
     def stop(self) -> None:
         """Remove every hook and timer, give back options and native delays."""
@@ -1753,6 +1819,13 @@ def quit_cb(_data: str, _signal: str, _signal_data: str) -> int:
     return weechat.WEECHAT_RC_OK
 
 
+def upgrade_cb(_data: str, _signal: str, _signal_data: str) -> int:
+    # sent before the session is saved: the core buffer keeps the state
+    if SHELL:
+        SHELL.hand_over()
+    return weechat.WEECHAT_RC_OK
+
+
 def deferred_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.flush()
@@ -1818,6 +1891,8 @@ def probe_cb(data: str, _url: str, _options: Dict[str, str], output: Dict[str, s
 def shutdown_cb() -> int:
     global SHELL  # pylint: disable=global-statement
     if SHELL:
+        if not SHELL.quitting:
+            SHELL.hand_over()
         SHELL.stop()
         SHELL = None
     return weechat.WEECHAT_RC_OK

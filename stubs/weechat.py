@@ -77,6 +77,15 @@ class _Remote:
         self.send_budget = None
 
 
+class _Buffer:
+    def __init__(self, pointer, full_name, localvars):
+        self.pointer = pointer
+        self.full_name = full_name
+        self.localvars = localvars
+        self.input_get_any_user_data = 1
+        self.received = []
+
+
 class _State:
     def __init__(self):
         self.ids = _itertools.count(0x1000)
@@ -102,7 +111,8 @@ class _State:
         self.bar_items = {}
         self.bar_updates = []
         self.secured = {}
-        self.buffers = {}
+        self.buffers = {_CORE_BUFFER: _Buffer(_CORE_BUFFER, "core.weechat", {})}
+        self.upgrading = False
         for name in ("password", "bind_address"):
             self.add_option(f"relay.network.{name}", "string", 0, 0, "", "")
         self.add_option("relay.api.remote_autoreconnect_delay_growing", "integer", 1, 100, "2", "2")
@@ -155,15 +165,6 @@ def buffer_search_main():
     return _CORE_BUFFER
 
 
-class _Buffer:
-    def __init__(self, pointer, full_name, localvars):
-        self.pointer = pointer
-        self.full_name = full_name
-        self.localvars = localvars
-        self.input_get_any_user_data = 1
-        self.received = []
-
-
 def buffer_get_string(buffer, property):  # pylint: disable=redefined-builtin
     target = _STATE.buffers.get(buffer)
     if target is None:
@@ -173,6 +174,16 @@ def buffer_get_string(buffer, property):  # pylint: disable=redefined-builtin
     if property.startswith("localvar_"):
         return target.localvars.get(property[len("localvar_") :], "")
     return ""
+
+
+def buffer_set(buffer, property, value):  # pylint: disable=redefined-builtin
+    target = _STATE.buffers.get(buffer)
+    if target is None:
+        return
+    if property.startswith("localvar_set_"):
+        target.localvars[property[len("localvar_set_") :]] = value
+    elif property.startswith("localvar_del_"):
+        target.localvars.pop(property[len("localvar_del_") :], None)
 
 
 def buffer_get_integer(buffer, property):  # pylint: disable=redefined-builtin
@@ -204,6 +215,8 @@ def _input(buffer, data):
 def info_get(info_name, arguments):
     if info_name == "version_number":
         return str(_STATE.version)
+    if info_name == "weechat_upgrading":
+        return "1" if _STATE.upgrading else "0"
     return ""
 
 

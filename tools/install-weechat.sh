@@ -25,12 +25,16 @@ have_weechat() {
         || compgen -G "/usr/local/lib/weechat/plugins/python.so" >/dev/null
 }
 
-# ip and tc (iproute2) make the network namespaces of the dead-link tests
-if ! command -v ip >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
+# ip and tc (iproute2) make the network namespaces of the dead-link tests;
+# openssl makes the self-signed certificate of the TLS test
+missing=()
+command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1 || missing+=(iproute2)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if (( ${#missing[@]} )); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "warning: ip/tc (iproute2) missing: the network-namespace tests will be skipped" >&2
+        echo "warning: ${missing[*]} missing: install them to run every test" >&2
     fi
 fi
 

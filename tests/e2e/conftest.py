@@ -48,19 +48,23 @@ class Lab:
         server.wait_line(f"port {self.port}", since, 10)
         return server
 
-    def client(
+    def client(  # noqa: PLR0917
         self,
         extra=(),
         script: bool = True,
         home: str = "client",
         net: Optional[NetPair] = None,
         password: str = PASSWORD,
+        scheme: str = "http",
+        address: str = "",
     ) -> WeeChat:
         scripts = [PROBE, SCRIPT] if script else [PROBE]
         # exact schedules: no jitter unless the test asks for it
         extra = (["/set relay.network.autoreconnect_jitter 0"] if script else []) + list(extra)
-        address, netns = (net.SERVER_ADDRESS, net.client_ns) if net else ("127.0.0.1", "")
-        client = WeeChat(self.tmp / home, scripts, client_commands(self.port, extra, address, password), netns)
+        extra = ["/set logger.file.flush_delay 0", *extra]  # logs on disk at once, to be searched
+        default_address, netns = (net.SERVER_ADDRESS, net.client_ns) if net else ("127.0.0.1", "")
+        commands = client_commands(self.port, extra, address or default_address, password, scheme)
+        client = WeeChat(self.tmp / home, scripts, commands, netns)
         self.instances.append(client)
         return client.start()
 

@@ -27,6 +27,20 @@ PROBE = HERE / "probe.py"
 PASSWORD = "e2e-Secret-pw"
 
 
+def secret_in_files(home: Path, secret: str) -> List[str]:
+    """WeeChat's files under its home (logs, weechat.log, ...) that hold `secret`.
+
+    Left out: the configuration (relay.conf holds it: the user put it there)
+    and the probe's record (its lines are checked one by one by the tests).
+    """
+    found = []
+    for path in home.rglob("*"):
+        skip = path.name.endswith(".conf") or path.name == "probe.jsonl"
+        if path.is_file() and not skip and secret.encode() in path.read_bytes():
+            found.append(str(path.relative_to(home)))
+    return found
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:
@@ -57,9 +71,9 @@ class WeeChat:
             link = autoload / script.name
             if not link.exists():
                 link.symlink_to(target)
-        loaded_before = len(self.find(kind="probe_loaded"))
+        ready_before = len(self.find(kind="ready"))
         env = dict(os.environ, WEECHAT_PROBE_FILE=str(self.probe_file))
-        commands = [f"/set fifo.file.path {self.fifo}", "/set fifo.file.enabled on"] + self.commands
+        commands = [f"/set fifo.file.path {self.fifo}", "/set fifo.file.enabled on", *self.commands, "/probe ready"]
         with open(self.home / "stdout.txt", "ab") as stdout:
             self.proc = subprocess.Popen(
                 (["ip", "netns", "exec", self.netns] if self.netns else [])
@@ -70,8 +84,8 @@ class WeeChat:
                 env=env,
                 start_new_session=True,
             )
-        self.wait_for(lambda: len(self.find(kind="probe_loaded")) > loaded_before, timeout, "probe loaded")
-        self.wait_for(self.fifo.exists, timeout, "fifo created")
+        # every start-up command has run (the fifo exists after the first one)
+        self.wait_for(lambda: len(self.find(kind="ready")) > ready_before, timeout, "start-up commands")
         return self
 
     @staticmethod
@@ -159,6 +173,12 @@ class WeeChat:
         found = self.wait_for(lambda: self.find(kind="option", name=name, since=since), timeout, f"option {name}")
         return found[0]["value"]
 
+    def hooks(self, script: str = "relay_autoreconnect", timeout: float = 5.0) -> Dict[str, int]:
+        """Hooks the script holds now, by type."""
+        since = time.monotonic()
+        self.send(f"/probe hooks {script}")
+        return self.wait_for(lambda: self.find(kind="hooks", since=since), timeout, "hook counts")[0]["counts"]
+
     def assert_no_signal(self, status: str, since: float, seconds: float) -> None:
         """Fail at once if `status` is signalled within `seconds` from now."""
         deadline = time.monotonic() + seconds
@@ -211,9 +231,9 @@ def server_commands(port: int, address: str = "127.0.0.1") -> List[str]:
 
 
 def client_commands(
-    port: int, extra: List[str] = (), address: str = "127.0.0.1", password: str = PASSWORD
+    port: int, extra: List[str] = (), address: str = "127.0.0.1", password: str = PASSWORD, scheme: str = "http"
 ) -> List[str]:
-    return [f"/remote add srv http://{address}:{port} -password={password}"] + list(extra)
+    return [f"/remote add srv {scheme}://{address}:{port} -password={password}"] + list(extra)
 
 
 class NetPair:

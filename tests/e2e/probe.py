@@ -7,9 +7,11 @@ Writes JSON lines to $WEECHAT_PROBE_FILE (one event per line):
 - {"t", "kind": "line", "buffer", "prefix", "message"} for each printed line,
   and the lines printed in the core buffer before the probe was loaded;
 - {"t", "kind": "client_signal", "status", "pointer"} for relay_client_* (server side);
+- {"t", "kind": "hooks", "script", "counts"} for "/probe hooks SCRIPT" (hooks by type);
 - {"t", "kind": "buffer", "name"} for each buffer opened;
 - {"t", "kind": "input", "buffer", "text"} for text sent to a "/probe buffer NAME" buffer;
 - {"t", "kind": "option", "name", "value"} for each "/probe option NAME";
+- {"t", "kind": "ready"} for "/probe ready" (the harness ends its start-up commands with it);
 - {"t", "kind": "probe_loaded"} once.
 "t" is time.monotonic(), comparable with the test process' clock.
 """
@@ -76,10 +78,27 @@ def input_cb(_data, buffer, text):
     return weechat.WEECHAT_RC_OK
 
 
+def hooks_of(script):
+    """Number of hooks a script holds, by type."""
+    counts = {}
+    infolist = weechat.infolist_get("hook", "", "")
+    while infolist and weechat.infolist_next(infolist):
+        if weechat.infolist_string(infolist, "subplugin") == script:
+            kind = weechat.infolist_string(infolist, "type")
+            counts[kind] = counts.get(kind, 0) + 1
+    if infolist:
+        weechat.infolist_free(infolist)
+    return counts
+
+
 def probe_cb(_data, _buffer, args):
     """/probe option NAME: record the value of an option (or its absence).
     /probe buffer NAME: open buffer python.NAME, whose input is recorded."""
     words = args.split()
+    if words == ["ready"]:
+        emit(kind="ready")
+    if len(words) == 2 and words[0] == "hooks":
+        emit(kind="hooks", script=words[1], counts=hooks_of(words[1]))
     if len(words) == 2 and words[0] == "buffer":
         weechat.buffer_new(words[1], "input_cb", "", "", "")
     if len(words) == 2 and words[0] == "option":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from fakes import OtherVersionRelay
-from harness import PASSWORD
+from harness import PASSWORD, secret_in_files
 
 WRONG = "Wr0ng-pa55word-e2e"
 FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
@@ -15,16 +15,6 @@ FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreco
 
 def statuses(client, status, since):
     return [e for e in client.signals(since) if e["status"] == status]
-
-
-def secret_in_files(home, secret):
-    """Files under the client's home (logs, weechat.log, ...), but its configuration, holding `secret`."""
-    found = []
-    for path in home.rglob("*"):
-        own_config = path.name.endswith(".conf")  # relay.conf holds it: the user put it there
-        if path.is_file() and not own_config and secret.encode() in path.read_bytes():
-            found.append(str(path.relative_to(home)))
-    return found
 
 
 def test_wrong_password_stops_at_auth_max_and_is_never_shown(lab):

@@ -1,0 +1,204 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fault matrix on real WeeChat: each fault, its documented outcome, and the client left healthy.
+
+Healthy: the client process is alive, no Python traceback was printed, the
+script holds the same hooks as before the fault (timers aside: they come and
+go with the schedule), and the password is in none of the client's own lines
+and none of its files but its configuration.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from harness import PASSWORD, WeeChat, secret_in_files
+
+FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
+
+
+def statuses(client, status, since):
+    return [e for e in client.signals(since) if e["status"] == status]
+
+
+def connect(client):
+    since = time.monotonic()
+    client.send("/remote connect srv")
+    client.wait_for(lambda: statuses(client, "connected", since), 10, "connected")
+    client.wait_line("remote[srv]: WeeChat: ", since, 5)
+
+
+def steady_hooks(client):
+    return {kind: count for kind, count in client.hooks().items() if kind != "timer"}
+
+
+def assert_healthy(client: WeeChat, baseline) -> None:
+    assert client.proc.poll() is None, "the client exited"
+    lines = client.lines()
+    assert not [e for e in lines if "Traceback" in e["message"] or "python: error" in e["message"]]
+    assert steady_hooks(client) == baseline
+    own = [e for e in lines if not e["buffer"].startswith("relay.remote.")]
+    assert PASSWORD not in "".join(e["prefix"] + e["message"] for e in own)
+    # logs of the mirrored server buffers hold what the server showed: its test setup sets it
+    assert [f for f in secret_in_files(client.home, PASSWORD) if "relay.remote." not in f] == []
+
+
+def reconnected(client, since, timeout=20):
+    client.wait_for(lambda: statuses(client, "connected", since), timeout, "reconnected")
+
+
+def never_two_attempts_in_flight(client, since):
+    in_flight = False
+    for event in client.signals(since):
+        if event["status"] == "connecting":
+            assert not in_flight, "a second attempt started while one was in flight"
+            in_flight = True
+        elif event["status"] in ("connected", "disconnected"):
+            in_flight = False
+
+
+def test_server_sigterm_then_restart(lab):
+    server = lab.server()
+    client = lab.client(FAST)
+    connect(client)
+    baseline = steady_hooks(client)
+    since = time.monotonic()
+    server.kill(signal.SIGTERM)
+    client.wait_for(lambda: statuses(client, "disconnected", since), 10, "drop")
+    lab.server()
+    reconnected(client, since)
+    assert_healthy(client, baseline)
+
+
+def test_server_upgrade(lab):
+    server = lab.server()
+    client = lab.client(FAST)
+    connect(client)
+    baseline = steady_hooks(client)
+    since = time.monotonic()
+    server.send("/upgrade")
+    client.wait_for(lambda: statuses(client, "disconnected", since), 10, "drop")
+    reconnected(client, since)
+    assert_healthy(client, baseline)
+
+
+def test_client_upgrade_with_an_attempt_pending(lab):
+    server = lab.server()
+    client = lab.client(["/set relay.network.autoreconnect_delay 3", "/set relay.network.autoreconnect_delay_max 3"])
+    connect(client)
+    baseline = steady_hooks(client)
+    since = time.monotonic()
+    server.kill()
+    client.wait_line("reconnecting in 3 s (attempt 1)", since, 5)
+    client.send("/upgrade")
+    client.wait_line("Upgrade done", since, 10)
+    client.wait_line("reconnecting in 1 s (attempt 1)", since, 5)  # taken over after /upgrade
+    lab.server()
+    reconnected(client, since)
+    assert_healthy(client, baseline)
+
+
+def test_client_upgrade_while_connected_reconnects(lab):
+    lab.server()
+    client = lab.client(FAST)
+    connect(client)
+    baseline = steady_hooks(client)
+    since = time.monotonic()
+    client.send("/upgrade")
+    client.wait_line("Upgrade done", since, 10)
+    reconnected(client, since, timeout=5)  # WeeChat alone leaves the remote disconnected
+    assert_healthy(client, baseline)
+
+
+def test_script_reload_while_pending_keeps_the_schedule(lab):
+    server = lab.server()
+    client = lab.client(["/set relay.network.autoreconnect_delay 3"])
+    connect(client)
+    baseline = steady_hooks(client)
+    since = time.monotonic()
+    server.kill()
+    drop = client.wait_for(lambda: statuses(client, "disconnected", since), 5, "drop")[0]["t"]
+    client.wait_line("reconnecting in 3 s (attempt 1)", since, 5)
+    client.send("/python reload relay_autoreconnect")
+    client.wait_line('registered script "relay_autoreconnect"', since, 5)
+    attempt = client.wait_for(lambda: statuses(client, "connecting", since), 6, "the attempt")[0]["t"]
+    assert abs(attempt - drop - 3) <= 0.2
+    lab.server()
+    reconnected(client, since)
+    assert_healthy(client, baseline)
+
+
+@pytest.fixture
+def tls_pem(tmp_path):
+    pem = tmp_path / "relay.pem"
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=relay-autoreconnect-test"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    pem.write_bytes(key.read_bytes() + cert.read_bytes())
+    return pem
+
+
+def test_tls_verification_failure_backs_off(lab, tls_pem):
+    server = WeeChat(
+        lab.server_home,
+        [Path(__file__).with_name("probe.py")],
+        [
+            "/set relay.network.ipv6 off",
+            "/set relay.network.bind_address 127.0.0.1",
+            f"/set relay.network.password {PASSWORD}",
+            f"/set relay.network.tls_cert_key {tls_pem}",
+            f"/relay add tls.api {lab.port}",
+        ],
+    )
+    lab.instances.append(server)
+    server.start()
+    server.wait_line(f"port {lab.port}", time.monotonic() - 30, 10)
+    client = lab.client(FAST, scheme="https")
+    baseline = steady_hooks(client)
+    since = time.monotonic()
+    client.send("/remote connect srv")
+    client.wait_line("reconnecting in 2 s (attempt 2)", since, 15)
+    assert not statuses(client, "connected", since)
+    client.send("/autoreconnect")
+    assert "last failure: network" in client.wait_line("  srv: ", since, 5)["message"]
+    never_two_attempts_in_flight(client, since)
+    assert_healthy(client, baseline)
+
+
+def test_unresolvable_host_backs_off(lab, net):
+    resolv = Path("/etc/netns") / net.client_ns / "resolv.conf"
+    resolv.parent.mkdir(parents=True, exist_ok=True)
+    resolv.write_text("nameserver 127.0.0.1\n")  # inside the namespace: nothing answers, nothing leaves
+    try:
+        client = lab.client(FAST, net=net, address="relay-autoreconnect-test.invalid")
+        baseline = steady_hooks(client)
+        since = time.monotonic()
+        client.send("/remote connect srv")
+        client.wait_line("reconnecting in 2 s (attempt 2)", since, 20)
+        never_two_attempts_in_flight(client, since)
+        assert_healthy(client, baseline)
+    finally:
+        resolv.unlink()
+        resolv.parent.rmdir()
+
+
+def test_a_hundred_flaps(lab):
+    server = lab.server()
+    client = lab.client(FAST)
+    connect(client)
+    baseline = steady_hooks(client)
+    since = time.monotonic()
+    for _ in range(100):
+        server.kill()
+        server = lab.server()
+    calm = time.monotonic()
+    reconnected(client, calm, timeout=15)
+    never_two_attempts_in_flight(client, since)
+    assert_healthy(client, baseline)
