@@ -46,6 +46,8 @@ bench: $(PY) weechat
 	$(PYTHON) bench/schedule_error.py
 	$(PYTHON) bench/detection.py
 	$(PYTHON) bench/herd.py
+	$(PYTHON) bench/idle_cost.py
+	$(PYTHON) bench/scale.py 1000 3
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"

@@ -11,6 +11,7 @@ through stubs/weechat_sim.py.
 """
 
 import fnmatch as _fnmatch
+import heapq as _heapq
 import itertools as _itertools
 
 WEECHAT_RC_OK = 0
@@ -95,6 +96,9 @@ class _State:
         self.script = None
         self.shutdown_cb = ""
         self.options = {}
+        self.by_name = {}
+        self.timer_heap = []
+        self.kinds = {}
         self.files = {"relay": self.new_pointer(), "weechat": self.new_pointer()}
         self.sections = {}
         self.plugin_vars = {}
@@ -123,13 +127,35 @@ class _State:
     def add_option(self, full_name, kind, minimum, maximum, default, value, change_cb="", change_data=""):
         option = _Option(self.new_pointer(), full_name, kind, minimum, maximum, default, value, change_cb, change_data)
         self.options[option.pointer] = option
+        self.by_name[full_name] = option
         return option
 
     def option(self, full_name):
-        for option in self.options.values():
-            if option.full_name == full_name:
-                return option
-        return None
+        option = self.by_name.get(full_name)
+        return option if option is not None and option.pointer in self.options else None
+
+    def remove_option(self, pointer):
+        option = self.options.pop(pointer, None)
+        if option is not None and self.by_name.get(option.full_name) is option:
+            del self.by_name[option.full_name]
+
+    def rename_option(self, option, full_name):
+        self.by_name.pop(option.full_name, None)
+        option.full_name = full_name
+        self.by_name[full_name] = option
+
+    def of_kind(self, kind):
+        """The hooks of one type (a copy: callbacks may hook and unhook)."""
+        return list(self.kinds.get(kind, {}).values())
+
+    def remove_hook(self, pointer):
+        hook = self.hooks.pop(pointer, None)
+        if hook is not None:
+            self.kinds[hook.kind].pop(pointer, None)
+        return hook
+
+    def push_timer(self, hook):
+        _heapq.heappush(self.timer_heap, (hook.due, next(self.ids), hook.pointer))
 
     def callback(self, name):
         return getattr(self.script, name)
@@ -152,7 +178,7 @@ def prefix(prefix):  # pylint: disable=redefined-outer-name
 
 def prnt(buffer, message):
     _STATE.printed.append((buffer, message))
-    for hook in list(_STATE.hooks.values()):
+    for hook in _STATE.of_kind("print"):
         if (
             hook.kind == "print"
             and hook.buffer in ("", buffer or _CORE_BUFFER)
@@ -199,7 +225,7 @@ def string_input_for_buffer(string):
 
 def _input(buffer, data):
     """WeeChat's input_data: the modifier, then text to the buffer, commands run."""
-    for hook in list(_STATE.hooks.values()):
+    for hook in _STATE.of_kind("modifier"):
         if hook.kind == "modifier" and hook.pattern == "input_text_for_buffer":
             data = _STATE.callback(hook.callback)(hook.data, "input_text_for_buffer", buffer, data)
             if data == "":
@@ -233,7 +259,7 @@ def _command_matches(pattern, command):
 
 def command(buffer, command):  # pylint: disable=redefined-outer-name
     _STATE.commands.append(command)
-    for hook in list(_STATE.hooks.values()):
+    for hook in _STATE.of_kind("command_run"):
         if hook.kind == "command_run" and not hook.running and _command_matches(hook.pattern, command):
             hook.running = True
             try:
@@ -242,7 +268,7 @@ def command(buffer, command):  # pylint: disable=redefined-outer-name
                 hook.running = False
             if rc == WEECHAT_RC_OK_EAT:
                 return WEECHAT_RC_OK
-    for hook in list(_STATE.hooks.values()):
+    for hook in _STATE.of_kind("command"):
         if hook.kind == "command" and command.split()[0] == "/" + hook.pattern:
             return _STATE.callback(hook.callback)(hook.data, buffer, command.partition(" ")[2].strip())
     return _run_builtin(command)
@@ -285,11 +311,11 @@ def _remote_command(verb, args):
         return _remote_send(remote, " ".join(args[1:]))
     elif verb == "del" and remote.status == "disconnected":
         for name in _remote_options():
-            _STATE.options.pop(_STATE.option(f"relay.remote.{remote.name}.{name}").pointer)
+            _STATE.remove_option(_STATE.option(f"relay.remote.{remote.name}.{name}").pointer)
         del _STATE.remotes[remote.pointer]
     elif verb == "rename" and len(args) > 1:
         for name in _remote_options():
-            _STATE.option(f"relay.remote.{remote.name}.{name}").full_name = f"relay.remote.{args[1]}.{name}"
+            _STATE.rename_option(_STATE.option(f"relay.remote.{remote.name}.{name}"), f"relay.remote.{args[1]}.{name}")
         remote.name = args[1]
     return WEECHAT_RC_OK
 
@@ -356,7 +382,7 @@ def _send_remote_signal(remote):
 
 
 def _signal_send(signal, signal_data):
-    for hook in list(_STATE.hooks.values()):
+    for hook in _STATE.of_kind("signal"):
         if hook.kind == "signal" and _fnmatch.fnmatchcase(signal, hook.pattern):
             _STATE.callback(hook.callback)(hook.data, signal, signal_data)
 
@@ -367,6 +393,7 @@ def _signal_send(signal, signal_data):
 def _hook(kind, pattern, callback, data, **extra):
     hook = _Hook(_STATE.new_pointer(), kind, pattern, callback, data, **extra)
     _STATE.hooks[hook.pointer] = hook
+    _STATE.kinds.setdefault(kind, {})[hook.pointer] = hook
     return hook.pointer
 
 
@@ -384,7 +411,7 @@ def bar_item_update(name):
 
 
 def bar_item_remove(item):
-    hook = _STATE.hooks.pop(item, None)
+    hook = _STATE.remove_hook(item)
     if hook:
         _STATE.bar_items.pop(hook.pattern, None)
 
@@ -410,7 +437,7 @@ def hook_config(option, callback, callback_data):
 
 
 def hook_timer(interval, align_second, max_calls, callback, callback_data):
-    return _hook(
+    pointer = _hook(
         "timer",
         "",
         callback,
@@ -419,6 +446,8 @@ def hook_timer(interval, align_second, max_calls, callback, callback_data):
         due=_STATE.now + interval / 1000.0,
         remaining=max_calls,
     )
+    _STATE.push_timer(_STATE.hooks[pointer])
+    return pointer
 
 
 def hook_url(url, options, timeout, callback, callback_data):
@@ -426,7 +455,7 @@ def hook_url(url, options, timeout, callback, callback_data):
 
 
 def unhook(hook):
-    _STATE.hooks.pop(hook, None)
+    _STATE.remove_hook(hook)
 
 
 # -- options -----------------------------------------------------------------
@@ -480,7 +509,7 @@ def config_new_option(  # pylint: disable=too-many-arguments,too-many-locals
 
 
 def config_option_free(option):
-    _STATE.options.pop(option, None)
+    _STATE.remove_option(option)
 
 
 def string_eval_expression(expr, pointers, extra_vars, options):
@@ -518,7 +547,7 @@ def config_option_set(option, value, run_callback):
     target.value = new_value
     if run_callback and target.change_cb:
         _STATE.callback(target.change_cb)(target.change_data, target.pointer)
-    for hook in list(_STATE.hooks.values()):
+    for hook in _STATE.of_kind("config"):
         if hook.kind == "config" and _fnmatch.fnmatchcase(target.full_name, hook.pattern):
             _STATE.callback(hook.callback)(hook.data, target.full_name, new_value)
     return WEECHAT_CONFIG_OPTION_SET_OK_CHANGED

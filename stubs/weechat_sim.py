@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import List, Optional
 
 import weechat
@@ -66,17 +67,19 @@ class Sim:
     def advance(self, seconds: float) -> None:
         """Move the virtual clock, firing timers in order."""
         end = self.state.now + seconds
-        while True:
-            timers = [h for h in self.state.hooks.values() if h.kind == "timer" and h.due <= end]
-            if not timers:
-                break
-            hook = min(timers, key=lambda h: h.due)
+        heap = self.state.timer_heap
+        while heap and heap[0][0] <= end:
+            due, _, pointer = heapq.heappop(heap)
+            hook = self.state.hooks.get(pointer)
+            if hook is None or hook.due != due:
+                continue  # unhooked, or moved (suspend): a stale entry
             self.state.now = max(self.state.now, hook.due)
             hook.remaining -= 1
             if hook.remaining == 0:
-                del self.state.hooks[hook.pointer]
+                self.state.remove_hook(hook.pointer)
             else:
                 hook.due += hook.interval / 1000.0
+                self.state.push_timer(hook)
             self.state.callback(hook.callback)(hook.data, max(hook.remaining, 0))
         self.state.now = end
 
@@ -89,16 +92,17 @@ class Sim:
         self.state.wall_offset += seconds
         for hook in self.timers():
             hook.due = max(self.state.now, hook.due - seconds)
+            self.state.push_timer(hook)
         self.advance(0)
 
     def probes(self, name: str = "") -> List:
         """Out-of-band probes in flight (hook_url)."""
-        return [h for h in self.state.hooks.values() if h.kind == "url" and (not name or h.data == name)]
+        return [h for h in self.state.of_kind("url") if not name or h.data == name]
 
     def answer_probes(self, answered: bool = True) -> None:
         """Every probe in flight ends: answered (HTTP 200) or not (timeout)."""
         for hook in self.probes():
-            del self.state.hooks[hook.pointer]
+            self.state.remove_hook(hook.pointer)
             output = {"response_code": "200", "error": ""} if answered else {"error": "transfer timeout reached"}
             self.state.callback(hook.callback)(hook.data, hook.pattern, hook.options, output)
 
@@ -134,7 +138,7 @@ class Sim:
 
     def timers(self, callback: str = "") -> List:
         """Timers, or only those calling `callback`."""
-        return [h for h in self.state.hooks.values() if h.kind == "timer" and (not callback or h.callback == callback)]
+        return [h for h in self.state.of_kind("timer") if not callback or h.callback == callback]
 
     def hooks(self) -> List:
         return list(self.state.hooks.values())
