@@ -28,9 +28,12 @@ def nth(instance, kind, status, since, *, n=0, timeout=15.0):
 
 
 def connect(client):
+    """Connect; return once WeeChat has printed the remote's version (the last line of a connection)."""
     since = time.monotonic()
     client.send("/remote connect srv")
-    return nth(client, "signal", "connected", since)
+    connected = nth(client, "signal", "connected", since)
+    client.wait_line("remote[srv]: WeeChat: ", since, 5)
+    return connected
 
 
 def own_lines(instance, since):
