@@ -15,14 +15,31 @@ from typing import List
 HANDSHAKE = json.dumps({"password_hash_algo": "plain", "password_hash_iterations": 100000, "totp": False})
 
 
+def listening_socket(port: int) -> socket.socket:
+    """A TCP socket listening on 127.0.0.1:port."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(16)
+    return sock
+
+
+def answer_handshake(conn: socket.socket) -> None:
+    """Answer POST /api/handshake as a relay does, then close."""
+    body = HANDSHAKE.encode()
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    conn.close()
+
+
 class SilentListener:
     """Accepts TCP connections (kernel backlog) and never answers."""
 
     def __init__(self, port: int) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(16)
+        self.sock = listening_socket(port)
 
     def close(self) -> None:
         self.sock.close()
@@ -32,10 +49,7 @@ class StallingRelay:
     """Answers POST /api/handshake like a relay, then never answers the websocket upgrade."""
 
     def __init__(self, port: int) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(16)
+        self.sock = listening_socket(port)
         self.sock.settimeout(0.2)
         self.held: List[socket.socket] = []
         self.requests: List[str] = []
@@ -79,13 +93,7 @@ class StallingRelay:
             request = data.split(b"\r\n", 1)[0].decode(errors="replace")
             self.requests.append(request)
             if request.startswith("POST /api/handshake"):
-                body = HANDSHAKE.encode()
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                    + body
-                )
-                conn.close()
+                answer_handshake(conn)
             else:
                 self.held.append(conn)  # the websocket upgrade: no answer, ever
 
@@ -171,12 +179,7 @@ class OtherVersionRelay(StallingRelay):
             request = data.split(b"\r\n", 1)[0].decode(errors="replace")
             self.requests.append(request)
             if request.startswith("POST /api/handshake"):
-                body = HANDSHAKE.encode()
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                    + body
-                )
+                answer_handshake(conn)
                 return
             conn.sendall(websocket_accept(data))
             self.held.append(conn)
