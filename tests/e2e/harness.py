@@ -157,6 +157,23 @@ class WeeChat:
                 raise AssertionError(f"timeout ({timeout} s) waiting for {what}; last events: {tail}")
             time.sleep(0.01)
 
+    def nth(self, kind: str, status: str, since: float, *, n: int = 0, timeout: float = 15.0) -> Dict:
+        """The n-th (0-based) event of a kind ("signal", "client_signal") with a status, since `since`."""
+        found = self.wait_for(
+            lambda: [e for e in self.find(kind=kind, since=since) if e["status"] == status][n : n + 1],
+            timeout,
+            f"{status} #{n + 1}",
+        )
+        return found[0]
+
+    def connect_remote(self, name: str = "srv") -> Dict:
+        """/remote connect; return the connected signal once WeeChat printed the remote's version."""
+        since = time.monotonic()
+        self.send(f"/remote connect {name}")
+        connected = self.nth("signal", "connected", since)
+        self.wait_line(f"remote[{name}]: WeeChat: ", since, 5)
+        return connected
+
     def wait_signal(self, status: str, since: float, timeout: float) -> Dict:
         found = self.wait_for(
             lambda: [e for e in self.signals(since) if e["status"] == status], timeout, f"signal {status}"

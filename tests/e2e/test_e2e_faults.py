@@ -25,13 +25,6 @@ def statuses(client, status, since):
     return [e for e in client.signals(since) if e["status"] == status]
 
 
-def connect(client):
-    since = time.monotonic()
-    client.send("/remote connect srv")
-    client.wait_for(lambda: statuses(client, "connected", since), 10, "connected")
-    client.wait_line("remote[srv]: WeeChat: ", since, 5)
-
-
 def steady_hooks(client):
     return {kind: count for kind, count in client.hooks().items() if kind != "timer"}
 
@@ -64,7 +57,7 @@ def never_two_attempts_in_flight(client, since):
 def test_server_sigterm_then_restart(lab):
     server = lab.server()
     client = lab.client(FAST)
-    connect(client)
+    client.connect_remote()
     baseline = steady_hooks(client)
     since = time.monotonic()
     server.kill(signal.SIGTERM)
@@ -77,7 +70,7 @@ def test_server_sigterm_then_restart(lab):
 def test_server_upgrade(lab):
     server = lab.server()
     client = lab.client(FAST)
-    connect(client)
+    client.connect_remote()
     baseline = steady_hooks(client)
     since = time.monotonic()
     server.send("/upgrade")
@@ -89,7 +82,7 @@ def test_server_upgrade(lab):
 def test_client_upgrade_with_an_attempt_pending(lab):
     server = lab.server()
     client = lab.client(["/set relay.network.autoreconnect_delay 3", "/set relay.network.autoreconnect_delay_max 3"])
-    connect(client)
+    client.connect_remote()
     baseline = steady_hooks(client)
     since = time.monotonic()
     server.kill()
@@ -105,7 +98,7 @@ def test_client_upgrade_with_an_attempt_pending(lab):
 def test_client_upgrade_while_connected_reconnects(lab):
     lab.server()
     client = lab.client(FAST)
-    connect(client)
+    client.connect_remote()
     baseline = steady_hooks(client)
     since = time.monotonic()
     client.send("/upgrade")
@@ -117,7 +110,7 @@ def test_client_upgrade_while_connected_reconnects(lab):
 def test_script_reload_while_pending_keeps_the_schedule(lab):
     server = lab.server()
     client = lab.client(["/set relay.network.autoreconnect_delay 3"])
-    connect(client)
+    client.connect_remote()
     baseline = steady_hooks(client)
     since = time.monotonic()
     server.kill()
@@ -192,7 +185,7 @@ def test_unresolvable_host_backs_off(lab, net):
 def test_a_hundred_flaps(lab):
     server = lab.server()
     client = lab.client(FAST)
-    connect(client)
+    client.connect_remote()
     baseline = steady_hooks(client)
     since = time.monotonic()
     for _ in range(100):

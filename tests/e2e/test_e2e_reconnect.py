@@ -13,27 +13,11 @@ FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreco
 TOLERANCE = 0.2  # seconds, between a drop and the attempt it schedules
 
 
-def nth_signal(client, status, since, n, timeout=15):
-    """The n-th (0-based) `status` signal since `since`."""
-    found = client.wait_for(
-        lambda: [e for e in client.signals(since) if e["status"] == status][n : n + 1],
-        timeout,
-        f"{status} #{n + 1}",
-    )
-    return found[0]
-
-
-def connect(client):
-    since = time.monotonic()
-    client.send("/remote connect srv")
-    return nth_signal(client, "connected", since, 0)
-
-
 def killed_after_connect(lab, extra):
     """Server and client up, connected; then the server is killed (SIGKILL)."""
     server = lab.server()
     client = lab.client(extra)
-    connect(client)
+    client.connect_remote()
     since = time.monotonic()
     server.kill()
     return client, since
@@ -62,12 +46,12 @@ def test_server_killed_then_restarted_reconnects_on_schedule(lab, native_delay):
     server = lab.server()
     extra = FAST + ([] if native_delay == "default" else [f"/set relay.remote.srv.autoreconnect_delay {native_delay}"])
     client = lab.client(extra)
-    connect(client)
+    client.connect_remote()
     since = time.monotonic()
     server.kill()
-    drops = [nth_signal(client, "disconnected", since, n)["t"] for n in range(4)]
+    drops = [client.nth("signal", "disconnected", since, n=n)["t"] for n in range(4)]
     server = lab.server()
-    nth_signal(client, "connected", since, 0, timeout=10)
+    client.nth("signal", "connected", since, n=0, timeout=10)
     attempts = [e["t"] for e in client.signals(since) if e["status"] == "connecting"]
     assert len(attempts) == 4, attempts
     waits = [attempt - drop for drop, attempt in zip(drops, attempts)]
@@ -95,13 +79,13 @@ def test_attempt_cap_holds(lab):
 def test_user_disconnect_is_respected(lab):
     server = lab.server()
     client = lab.client(FAST)
-    connect(client)
+    client.connect_remote()
     since = time.monotonic()
     client.send("/remote disconnect srv")
-    nth_signal(client, "disconnected", since, 0)
+    client.nth("signal", "disconnected", since, n=0)
     client.assert_no_signal("connecting", since, seconds=2.5)
     # and while an attempt is pending
-    connect(client)
+    client.connect_remote()
     since = time.monotonic()
     server.kill()
     client.wait_line("reconnecting in 1 s", since, 5)
@@ -114,7 +98,7 @@ def test_option_off_does_nothing(lab):
     client, since = killed_after_connect(
         lab, [*FAST, "/set relay.remote.srv.autoreconnect_delay 0", "/set relay.network.autoreconnect off"]
     )
-    nth_signal(client, "disconnected", since, 0)
+    client.nth("signal", "disconnected", since, n=0)
     client.assert_no_signal("connecting", since, seconds=3)
     assert not client.lines("relay_autoreconnect: remote[srv]", since)
 
@@ -176,10 +160,10 @@ def test_save_and_reload_keep_values_and_print_no_warning(lab):
 
 def test_rename_while_pending_attempts_under_the_new_name(lab):
     client, since = killed_after_connect(lab, ["/set relay.network.autoreconnect_delay 2"])
-    drop = nth_signal(client, "disconnected", since, 0)["t"]
+    drop = client.nth("signal", "disconnected", since, n=0)["t"]
     client.wait_line("reconnecting in 2 s (attempt 1)", since, 5)
     client.send("/remote rename srv office")
-    attempt = nth_signal(client, "connecting", since, 0)["t"]
+    attempt = client.nth("signal", "connecting", since, n=0)["t"]
     assert abs(attempt - drop - 2) <= TOLERANCE
     client.wait_line("reconnecting in 4 s (attempt 2)", since, 5)
     assert client.lines("remote[office]: reconnecting in 4 s", since)
@@ -199,7 +183,7 @@ def test_delete_while_pending_leaves_no_attempt_and_no_error(lab):
 def test_remote_connected_before_the_script_loads_is_managed(lab):
     server = lab.server()
     client = lab.client(script=False)
-    connect(client)
+    client.connect_remote()
     script = client.home / "python" / "relay_autoreconnect.py"
     script.write_bytes(SCRIPT.read_bytes())
     since = time.monotonic()
@@ -209,8 +193,8 @@ def test_remote_connected_before_the_script_loads_is_managed(lab):
         client.send(command)
     assert client.option("relay.network.autoreconnect_delay") == "1"
     server.kill()
-    attempt = nth_signal(client, "connecting", since, 0)
-    drop = nth_signal(client, "disconnected", since, 0)
+    attempt = client.nth("signal", "connecting", since, n=0)
+    drop = client.nth("signal", "disconnected", since, n=0)
     assert abs(attempt["t"] - drop["t"] - 1) <= TOLERANCE
 
 
