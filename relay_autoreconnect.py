@@ -273,11 +273,13 @@ class Engine:
         self.remotes[new] = remote
         if remote.due is None:
             return actions
-        wait = backoff_delay(remote.attempt + 1, self.settings)
-        return actions + [
-            Cancel(old),
-            Schedule(new, remote.due, wait, remote.attempt + 1, self.settings.max_attempts, True),
-        ]
+        return actions + [Cancel(old), self._rearm(remote)]
+
+    def _rearm(self, remote: Remote) -> Schedule:
+        """A new timer for the pending attempt at its current time, not announced."""
+        attempt = remote.attempt + 1
+        wait = backoff_delay(attempt, self.settings)
+        return Schedule(remote.name, remote.due, wait, attempt, self.settings.max_attempts, True)
 
     # -- signals -------------------------------------------------------------
 
@@ -402,8 +404,7 @@ class Engine:
         if remote is None or remote.due is None:
             return []
         if now < remote.due - TIMER_TOLERANCE:
-            wait = backoff_delay(remote.attempt + 1, self.settings)
-            return [Schedule(name, remote.due, wait, remote.attempt + 1, self.settings.max_attempts, True)]
+            return [self._rearm(remote)]
         remote.due = None
         if not self.settings.enabled or not remote.wanted or remote.status != STATUS_DISCONNECTED:
             return []
@@ -481,9 +482,7 @@ class Engine:
         for remote in self.remotes.values():
             if remote.due is not None and remote.due > now:
                 remote.due = now
-                wait = backoff_delay(remote.attempt + 1, self.settings)
-                attempt = remote.attempt + 1
-                actions.append(Schedule(remote.name, now, wait, attempt, self.settings.max_attempts, True))
+                actions.append(self._rearm(remote))
         return actions
 
     # -- user intent ---------------------------------------------------------
