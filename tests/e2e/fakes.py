@@ -10,7 +10,7 @@ import json
 import socket
 import struct
 import threading
-from typing import List
+from typing import List, Tuple
 
 HANDSHAKE = json.dumps({"password_hash_algo": "plain", "password_hash_iterations": 100000, "totp": False})
 
@@ -22,6 +22,31 @@ def listening_socket(port: int) -> socket.socket:
     sock.bind(("127.0.0.1", port))
     sock.listen(16)
     return sock
+
+
+def read_request(conn: socket.socket) -> Tuple[str, bytes]:
+    """Read one HTTP request, body included; return its request line and its head."""
+    conn.settimeout(2)
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next(
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")),
+            0,
+        )
+        while len(body) < length:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            body += chunk
+    except OSError:
+        pass
+    return data.split(b"\r\n", 1)[0].decode(errors="replace"), data.partition(b"\r\n\r\n")[0]
 
 
 def answer_handshake(conn: socket.socket) -> None:
@@ -63,39 +88,15 @@ class StallingRelay:
                 conn, _ = self.sock.accept()
             except (socket.timeout, OSError):
                 continue
-            conn.settimeout(2)
-            data = b""
-            try:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-            except OSError:
-                pass
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = next(
-                (
-                    int(line.split(b":")[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                ),
-                0,
-            )
-            try:
-                while len(body) < length:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    body += chunk
-            except OSError:
-                pass
-            request = data.split(b"\r\n", 1)[0].decode(errors="replace")
-            self.requests.append(request)
-            if request.startswith("POST /api/handshake"):
-                answer_handshake(conn)
-            else:
-                self.held.append(conn)  # the websocket upgrade: no answer, ever
+            self._handle(conn)
+
+    def _handle(self, conn: socket.socket) -> None:
+        request, _ = read_request(conn)
+        self.requests.append(request)
+        if request.startswith("POST /api/handshake"):
+            answer_handshake(conn)
+        else:
+            self.held.append(conn)  # the websocket upgrade: no answer, ever
 
     def close(self) -> None:
         self.running = False
@@ -162,26 +163,18 @@ class OtherVersionRelay(StallingRelay):
         "relay_api_version_number": 1,
     }
 
-    def _serve(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except (socket.timeout, OSError):
-                continue
-            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+    def _handle(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
 
     def _talk(self, conn: socket.socket) -> None:
+        request, head = read_request(conn)
+        self.requests.append(request)
+        if request.startswith("POST /api/handshake"):
+            answer_handshake(conn)
+            return
         conn.settimeout(5)
-        data = b""
         try:
-            while b"\r\n\r\n" not in data:
-                data += conn.recv(4096)
-            request = data.split(b"\r\n", 1)[0].decode(errors="replace")
-            self.requests.append(request)
-            if request.startswith("POST /api/handshake"):
-                answer_handshake(conn)
-                return
-            conn.sendall(websocket_accept(data))
+            conn.sendall(websocket_accept(head))
             self.held.append(conn)
             while self.running:
                 if b"/api/version" in read_frame(conn):
