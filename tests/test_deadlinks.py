@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-import weechat_sim
-
 import relay_autoreconnect as ra
 from relay_autoreconnect import (
     STATUS_CONNECTED,
@@ -120,14 +117,6 @@ def test_clock_jump_probes_now_and_brings_pending_attempts_forward():
 
 
 # -- shell -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sim():
-    simulation = weechat_sim.Sim()
-    simulation.add_remote("home")
-    yield simulation
-    simulation.unload()
 
 
 def load(sim, **values):

@@ -14,14 +14,6 @@ NETWORK = "relay.network."
 ATTEMPT = "attempt_timer_cb"
 
 
-@pytest.fixture
-def sim():
-    simulation = weechat_sim.Sim()
-    simulation.add_remote("home")
-    yield simulation
-    simulation.unload()
-
-
 def load(sim, **plugin_vars):
     plugin_vars.setdefault("autoreconnect_jitter", 0)
     shell = sim.load(ra, {k: str(v) for k, v in plugin_vars.items()})
