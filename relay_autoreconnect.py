@@ -241,6 +241,9 @@ class Engine:
         self.settings = settings
         self.draw = draw
         self.remotes: Dict[str, Remote] = {}
+        # kept so that each event costs the same with 10 or 10 000 remotes
+        self.connected: Set[str] = set()  # names of the remotes connected
+        self.drops: Dict[str, None] = {}  # names of the drops settle() decides, in order
 
     # -- remotes come and go -------------------------------------------------
 
@@ -248,15 +251,30 @@ class Engine:
         """Start tracking a remote (known at load, or just created)."""
         remote = self.remotes.get(name)
         if remote is None:
-            remote = Remote(name=name, status=status)
+            remote = Remote(name=name)
             if status == STATUS_DISCONNECTED:
                 remote.wanted = False
             self.remotes[name] = remote
+            self._set_status(remote, status)
         return remote
+
+    def _set_status(self, remote: Remote, status: str) -> None:
+        remote.status = status
+        if status == STATUS_CONNECTED:
+            self.connected.add(remote.name)
+        else:
+            self.connected.discard(remote.name)
+
+    def _drop_pending(self, remote: Remote) -> None:
+        """The drop of this remote waits for settle()."""
+        remote.drop_pending = True
+        self.drops[remote.name] = None
 
     def remote_remove(self, name: str) -> List[Action]:
         """Forget a deleted remote, cancelling its pending attempt."""
         remote = self.remotes.pop(name, None)
+        self.connected.discard(name)
+        self.drops.pop(name, None)
         if remote is None or remote.due is None:
             return []
         return [Cancel(name)]
@@ -269,8 +287,13 @@ class Engine:
         # a record made for the new name meanwhile (a signal seen first) is
         # younger than the renamed remote's: the renamed one wins
         actions = self.remote_remove(new)
+        self.connected.discard(old)
+        self.drops.pop(old, None)
         remote.name = new
         self.remotes[new] = remote
+        self._set_status(remote, remote.status)
+        if remote.drop_pending:
+            self.drops[new] = None
         if remote.due is None:
             return actions
         return actions + [Cancel(old), self._rearm(remote)]
@@ -294,7 +317,7 @@ class Engine:
                 return []
             remote = self.remotes[name]
         previous = remote.status
-        remote.status = status
+        self._set_status(remote, status)
         if status == STATUS_DISCONNECTED:
             return self._link_down(remote, previous, now)
         return self._link_up(remote, status, now)
@@ -354,14 +377,16 @@ class Engine:
             remote.auth_failures += 1
         remote.connected_at = None
         remote.dropped_at = now
-        remote.drop_pending = True
+        self._drop_pending(remote)
         return unwatch
 
     def settle(self) -> List[Action]:
         """Decide on drops seen since the last call (run out of signal context)."""
         actions: List[Action] = []
-        for remote in list(self.remotes.values()):
-            if remote.drop_pending:
+        drops, self.drops = self.drops, {}
+        for name in drops:
+            remote = self.remotes.get(name)
+            if remote is not None and remote.drop_pending:
                 remote.drop_pending = False
                 if remote.drop_stable:
                     remote.attempt = 0
@@ -423,7 +448,7 @@ class Engine:
             return []
         remote.dropped_at = now
         remote.drop_stable = False
-        remote.drop_pending = True
+        self._drop_pending(remote)
         remote.failure, remote.failure_detail = FAILURE_NETWORK, ""
         return []
 
@@ -453,7 +478,7 @@ class Engine:
 
     def heartbeat_needed(self) -> bool:
         """Whether a heartbeat tick has any work: a remote is connected."""
-        return bool(self.settings.heartbeat) and any(r.status == STATUS_CONNECTED for r in self.remotes.values())
+        return bool(self.settings.heartbeat) and bool(self.connected)
 
     def heartbeat(self, now: float) -> List[Action]:
         """Heartbeat tick: probe every connected remote not being probed."""
@@ -573,12 +598,12 @@ class Engine:
         remote = self.remote_add(name)
         remote.wanted, remote.attempt = wanted, int(attempt)
         if upgraded:
-            remote.status = STATUS_DISCONNECTED
+            self._set_status(remote, STATUS_DISCONNECTED)
             if wanted and (status != STATUS_DISCONNECTED or due_in is not None):
                 remote.attempt = 0
                 return self._plan_in(remote, now, 1.0)
             return []
-        remote.status = status
+        self._set_status(remote, status)
         if due_in is not None and status == STATUS_DISCONNECTED and wanted:
             return self._plan_in(remote, now, float(due_in))
         return []
@@ -650,6 +675,13 @@ class Outbox:
 
     def count(self, remote: str = "") -> int:
         return sum(1 for i in self.items if not remote or i.remote == remote)
+
+    def counts(self) -> Dict[str, int]:
+        """How many items each remote has queued."""
+        counts: Dict[str, int] = {}
+        for item in self.items:
+            counts[item.remote] = counts.get(item.remote, 0) + 1
+        return counts
 
     def remotes(self) -> List[str]:
         return sorted({i.remote for i in self.items})
@@ -880,6 +912,9 @@ VERSION_LINE = re.compile(r"^remote\[([^\]]+)\]: WeeChat: .*, API: ")
 READY_FALLBACK_SECONDS = 2.0
 # the state handed to the next instance (core buffer local variable, in
 # memory only) is taken if it is at most this old (seconds)
+# the bar item: at most this many entries, rebuilt at most this often (s)
+BAR_ENTRIES = 8
+BAR_INTERVAL = 0.25
 HANDOVER_VAR = "relay_autoreconnect_state"
 HANDOVER_MAX_AGE = 60.0
 
@@ -911,18 +946,28 @@ def describe(engine: Engine, remote: Remote, now: float) -> str:
 
 
 def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str:
-    """Content of the bar item: remotes waiting (countdown) or given up, queued input."""
-    items = []
-    for name in sorted(engine.remotes):
+    """Content of the bar item: remotes waiting (countdown) or given up, queued input.
+
+    At most BAR_ENTRIES entries, then how many more (/autoreconnect lists all).
+    """
+    queued = outbox.counts() if outbox else {}
+    shown = sorted(n for n, r in engine.remotes.items() if r.due is not None or r.gave_up or n in queued)
+    total = sum((r.due is not None or r.gave_up) + (n in queued) for n, r in ((n, engine.remotes[n]) for n in shown))
+    items: List[str] = []
+    for name in shown:
+        if len(items) >= BAR_ENTRIES:
+            break
         remote = engine.remotes[name]
         if remote.due is not None:
             left = max(0, int(remote.due - now + 0.999))
             items.append(f"{name} {left}s ({remote.failure})" if remote.failure else f"{name} {left}s")
         elif remote.gave_up:
             items.append(f"{name} gave up ({remote.failure or FAILURE_NETWORK})")
-        queued = outbox.count(name) if outbox else 0
-        if queued:
-            items.append(f"{name} outbox {queued}")
+        if name in queued:
+            items.append(f"{name} outbox {queued[name]}")
+    items = items[:BAR_ENTRIES]
+    if total > len(items):
+        items.append(f"+{total - len(items)} more")
     return ", ".join(items)
 
 
@@ -1162,6 +1207,10 @@ class Shell:
         self.hooks: List[str] = []
         self.timers: Dict[str, str] = {}
         self.deferred = ""
+        self.reconcile_needed = False
+        self.bar_dirty = False
+        self.bar_soon = ""
+        self.bar_built = float("-inf")
         self.pending_commands: List[List[str]] = []
         self.own_command = False
         self.config_command_running = False
@@ -1233,12 +1282,12 @@ class Shell:
         self.ready_timers = {}
         if self.outbox.count():
             message(f"{self.outbox.drop()} queued line(s) dropped (script unloaded)")
-        for hook in hooks + [self.deferred, self.heartbeat_hook, self.bar_timer]:
+        for hook in hooks + [self.deferred, self.heartbeat_hook, self.bar_timer, self.bar_soon]:
             if hook:
                 weechat.unhook(hook)
         if self.bar_item:
             weechat.bar_item_remove(self.bar_item)
-        self.bar_item = self.bar_timer = ""
+        self.bar_item = self.bar_timer = self.bar_soon = ""
         self.hooks = []
         self.timers, self.watches, self.probes = {}, {}, {}
         self.deferred = self.heartbeat_hook = ""
@@ -1256,7 +1305,7 @@ class Shell:
         """Undo release_config once relay.conf was written or read."""
         if self.options.attach():
             self.options_changed()
-            self.defer()
+            self.defer(reconcile=True)
 
     def config_command(self, buffer: str, command: str) -> int:
         """Run /save, /reload, ... with relay.conf released, then retake it."""
@@ -1273,7 +1322,7 @@ class Shell:
         # retake later if still there; /upgrade refuses to run with URL hooks
         self.release_config()
         self.cancel_probes()
-        self.defer()
+        self.defer(reconcile=True)
         return weechat.WEECHAT_RC_OK
 
     # -- options -------------------------------------------------------------
@@ -1308,7 +1357,7 @@ class Shell:
     def native_delay_changed(self) -> None:
         """A native delay was set, not by us: take it as the user's (deferred)."""
         if not self.native.busy:
-            self.defer()
+            self.defer(reconcile=True)
 
     # -- signals and commands ------------------------------------------------
 
@@ -1319,12 +1368,13 @@ class Shell:
         name = remote_name_from_pointer(pointer)
         if name is None:
             return
+        known = name in self.engine.remotes
         self.run(self.engine.status_changed(name, status, self.clock()))
         self.sync_heartbeat()
         self.track_ready(name, status)
         self.refresh_bar()
-        if status == STATUS_DISCONNECTED:
-            self.defer()
+        if status == STATUS_DISCONNECTED or not known:
+            self.defer(reconcile=not known)
 
     def remote_command(self, command: str) -> int:
         """A /remote command is about to run: take the user's intent from it."""
@@ -1343,23 +1393,43 @@ class Shell:
             self.run(self.engine.user_disconnect(name))
         elif verb in ("add", "addreplace", "del", "rename"):
             self.pending_commands.append(args[1:])
-            self.defer()
+            self.defer(reconcile=True)
         return weechat.WEECHAT_RC_OK
 
     # -- deferred work (out of signal and command context) -------------------
 
-    def defer(self) -> None:
-        """Run flush() once, 1 ms from now."""
+    def defer(self, reconcile: bool = False) -> None:
+        """Run flush() once, 1 ms from now; reconcile: read the list of remotes again."""
+        self.reconcile_needed = self.reconcile_needed or reconcile
         if not self.deferred:
             self.deferred = weechat.hook_timer(1, 0, 1, "deferred_cb", "")
 
     def flush(self) -> None:
-        """Follow renames/deletions, guard new remotes, decide on drops."""
+        """Decide on drops and update the bar item, once per burst of events.
+
+        The list of remotes is read again only when it may have changed
+        (a /remote command, relay.conf read, an unknown remote): events
+        then cost the same with 10 or 10 000 remotes.
+        """
         self.deferred = ""
+        reconcile, self.reconcile_needed = self.reconcile_needed, False
         if self.quitting:
             return
         if not self.options.pointers:
             self.retake_config()
+            reconcile = True
+        if reconcile:
+            self.reconcile()
+        self.run(self.engine.settle())
+        if self.bar_dirty and not self.bar_soon:
+            wait = self.bar_built + BAR_INTERVAL - self.clock()
+            if wait > 0:
+                self.bar_soon = weechat.hook_timer(max(1, int(round(wait * 1000))), 0, 1, "bar_soon_cb", "")
+            else:
+                self.update_bar()
+
+    def reconcile(self) -> None:
+        """Follow renames/deletions, guard new remotes."""
         names = set(remote_names())
         for args in self.pending_commands:
             if args[0] == "rename" and len(args) > 2 and args[1] not in names and args[2] in names:
@@ -1378,7 +1448,6 @@ class Shell:
         self.native.take_user_values()
         self.guard_natives(announce=True)
         self.warn_plain_passwords()
-        self.run(self.engine.settle())
 
     def timer_fired(self, name: str) -> None:
         self.timers.pop(name, None)
@@ -1484,7 +1553,22 @@ class Shell:
             weechat.prnt("", f"  {describe(self.engine, self.engine.remotes[name], now)}")
 
     def refresh_bar(self) -> None:
+        """The bar item may have changed: update it after this burst of events.
+
+        flush() updates it once for every event until then, and at most
+        every BAR_INTERVAL s: a storm on many remotes does not rebuild the
+        text at each event.
+        """
+        self.bar_dirty = True
+        self.defer()
+
+    def update_bar(self) -> None:
         """Update the bar item if its text changed; count down while waiting."""
+        self.bar_dirty = False
+        if self.bar_soon:
+            weechat.unhook(self.bar_soon)
+            self.bar_soon = ""
+        self.bar_built = self.clock()
         text = bar_text(self.engine, self.clock(), self.outbox)
         if text != self.bar_last:
             self.bar_last = text
@@ -1863,9 +1947,16 @@ def bar_item_cb(_data: str, _item: str, _window: str) -> str:
     return bar_text(SHELL.engine, SHELL.clock(), SHELL.outbox) if SHELL else ""
 
 
+def bar_soon_cb(_data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.bar_soon = ""  # fired: it is gone
+        SHELL.update_bar()
+    return weechat.WEECHAT_RC_OK
+
+
 def bar_timer_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
-        SHELL.refresh_bar()
+        SHELL.update_bar()
     return weechat.WEECHAT_RC_OK
 
 

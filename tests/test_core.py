@@ -849,6 +849,10 @@ class Driver:
                 assert r.status in ra.STATUSES_IN_FLIGHT + (CONNECTED,)
             if self.strict and s.max_attempts:
                 assert r.attempt <= s.max_attempts
+        # the indexes that keep each event's cost flat match a full walk
+        assert e.connected == {n for n, r in e.remotes.items() if r.status == CONNECTED}
+        assert {n for n, r in e.remotes.items() if r.drop_pending} <= set(e.drops)
+        assert set(e.drops) <= set(e.remotes)
 
     # -- random steps ----------------------------------------------------------
 

@@ -275,6 +275,43 @@ def test_new_remote_is_not_a_drop_and_gets_native_off(sim):
     assert sim.lines("native auto-reconnect off for remote(s) work")
 
 
+def test_remote_made_without_a_command_is_taken_at_its_first_signal(sim):
+    """/set relay.remote.NAME.url makes a remote too: no /remote command to see."""
+    load(sim)
+    sim.add_remote("work")
+    sim.status("work", "connecting")
+    sim.settle()
+    assert sim.option("relay.remote.work.autoreconnect_delay") == "0"
+    sim.accept("work")
+    sim.advance(100)
+    sim.drop("work")
+    sim.settle()
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[work]: reconnecting in 10 s (attempt 1)"
+
+
+def test_flaps_do_not_read_the_list_of_remotes_again(sim, mocker):
+    """Each event costs the same with 10 or 10 000 remotes (see bench/scale.py)."""
+    for n in range(20):
+        sim.add_remote(f"r{n}")
+    load(sim, autoreconnect_delay=1)
+    for n in range(20):
+        connected(sim, f"r{n}")
+    sim.advance(100)
+    names = mocker.spy(ra, "remote_names")
+    for _ in range(3):
+        for n in range(20):
+            sim.drop(f"r{n}")
+        sim.advance(5)
+        for n in range(20):
+            sim.accept(f"r{n}")
+        sim.advance(100)
+    assert len(sim.connects("r7")) == 4
+    assert names.call_count == 0
+    sim.user("/remote del r7")
+    sim.settle()
+    assert names.call_count == 1
+
+
 def test_user_set_native_delay_is_kept_as_theirs(sim):
     load(sim)
     sim.set_option("relay.remote.home.autoreconnect_delay", "30")

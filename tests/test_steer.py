@@ -187,6 +187,58 @@ def test_bar_item_counts_down_and_is_empty_when_nothing_waits(sim):
     assert len(sim.state.bar_updates) == updates  # nothing pending: no refresh
 
 
+def test_bar_item_is_rebuilt_once_per_burst_and_shows_eight_entries_at_most(sim):
+    names = [f"r{n:02}" for n in range(20)]
+    for name in names:
+        sim.add_remote(name)
+    load(sim)
+    for name in names:
+        sim.user(f"/remote connect {name}")
+        sim.accept(name)
+    sim.advance(100)
+    updates = len(sim.state.bar_updates)
+    for name in names:
+        sim.drop(name)  # all links drop at once (the server went away)
+    sim.settle()
+    assert len(sim.state.bar_updates) == updates + 1
+    assert sim.bar_item() == ", ".join(f"{name} 10s (network)" for name in names[:8]) + ", +12 more"
+
+
+def test_bar_text_counts_every_entry_it_leaves_out():
+    engine = Engine(Settings())
+    outbox = ra.Outbox()
+    for n in range(6):
+        remote = engine.remote_add(f"r{n}", STATUS_DISCONNECTED)
+        remote.due, remote.failure = 10.0, "network"
+        outbox.add(f"r{n}", "core.weechat", "hello", 0.0)
+    engine.remote_add("quiet", STATUS_DISCONNECTED)
+    text = ra.bar_text(engine, 0.0, outbox)
+    assert text.split(", ") == [
+        *(f"r{n} {kind}" for n in range(4) for kind in ("10s (network)", "outbox 1")),
+        "+4 more",
+    ]
+
+
+def test_bar_item_is_rebuilt_at_most_four_times_a_second_in_a_storm(sim):
+    names = [f"r{n:03}" for n in range(200)]
+    for name in names:
+        sim.add_remote(name)
+    load(sim, autoreconnect_jitter=30)
+    for name in names:
+        sim.user(f"/remote connect {name}")
+        sim.accept(name)
+    sim.advance(100)
+    for name in names:
+        sim.drop(name)
+    sim.settle()
+    updates = len(sim.state.bar_updates)
+    sim.advance(11)  # 200 attempts, each a change of the text, spread over 3 s
+    assert len(sim.connects("r123")) == 2
+    rebuilds = len(sim.state.bar_updates) - updates
+    assert 3 <= rebuilds <= 11 * 4 + 11  # 4 a second at most, + the 1-s countdown
+    assert sim.bar_item() == ""  # and the last one shows where things are
+
+
 def test_bar_item_shows_remotes_that_gave_up_with_their_class(sim):
     load(sim, autoreconnect_auth_max=1)
     sim.user("/remote connect home")
