@@ -39,15 +39,15 @@ demo: weechat
 
 lint: $(PY)
 	$(VENV)/bin/weechat-script-lint $(SCRIPT)
-	$(VENV)/bin/ruff check $(SCRIPT) stubs tests tools
-	$(VENV)/bin/ruff format --check $(SCRIPT) stubs tests tools
+	$(VENV)/bin/ruff check $(SCRIPT) stubs tests tools bench
+	$(VENV)/bin/ruff format --check $(SCRIPT) stubs tests tools bench
 
 bench: $(PY) weechat
 	$(PYTHON) bench/schedule_error.py
 	$(PYTHON) bench/detection.py
 	$(PYTHON) bench/herd.py
 	$(PYTHON) bench/idle_cost.py
-	$(PYTHON) bench/scale.py 1000 3
+	$(PYTHON) bench/scale.py 10000 3
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"

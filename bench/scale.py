@@ -5,8 +5,9 @@
 
 Every remote connects, drops, gets its attempt, is refused, ... for ROUNDS
 rounds. Prints the time the script takes per relay_remote_* signal (the
-whole path: signal callback, engine, deferred decision, timers) and the
-memory it holds per remote (tracemalloc).
+whole path: signal callback, engine, deferred decision, timers, bar item),
+how often the bar item was rebuilt, and the memory held per remote
+(tracemalloc): by the script alone, and with the fake WeeChat's remotes.
 
 Run: python3 bench/scale.py [remotes rounds]   (or: make bench)
 """
@@ -27,8 +28,8 @@ import relay_autoreconnect as ra  # noqa: E402
 
 
 def main() -> None:
-    remotes = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    remotes = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     sim = weechat_sim.Sim()
     names = [f"r{n}" for n in range(remotes)]
     for name in names:
@@ -40,8 +41,11 @@ def main() -> None:
         sim.user(f"/remote connect {name}")
         sim.accept(name)
     sim.advance(100)
-    held = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    diff = tracemalloc.take_snapshot().compare_to(before, "filename")
     tracemalloc.stop()
+    held = sum(s.size_diff for s in diff)
+    script = sum(s.size_diff for s in diff if s.traceback[0].filename == ra.__file__)
+    bar_updates = len(sim.state.bar_updates)
     signals = 0
     start = time.perf_counter()
     for _ in range(rounds):
@@ -56,11 +60,14 @@ def main() -> None:
         signals += 2 * remotes
         sim.advance(100)
     elapsed = time.perf_counter() - start
+    bar_updates = len(sim.state.bar_updates) - bar_updates
     sim.unload()
     version = sys.version.split()[0]
     print(f"{remotes} remotes, {rounds} flap rounds, {signals} relay_remote_* signals (fake module, Python {version})")
     print(f"time per signal: {elapsed / signals * 1e6:.1f} µs (whole path, fake WeeChat included)")
-    print(f"memory held per remote, script and fake WeeChat: {held / remotes:.0f} bytes")
+    print(f"bar item rebuilt {bar_updates} times in {rounds * 111} virtual seconds of storm")
+    per_remote = f"script {script / remotes:.0f} bytes, with the fake WeeChat {held / remotes:.0f} bytes"
+    print(f"memory held per remote: {per_remote}")
     print(f"command: python3 bench/scale.py {remotes} {rounds}")
 
 

@@ -107,6 +107,7 @@ class _State:
         self.printed = []
         self.commands = []
         self.remotes = {}
+        self.remote_index = {}  # name -> remote, checked on use (see find_remote)
         self.saved = {}
         self.native_schedules = []
         self.overlaps = 0
@@ -123,6 +124,15 @@ class _State:
 
     def new_pointer(self):
         return hex(next(self.ids) * 16)
+
+    def find_remote(self, name):
+        """The remote with this name, or None (constant time with many remotes)."""
+        remote = self.remote_index.get(name)
+        if remote is None or remote.name != name or remote.pointer not in self.remotes:
+            remote = next((r for r in self.remotes.values() if r.name == name), None)
+            if remote is not None:
+                self.remote_index[name] = remote
+        return remote
 
     def add_option(self, full_name, kind, minimum, maximum, default, value, change_cb="", change_data=""):
         option = _Option(self.new_pointer(), full_name, kind, minimum, maximum, default, value, change_cb, change_data)
@@ -292,7 +302,7 @@ def _run_builtin(command):  # pylint: disable=redefined-outer-name,too-many-retu
 
 
 def _remote_command(verb, args):
-    remote = next((r for r in _STATE.remotes.values() if r.name == args[0]), None)
+    remote = _STATE.find_remote(args[0])
     if verb in ("add", "addreplace"):
         if remote is None:
             _remote_add(args[0], args[1] if len(args) > 1 else "http://127.0.0.1:9000")

@@ -51,7 +51,10 @@ class Sim:
         return weechat._remote_add(name, url)  # pylint: disable=protected-access
 
     def remote(self, name: str):
-        return next(r for r in self.state.remotes.values() if r.name == name)
+        remote = self.state.find_remote(name)
+        if remote is None:
+            raise KeyError(name)
+        return remote
 
     def status(self, name: str, status: str) -> None:
         """The relay moves a remote to a status (signal sent if it changed)."""
