@@ -48,6 +48,7 @@ bench: $(PY) weechat
 	$(PYTHON) bench/herd.py
 	$(PYTHON) bench/idle_cost.py
 	$(PYTHON) bench/scale.py 10000 3
+	$(PYTHON) bench/recovery.py
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"
