@@ -92,6 +92,7 @@ class Settings:
     heartbeat: int = 60
     heartbeat_timeout: int = 20
     connect_timeout: int = 30
+    poll: int = 15
     jitter: int = 30
     auth_max: int = 2
     outbox: bool = True
@@ -155,6 +156,10 @@ class Remote:
     auth_failures: int = 0
     # clock time the pending heartbeat probe was sent, None if none
     probe_sent: Optional[float] = None
+    # the server was polled while waiting (poll_answered) and needs no more
+    # polls until the link is up again: it answered (an attempt was brought
+    # forward) or it cannot be polled
+    poll_spent: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,21 @@ class Unwatch:
 
 
 @dataclass(frozen=True)
+class PollAt:
+    """While an attempt waits, check at this clock time whether the server answers."""
+
+    name: str
+    due: float
+
+
+@dataclass(frozen=True)
+class ServerBack:
+    """The server of a waiting remote answers again: its attempt comes now."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Probe:
     """Check that the link and the server answer (heartbeat)."""
 
@@ -231,7 +251,7 @@ class DropLink:
     reason: str
 
 
-Action = Union[Schedule, Cancel, Connect, Disconnect, GiveUp, Watch, Unwatch, Probe, DropLink]
+Action = Union[Schedule, Cancel, Connect, Disconnect, GiveUp, Watch, Unwatch, Probe, DropLink, PollAt, ServerBack]
 
 
 class Engine:
@@ -341,6 +361,7 @@ class Engine:
             remote.connected_at = now
             remote.gave_up = False
             remote.auth_failures = 0
+            remote.poll_spent = False
             if remote.abort:
                 actions.append(Disconnect(remote.name))
         return actions
@@ -419,7 +440,7 @@ class Engine:
         attempt = remote.attempt + 1
         wait = jittered(backoff_delay(attempt, self.settings), self.settings, self.draw())
         remote.due = since + wait
-        return [Schedule(remote.name, remote.due, wait, attempt, limit)]
+        return [Schedule(remote.name, remote.due, wait, attempt, limit), *self._poll_at(remote, since)]
 
     # -- timers --------------------------------------------------------------
 
@@ -510,6 +531,59 @@ class Engine:
                 actions.append(self._rearm(remote))
         return actions
 
+    # -- the server of a waiting remote comes back -----------------------------
+
+    def _poll_at(self, remote: Remote, now: float) -> List[Action]:
+        """The next poll of a waiting remote's server, if one fits before its attempt.
+
+        Only after a network failure: a server that refused the password or
+        speaks another API version answers polls and must not get attempts
+        sooner.
+        """
+        poll = self.settings.poll
+        if not poll or remote.due is None or remote.poll_spent or remote.failure not in ("", FAILURE_NETWORK):
+            return []
+        due = now + jittered(poll, self.settings, self.draw())
+        return [PollAt(remote.name, due)] if due < remote.due - 1.0 else []
+
+    def poll_fired(self, name: str, now: float) -> List[Action]:
+        """Poll time: check the server if the attempt still waits long enough."""
+        remote = self.remotes.get(name)
+        if (
+            remote is None
+            or remote.due is None
+            or remote.status != STATUS_DISCONNECTED
+            or remote.poll_spent
+            or remote.probe_sent is not None
+            or remote.due - now < 1.0
+        ):
+            return []
+        remote.probe_sent = now
+        return [Probe(name)]
+
+    def poll_answered(self, name: str, answered: Optional[bool], now: float) -> List[Action]:
+        """A poll ended: True the server answers, False not, None no verdict or no way to poll.
+
+        A server that answers gets the attempt now, once per outage: if that
+        attempt fails anyway, the backoff goes on without polls until the
+        link is up again (a server that answers but refuses links is not
+        hammered at the poll interval).
+        """
+        remote = self.remotes.get(name)
+        if remote is None or remote.probe_sent is None:
+            return []
+        remote.probe_sent = None
+        if remote.status != STATUS_DISCONNECTED or remote.due is None:
+            return []
+        if answered is None:
+            remote.poll_spent = True
+            return []
+        if not answered:
+            return self._poll_at(remote, now)
+        remote.poll_spent = True
+        remote.due = now
+        return [ServerBack(name), self._rearm(remote)]
+
     # -- user intent ---------------------------------------------------------
 
     def user_connect(self, name: str) -> Tuple[bool, List[Action]]:
@@ -528,6 +602,7 @@ class Engine:
         remote.attempt = 0
         remote.auth_failures = 0
         remote.gave_up = False
+        remote.poll_spent = False
         return True, self._cancel(remote, announce=False)
 
     def user_disconnect(self, name: str) -> List[Action]:
@@ -612,7 +687,10 @@ class Engine:
         if not self.settings.enabled:
             return []
         remote.due = now + wait
-        return [Schedule(remote.name, remote.due, wait, remote.attempt + 1, self.settings.max_attempts)]
+        return [
+            Schedule(remote.name, remote.due, wait, remote.attempt + 1, self.settings.max_attempts),
+            *self._poll_at(remote, now),
+        ]
 
     # -- the user steers (command) ------------------------------------------
 
@@ -645,6 +723,7 @@ class Engine:
         remote.attempt = 0
         remote.auth_failures = 0
         remote.gave_up = False
+        remote.poll_spent = False
         remote.failure = remote.failure_detail = ""
         actions = self._cancel(remote, announce=False)
         if remote.status == STATUS_DISCONNECTED and remote.wanted:
@@ -839,6 +918,16 @@ OPTIONS = (
         "20",
         1,
         3600,
+    ),
+    OptionSpec(
+        "autoreconnect_poll",
+        "integer",
+        "while an attempt waits after a network failure, check every N seconds whether "
+        "the server answers (one HTTP request, no login) and attempt as soon as it does, "
+        "0 = off (script relay_autoreconnect; default: 15)",
+        "15",
+        0,
+        86400,
     ),
     OptionSpec(
         "autoreconnect_connect_timeout",
@@ -1105,6 +1194,7 @@ class Options:
             heartbeat=int(values["autoreconnect_heartbeat"]),
             heartbeat_timeout=int(values["autoreconnect_heartbeat_timeout"]),
             connect_timeout=int(values["autoreconnect_connect_timeout"]),
+            poll=int(values["autoreconnect_poll"]),
             jitter=int(values["autoreconnect_jitter"]),
             auth_max=int(values["autoreconnect_auth_max"]),
             outbox=values["autoreconnect_outbox"] == "on",
@@ -1193,6 +1283,7 @@ class Shell:
         self.heartbeat_interval = 0
         self.probes: Dict[str, str] = {}
         self.watches: Dict[str, str] = {}
+        self.polls: Dict[str, str] = {}
         self.bar_item = ""
         self.bar_timer = ""
         self.bar_last = ""
@@ -1278,6 +1369,7 @@ class Shell:
     def stop(self) -> None:
         """Remove every hook and timer, give back options and native delays."""
         hooks = self.hooks + list(self.timers.values()) + list(self.watches.values()) + list(self.probes.values())
+        hooks += list(self.polls.values())
         hooks += list(self.ready_timers.values())
         self.ready_timers = {}
         if self.outbox.count():
@@ -1289,7 +1381,7 @@ class Shell:
             weechat.bar_item_remove(self.bar_item)
         self.bar_item = self.bar_timer = self.bar_soon = ""
         self.hooks = []
-        self.timers, self.watches, self.probes = {}, {}, {}
+        self.timers, self.watches, self.probes, self.polls = {}, {}, {}, {}
         self.deferred = self.heartbeat_hook = ""
         self.native.restore_all()
         self.options.detach()
@@ -1485,14 +1577,27 @@ class Shell:
         """The out-of-band probe ended: any HTTP answer proves the server answers."""
         self.probes.pop(name, None)
         answered = not output.get("error") and output.get("response_code", "0") not in ("", "0")
-        self.run(self.engine.probe_answered(name, answered))
+        self.probe_result(name, answered)
+
+    def probe_result(self, name: str, answered: Optional[bool]) -> None:
+        """A heartbeat (connected remote) or poll (waiting remote) ended; None: no verdict."""
+        remote = self.engine.remotes.get(name)
+        if remote is not None and remote.status == STATUS_DISCONNECTED:
+            self.run(self.engine.poll_answered(name, answered, self.clock()))
+        else:
+            self.run(self.engine.probe_answered(name, answered is not False))
 
     def cancel_probes(self) -> None:
         """Stop probes in flight (no verdict: the next heartbeat probes again)."""
         for name, hook in list(self.probes.items()):
             weechat.unhook(hook)
             del self.probes[name]
-            self.run(self.engine.probe_answered(name, True))
+            self.probe_result(name, None)
+
+    def poll_fired(self, name: str) -> None:
+        self.polls.pop(name, None)
+        self.check_clock()
+        self.run(self.engine.poll_fired(name, self.clock()))
 
     def watch_fired(self, name: str) -> None:
         self.watches.pop(name, None)
@@ -1761,7 +1866,9 @@ class Shell:
             self.own_command = False
 
     def do_schedule(self, action: Schedule) -> None:
-        self.do_cancel(Cancel(action.name))
+        hook = self.timers.pop(action.name, "")
+        if hook:
+            weechat.unhook(hook)
         wait_ms = max(1, int(round((action.due - self.clock()) * 1000)))
         self.timers[action.name] = weechat.hook_timer(wait_ms, 0, 1, "attempt_timer_cb", action.name)
         if not action.quiet:
@@ -1769,6 +1876,7 @@ class Shell:
             message(f"remote[{action.name}]: reconnecting in {seconds(action.wait)} (attempt {action.attempt}{of_max})")
 
     def do_cancel(self, action: Cancel) -> None:
+        self.unpoll(action.name)
         hook = self.timers.pop(action.name, "")
         if hook:
             weechat.unhook(hook)
@@ -1779,9 +1887,23 @@ class Shell:
         if not weechat.config_get(f"relay.remote.{action.name}.url"):
             self.run(self.engine.remote_remove(action.name))
             return
+        self.unpoll(action.name)
         self.own(f"/remote connect {action.name}")
         self.run(self.engine.connect_issued(action.name, self.clock()))
         self.defer()
+
+    def do_pollat(self, action: PollAt) -> None:
+        self.unpoll(action.name)
+        wait_ms = max(1, int(round((action.due - self.clock()) * 1000)))
+        self.polls[action.name] = weechat.hook_timer(wait_ms, 0, 1, "poll_timer_cb", action.name)
+
+    def unpoll(self, name: str) -> None:
+        hook = self.polls.pop(name, "")
+        if hook:
+            weechat.unhook(hook)
+
+    def do_serverback(self, action: ServerBack) -> None:
+        message(f"remote[{action.name}]: the server answers again: reconnecting now")
 
     def do_disconnect(self, action: Disconnect) -> None:
         self.own(f"/remote disconnect {action.name}")
@@ -1808,14 +1930,18 @@ class Shell:
         (frozen, unreachable). POST /api/handshake needs no credentials.
         """
         name = action.name
-        self.own(f'/remote send {name} {{"request": "POST /api/ping"}}')
+        remote = self.engine.remotes.get(name)
+        linked = remote is not None and remote.status == STATUS_CONNECTED
+        if linked:
+            self.own(f'/remote send {name} {{"request": "POST /api/ping"}}')
         url = weechat.config_string(weechat.config_get(f"relay.remote.{name}.url"))
         if "${" in url:
             url = weechat.string_eval_expression(url, {}, {}, {})
         proxy = weechat.config_string(weechat.config_get(f"relay.remote.{name}.proxy"))
         if not url or proxy:
-            # no direct route to probe: the in-band ping is the check
-            self.run(self.engine.probe_answered(name, True))
+            # no direct route to probe: the in-band ping is the check (linked),
+            # and a waiting remote is not polled
+            self.probe_result(name, None)
             return
         options = {"post": "1", "postfields": "{}", "httpheader": "Content-Type: application/json"}
         if not weechat.config_boolean(weechat.config_get(f"relay.remote.{name}.tls_verify")):
@@ -1823,7 +1949,10 @@ class Shell:
         old = self.probes.pop(name, "")
         if old:
             weechat.unhook(old)
-        timeout_ms = self.engine.settings.heartbeat_timeout * 1000
+        timeout = self.engine.settings.heartbeat_timeout
+        if not linked:
+            timeout = min(timeout, max(1, self.engine.settings.poll))
+        timeout_ms = timeout * 1000
         url = f"{url.rstrip('/')}/api/handshake"
         self.probes[name] = weechat.hook_url(url, options, timeout_ms, "probe_cb", name)
 
@@ -1963,6 +2092,12 @@ def bar_timer_cb(_data: str, _remaining_calls: int) -> int:
 def heartbeat_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.heartbeat_tick()
+    return weechat.WEECHAT_RC_OK
+
+
+def poll_timer_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.poll_fired(data)
     return weechat.WEECHAT_RC_OK
 
 

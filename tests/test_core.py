@@ -63,8 +63,9 @@ def ref_backoff(n: int, delay: int, growing: int, delay_max: int) -> int:
 
 
 def cfg(**kw) -> Settings:
-    """Settings for backoff tests: no connect timeout (tested on its own)."""
+    """Settings for backoff tests: no connect timeout, no polls (each tested on its own)."""
     kw.setdefault("connect_timeout", 0)
+    kw.setdefault("poll", 0)
     kw.setdefault("jitter", 0)
     kw.setdefault("auth_max", 0)
     return Settings(**kw)
@@ -725,6 +726,7 @@ class Driver:
         self.strict = strict
         self.now = 1000.0
         self.timers: Dict[str, float] = {}
+        self.polls: Dict[str, float] = {}
         # Connect emitted and not yet followed by a status change or a
         # connect_issued that counted it as failed
         self.in_flight: Set[str] = set()
@@ -799,10 +801,23 @@ class Driver:
             elif isinstance(a, Disconnect):
                 r = e.remotes[a.name]
                 assert r.status == CONNECTED and r.wanted is False
+            elif isinstance(a, (ra.PollAt, ra.ServerBack, ra.Probe)):
+                self.check_poll_action(a)
             elif isinstance(a, Cancel):
                 pass
             else:  # pragma: no cover
                 raise AssertionError(f"unknown action {a!r}")
+
+    def check_poll_action(self, a) -> None:
+        r = self.engine.remotes[a.name]
+        if isinstance(a, ra.PollAt):
+            assert self.engine.settings.poll and r.status == DISC and r.due is not None
+            assert not r.poll_spent and a.due < r.due - 1.0 + 1e-9
+            assert r.failure in ("", ra.FAILURE_NETWORK)
+        elif isinstance(a, ra.ServerBack):
+            assert r.poll_spent and r.due == self.now and r.status == DISC
+        else:
+            assert r.probe_sent == self.now
 
     def after_actions(self, actions) -> None:
         """Run the actions the way the shell does."""
@@ -812,7 +827,11 @@ class Driver:
                 self.last_sched[a.name] = a
             elif isinstance(a, Cancel):
                 self.timers.pop(a.name, None)
+                self.polls.pop(a.name, None)
+            elif isinstance(a, ra.PollAt):
+                self.polls[a.name] = a.due
             elif isinstance(a, Connect):
+                self.polls.pop(a.name, None)
                 self.in_flight.add(a.name)
                 # the fake relay: the attempt may start synchronously
                 if self.rng.random() < 0.5:
@@ -864,6 +883,7 @@ class Driver:
             growing=rng.choice((1, 2, 3)),
             delay_max=rng.choice((0, 7, 30, 600)),
             max_attempts=rng.choice((0, 1, 2, 4)) if max_attempts is None else max_attempts,
+            poll=rng.choice((0, 2, 3, 15)),
         )
 
     def step(self) -> None:  # noqa: PLR0912, PLR0915 (one branch per operation)
@@ -884,8 +904,10 @@ class Driver:
                 "rename",
                 "add",
                 "issued",
+                "poll",
+                "poll_answer",
             ),
-            weights=(30, 15, 15, 4, 10, 6, 4, 3, 1, 2, 2, 3 if not self.strict else 0),
+            weights=(30, 15, 15, 4, 10, 6, 4, 3, 1, 2, 2, 3 if not self.strict else 0, 20, 10),
         )[0]
         if op == "signal":
             name = rng.choice(names + [rng.choice(NAME_POOL)])
@@ -942,6 +964,19 @@ class Driver:
                 self.timers.pop(old, None)  # a leaked timer would fire as a no-op
         elif op == "add":
             self.add(rng.choice(NAME_POOL), rng.choice((UNKNOWN, DISC)))
+        elif op == "poll":
+            if not self.polls:
+                return
+            name = min(self.polls, key=lambda n: self.polls[n])
+            self.now = max(self.now, self.polls.pop(name))
+            _, probes = self.call("poll_fired", e.poll_fired, name, self.now)
+            if probes and rng.random() < 0.5:  # the server's answer (or none) comes at once
+                self.call("poll_answered", e.poll_answered, name, rng.choice((True, False, None)), self.now)
+        elif op == "poll_answer":
+            probing = [n for n, r in e.remotes.items() if r.probe_sent is not None]
+            if probing:
+                answer = rng.choice((True, False, None))
+                self.call("poll_answered", e.poll_answered, rng.choice(probing), answer, self.now)
         elif op == "issued":
             self.call("connect_issued", e.connect_issued, rng.choice(names), self.now)
 
@@ -954,6 +989,7 @@ def _run_random(seed: int, steps: int, strict: bool) -> Driver:
         growing=rng.choice((1, 2, 3)),
         delay_max=rng.choice((0, 8, 600)),
         max_attempts=rng.choice((0, 1, 2, 3, 5)),
+        poll=rng.choice((0, 1, 2, 3)),
     )
     d = Driver(rng, settings, strict)
     for name in NAME_POOL[: rng.randint(1, 3)]:
@@ -987,6 +1023,8 @@ def test_random_sequences_keep_invariants():
         "connect_issued",
     ):
         assert totals.get(label, 0) > 100, (label, totals)
+    # polls need a long enough wait: rarer, still many
+    assert totals.get("poll_fired", 0) > 100 and totals.get("poll_answered", 0) > 50, totals
 
 
 def test_random_chaos_keeps_safety_invariants():

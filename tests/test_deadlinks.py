@@ -14,7 +14,10 @@ from relay_autoreconnect import (
     STATUS_WAITING_AUTH,
     DropLink,
     Engine,
+    PollAt,
     Probe,
+    Schedule,
+    ServerBack,
     Settings,
     Unwatch,
     Watch,
@@ -114,6 +117,75 @@ def test_clock_jump_probes_now_and_brings_pending_attempts_forward():
     assert Probe("up") in actions
     assert [a for a in actions if isinstance(a, ra.Schedule)] == [ra.Schedule("down", 110.0, 60, 1, 0, True)]
     assert e.timer_fired("down", 110.0) == [ra.Connect("down")]
+
+
+# -- polls: the server of a waiting remote comes back (core) ------------------------
+
+
+def waiting(delay=60, poll=15, **kw):
+    """An engine whose remote "r" dropped at 100 s (network) and waits `delay` s."""
+    e = Engine(Settings(jitter=0, connect_timeout=0, delay=delay, poll=poll, **kw))
+    up(e, now=0.0)
+    e.status_changed("r", STATUS_DISCONNECTED, 100.0)
+    return e, e.settle()
+
+
+def test_a_long_wait_after_a_network_failure_polls_the_server():
+    e, actions = waiting()
+    assert actions == [Schedule("r", 160.0, 60, 1, 0), PollAt("r", 115.0)]
+    assert e.poll_fired("r", 115.0) == [Probe("r")]
+    assert e.poll_fired("r", 115.0) == []  # one poll at a time
+    assert e.poll_answered("r", False, 117.0) == [PollAt("r", 132.0)]
+    assert e.poll_fired("r", 132.0) == [Probe("r")]
+    assert e.poll_answered("r", True, 132.5) == [ServerBack("r"), Schedule("r", 132.5, 60, 1, 0, True)]
+    assert e.timer_fired("r", 132.5) == [ra.Connect("r")]
+
+
+def test_polls_stop_one_second_before_the_attempt():
+    e, actions = waiting(delay=30)
+    assert actions[1:] == [PollAt("r", 115.0)]
+    e.poll_fired("r", 115.0)
+    assert e.poll_answered("r", False, 116.0) == []  # 131 s would be past 129 s
+    e, actions = waiting(delay=16)
+    assert actions[1:] == []  # 115 s is within 1 s of the attempt at 116 s
+    e, _ = waiting()
+    assert e.poll_fired("r", 159.5) == []
+
+
+def test_a_server_that_answers_brings_one_attempt_forward_per_outage():
+    e, _ = waiting()
+    e.poll_fired("r", 115.0)
+    e.poll_answered("r", True, 115.0)
+    e.timer_fired("r", 115.0)
+    e.status_changed("r", STATUS_CONNECTING, 115.0)
+    e.status_changed("r", STATUS_DISCONNECTED, 115.1)  # it answers HTTP but the link fails
+    assert e.settle() == [Schedule("r", 115.1 + 120, 120, 2, 0)]  # backoff on, no poll
+    e.timer_fired("r", 235.1)
+    up(e, now=235.1)
+    e.status_changed("r", STATUS_DISCONNECTED, 300.0)
+    assert e.settle() == [Schedule("r", 360.0, 60, 1, 0), PollAt("r", 315.0)]  # polls again
+
+
+def test_no_polls_after_auth_or_version_failures_or_when_off():
+    e = Engine(Settings(jitter=0, connect_timeout=0, delay=60, poll=15, auth_max=3))
+    e.status_changed("r", STATUS_CONNECTING, 0.0)
+    e.status_changed("r", STATUS_WAITING_AUTH, 0.0)
+    e.status_changed("r", STATUS_DISCONNECTED, 1.0)  # dropped while authenticating: auth
+    assert e.settle() == [Schedule("r", 61.0, 60, 1, 0)]
+    e, actions = waiting(poll=0)
+    assert actions == [Schedule("r", 160.0, 60, 1, 0)]
+
+
+def test_poll_results_after_the_link_changed_or_without_verdict_are_ignored():
+    e, _ = waiting()
+    e.poll_fired("r", 115.0)
+    e.status_changed("r", STATUS_CONNECTING, 116.0)  # the user connected meanwhile
+    assert e.poll_answered("r", True, 116.5) == []
+    e, _ = waiting()
+    e.poll_fired("r", 115.0)
+    assert e.poll_answered("r", None, 115.0) == []  # no way to poll: no more polls
+    assert e.poll_fired("r", 130.0) == []
+    assert e.remotes["r"].due == 160.0
 
 
 # -- shell -------------------------------------------------------------------------
@@ -257,3 +329,53 @@ def test_a_day_of_heartbeats_leaves_nothing_behind(sim):
     assert len(sim.hooks()) == hooks
     assert (shell.probes, shell.watches, shell.timers) == ({}, {}, {})
     assert len(sim.remote("home").sent) == 1441
+
+
+# -- polls (shell) -------------------------------------------------------------------
+
+
+def test_a_waiting_remote_whose_server_answers_reconnects_at_once(sim):
+    load(sim, autoreconnect_delay=120, autoreconnect_poll=15)
+    connected(sim)
+    sim.advance(100)
+    sim.answer_probes(True)
+    sim.drop("home")
+    sim.settle()
+    assert sim.lines()[-1].endswith("reconnecting in 120 s (attempt 1)")
+    sim.advance(15)
+    (probe,) = sim.probes()
+    assert probe.pattern == "http://127.0.0.1:9000/api/handshake"
+    assert probe.timeout == 15000
+    assert sim.remote("home").sent == ['{"request": "POST /api/ping"}']  # only the heartbeat's
+    sim.answer_probes(False)  # still down
+    sim.advance(15)
+    assert len(sim.probes()) == 1 and len(sim.connects("home")) == 1
+    sim.answer_probes(True)  # back
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: the server answers again: reconnecting now"
+    sim.settle()
+    assert len(sim.connects("home")) == 2
+    assert sim.timers("poll_timer_cb") == [] and sim.probes() == []
+
+
+def test_no_polls_through_a_proxy_and_none_left_on_cancel_or_unload(sim):
+    load(sim, autoreconnect_delay=120, autoreconnect_poll=15)
+    sim.set_option("relay.remote.home.proxy", "myproxy")
+    connected(sim)
+    sim.advance(100)
+    sim.answer_probes(True)
+    sim.drop("home")
+    sim.settle()
+    sim.advance(60)
+    assert sim.probes() == [] and sim.timers("poll_timer_cb") == []
+    sim.set_option("relay.remote.home.proxy", "")
+    sim.user("/autoreconnect reset home")
+    assert len(sim.timers("poll_timer_cb")) == 1
+    sim.user("/autoreconnect cancel home")
+    assert sim.timers("poll_timer_cb") == []
+    sim.user("/autoreconnect retry home")
+    sim.drop("home")
+    sim.settle()
+    sim.advance(15)
+    assert len(sim.probes()) == 1
+    sim.unload()
+    assert sim.hooks() == []

@@ -36,7 +36,7 @@ def test_jitter_stays_within_its_bounds(jitter):
 
 def test_engine_schedules_with_jitter_from_its_draw():
     draws = iter([0.0, 0.5, 0.999])
-    e = Engine(Settings(delay=10, jitter=40, connect_timeout=0), draw=lambda: next(draws))
+    e = Engine(Settings(delay=10, jitter=40, connect_timeout=0, poll=0), draw=lambda: next(draws))
     e.remote_add("r", STATUS_DISCONNECTED)
     waits = []
     for n in range(3):

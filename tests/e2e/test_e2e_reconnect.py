@@ -69,6 +69,28 @@ def test_server_killed_then_restarted_reconnects_on_schedule(lab, native_delay):
     no_secret_anywhere(client)
 
 
+@pytest.mark.parametrize("poll", [1, 0])
+def test_server_back_during_a_long_wait_is_polled_and_reconnected_at_once(lab, poll):
+    """A 30-s wait; the server is back after 2 s: polls every second find it."""
+    client, since = killed_after_connect(
+        lab, ["/set relay.network.autoreconnect_delay 30", f"/set relay.network.autoreconnect_poll {poll}"]
+    )
+    client.wait_line("reconnecting in 30 s (attempt 1)", since, 5)
+    time.sleep(2)  # the outage lasts 2 s
+    server = lab.server()
+    up = server.find(kind="ready")[-1]["t"]
+    if poll:
+        connected = client.nth("signal", "connected", since, n=0, timeout=5)["t"]
+        print(f"poll {poll} s: connected {connected - up:.2f} s after the server was up")
+        assert connected - up <= poll + 1.0
+        assert len(client.lines("the server answers again: reconnecting now", since)) == 1
+        assert len([e for e in client.signals(since) if e["status"] == "connecting"]) == 1
+        assert not client.lines("reconnecting to remote relay", since)  # the native engine stayed off
+        no_secret_anywhere(client)
+    else:  # the control: without polls the attempt waits its 30 s
+        client.assert_no_signal("connecting", since, seconds=up + 3 - time.monotonic())
+
+
 def test_attempt_cap_holds(lab):
     client, since = killed_after_connect(lab, [*FAST, "/set relay.network.autoreconnect_max 2"])
     client.wait_line("giving up after 2 failed attempts", since, 10)
