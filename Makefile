@@ -48,7 +48,8 @@ bench: $(PY) weechat
 	$(PYTHON) bench/herd.py
 	$(PYTHON) bench/idle_cost.py
 	$(PYTHON) bench/scale.py 10000 3
-	$(PYTHON) bench/recovery.py
+	$(PYTHON) bench/recovery.py schedule
+	$(PYTHON) bench/recovery.py defaults
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"
