@@ -7,7 +7,10 @@ Each client is the script against the fake weechat module (virtual time),
 with one remote, the default delay (10 s) and a stable link that drops at
 the same instant for all. The attempts of the first and second round are
 counted per second; the peak-second share is the largest fraction of a
-round's attempts that land in one second.
+round's attempts that land in one second. Then the server stays down for
+BACK seconds: every attempt before is refused, the script's polls (default
+15 s) get no answer before and an answer after; the reconnections that
+follow are counted the same way.
 
 Run: python3 bench/herd.py [clients]   (or: make bench)
 """
@@ -48,6 +51,34 @@ def one_client(jitter: int, seed: int) -> list:
     return times
 
 
+BACK = 60.0
+
+
+def back_after(jitter: int, seed: int) -> float:
+    """Time (s after the drop) of the attempt that follows the server's return at BACK."""
+    ra.random.seed(seed)
+    sim = weechat_sim.Sim()
+    sim.add_remote("srv")
+    sim.load(ra, {"autoreconnect_jitter": str(jitter)})
+    sim.user("/remote connect srv")
+    sim.accept("srv")
+    sim.advance(100)
+    drop = sim.state.now
+    sim.drop("srv")
+    attempts = len(sim.connects("srv"))
+    while True:
+        sim.advance(0.05)
+        if sim.probes():
+            sim.answer_probes(sim.state.now - drop >= BACK)
+        if len(sim.connects("srv")) > attempts:
+            attempts = len(sim.connects("srv"))
+            if sim.state.now - drop >= BACK:
+                break
+            sim.drop("srv")  # refused: the server is still down
+    sim.unload()
+    return sim.state.now - drop
+
+
 def histogram(times: list) -> str:
     counts = collections.Counter(int(t) for t in times)
     return " ".join(f"{s}s:{counts[s]}" for s in sorted(counts))
@@ -63,6 +94,11 @@ def main() -> None:
         for n, times in enumerate(rounds, 1):
             peak = max(collections.Counter(int(t) for t in times).values()) / clients
             print(f"{jitter:>3} %    {n:<6} {peak:>17.0%}  {histogram(times)}")
+    print(f"server back {BACK:.0f} s after the drop; the first attempt after its return (polls every 15 s):")
+    for jitter in (0, default):
+        times = [back_after(jitter, seed) for seed in range(clients)]
+        peak = max(collections.Counter(int(t) for t in times).values()) / clients
+        print(f"{jitter:>3} %    {'back':<6} {peak:>17.0%}  {histogram(times)}")
     print(f"command: python3 bench/herd.py {clients}")
 
 
