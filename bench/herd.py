@@ -29,8 +29,8 @@ import weechat_sim  # noqa: E402
 import relay_autoreconnect as ra  # noqa: E402
 
 
-def one_client(jitter: int, seed: int) -> list:
-    """Times (s after the drop) of the first two attempts of one client."""
+def cut_off(jitter: int, seed: int) -> tuple:
+    """One client whose stable link to "srv" just dropped: (sim, time of the drop)."""
     ra.random.seed(seed)
     sim = weechat_sim.Sim()
     sim.add_remote("srv")
@@ -38,8 +38,13 @@ def one_client(jitter: int, seed: int) -> list:
     sim.user("/remote connect srv")
     sim.accept("srv")
     sim.advance(100)
-    drop = sim.state.now
     sim.drop("srv")
+    return sim, sim.state.now
+
+
+def one_client(jitter: int, seed: int) -> list:
+    """Times (s after the drop) of the first two attempts of one client."""
+    sim, drop = cut_off(jitter, seed)
     times = []
     for _ in range(2):
         before = len(sim.connects("srv"))
@@ -56,15 +61,7 @@ BACK = 60.0
 
 def back_after(jitter: int, seed: int) -> float:
     """Time (s after the drop) of the attempt that follows the server's return at BACK."""
-    ra.random.seed(seed)
-    sim = weechat_sim.Sim()
-    sim.add_remote("srv")
-    sim.load(ra, {"autoreconnect_jitter": str(jitter)})
-    sim.user("/remote connect srv")
-    sim.accept("srv")
-    sim.advance(100)
-    drop = sim.state.now
-    sim.drop("srv")
+    sim, drop = cut_off(jitter, seed)
     attempts = len(sim.connects("srv"))
     while True:
         sim.advance(0.05)
