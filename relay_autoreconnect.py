@@ -999,11 +999,11 @@ FAILURE_LINES = (
 VERSION_LINE = re.compile(r"^remote\[([^\]]+)\]: WeeChat: .*, API: ")
 # after "connected", input waits this long (seconds) for the version line
 READY_FALLBACK_SECONDS = 2.0
-# the state handed to the next instance (core buffer local variable, in
-# memory only) is taken if it is at most this old (seconds)
 # the bar item: at most this many entries, rebuilt at most this often (s)
 BAR_ENTRIES = 8
 BAR_INTERVAL = 0.25
+# the state handed to the next instance (core buffer local variable, in
+# memory only) is taken if it is at most this old (seconds)
 HANDOVER_VAR = "relay_autoreconnect_state"
 HANDOVER_MAX_AGE = 60.0
 
@@ -1040,10 +1040,11 @@ def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str
     At most BAR_ENTRIES entries, then how many more (/autoreconnect lists all).
     """
     queued = outbox.counts() if outbox else {}
-    shown = sorted(n for n, r in engine.remotes.items() if r.due is not None or r.gave_up or n in queued)
-    total = sum((r.due is not None or r.gave_up) + (n in queued) for n, r in ((n, engine.remotes[n]) for n in shown))
+    waiting = {n for n, r in engine.remotes.items() if r.due is not None or r.gave_up}
+    with_outbox = {n for n in queued if n in engine.remotes}
+    total = len(waiting) + len(with_outbox)
     items: List[str] = []
-    for name in shown:
+    for name in sorted(waiting | with_outbox):
         if len(items) >= BAR_ENTRIES:
             break
         remote = engine.remotes[name]
@@ -1464,9 +1465,9 @@ class Shell:
         self.run(self.engine.status_changed(name, status, self.clock()))
         self.sync_heartbeat()
         self.track_ready(name, status)
-        self.refresh_bar()
-        if status == STATUS_DISCONNECTED or not known:
-            self.defer(reconcile=not known)
+        self.refresh_bar()  # which also settles a drop, out of signal context
+        if not known:
+            self.defer(reconcile=True)
 
     def remote_command(self, command: str) -> int:
         """A /remote command is about to run: take the user's intent from it."""
@@ -1514,11 +1515,7 @@ class Shell:
             self.reconcile()
         self.run(self.engine.settle())
         if self.bar_dirty and not self.bar_soon:
-            wait = self.bar_built + BAR_INTERVAL - self.clock()
-            if wait > 0:
-                self.bar_soon = weechat.hook_timer(max(1, int(round(wait * 1000))), 0, 1, "bar_soon_cb", "")
-            else:
-                self.update_bar()
+            self.update_bar_soon()
 
     def reconcile(self) -> None:
         """Follow renames/deletions, guard new remotes."""
@@ -1666,6 +1663,14 @@ class Shell:
         """
         self.bar_dirty = True
         self.defer()
+
+    def update_bar_soon(self) -> None:
+        """Update the bar item now, or BAR_INTERVAL s after the last update."""
+        wait = self.bar_built + BAR_INTERVAL - self.clock()
+        if wait > 0:
+            self.bar_soon = weechat.hook_timer(max(1, int(round(wait * 1000))), 0, 1, "bar_soon_cb", "")
+        else:
+            self.update_bar()
 
     def update_bar(self) -> None:
         """Update the bar item if its text changed; count down while waiting."""
