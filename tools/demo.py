@@ -54,13 +54,17 @@ class Tail:
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="relay-autoreconnect-demo-"))
     port = free_port()
-    settings = ["/set relay.network.autoreconnect_delay 2", "/set relay.network.autoreconnect_delay_max 8"]
+    settings = [
+        "/set relay.network.autoreconnect_delay 2",
+        "/set relay.network.autoreconnect_delay_max 8",
+        "/set relay.network.autoreconnect_poll 2",
+    ]
     server = WeeChat(tmp / "server", [PROBE], server_commands(port))
     client = WeeChat(tmp / "client", [PROBE, SCRIPT], client_commands(port, settings))
     try:
         say(f"starting a WeeChat relay server on 127.0.0.1:{port}")
         server.start()
-        say("starting a WeeChat client with relay_autoreconnect.py (delay 2 s, growing x2, max 8 s)")
+        say("starting a WeeChat client with relay_autoreconnect.py (delay 2 s, growing x2, max 8 s, polls every 2 s)")
         client.start()
         tail = Tail(client)
         client.send("/remote connect srv")
