@@ -299,8 +299,8 @@ class Engine:
             return []
         return [Cancel(name)]
 
-    def remote_rename(self, old: str, new: str) -> List[Action]:
-        """Follow a renamed remote; a pending attempt keeps its time."""
+    def remote_rename(self, old: str, new: str, now: float) -> List[Action]:
+        """Follow a renamed remote; a pending attempt keeps its time (and its polls)."""
         remote = self.remotes.pop(old, None)
         if remote is None:
             return []
@@ -316,7 +316,7 @@ class Engine:
             self.drops[new] = None
         if remote.due is None:
             return actions
-        return actions + [Cancel(old), self._rearm(remote)]
+        return actions + [Cancel(old), self._rearm(remote), *self._poll_at(remote, now)]
 
     def _rearm(self, remote: Remote) -> Schedule:
         """A new timer for the pending attempt at its current time, not announced."""
@@ -1524,7 +1524,7 @@ class Shell:
             if args[0] == "rename" and len(args) > 2 and args[1] not in names and args[2] in names:
                 self.native.rename(args[1], args[2])
                 self.outbox.rename(args[1], args[2])
-                self.run(self.engine.remote_rename(args[1], args[2]))
+                self.run(self.engine.remote_rename(args[1], args[2], self.clock()))
         self.pending_commands = []
         for name in list(self.engine.remotes):
             if name not in names:

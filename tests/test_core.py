@@ -562,7 +562,7 @@ def test_remote_remove_cancels_pending():
 def test_remote_rename_keeps_due():
     settings = cfg(delay=10, growing=2, max_attempts=9)
     e, now = _engine_after_failures(2, settings)
-    assert e.remote_rename("r", "q") == [
+    assert e.remote_rename("r", "q", 0.0) == [
         Cancel("r"),
         Schedule("q", now, 40, 3, 9, quiet=True),
     ]
@@ -576,9 +576,9 @@ def test_remote_rename_keeps_due():
 def test_remote_rename_without_pending():
     e = Engine(cfg())
     new_connected(e, "r", 0.0)
-    assert e.remote_rename("r", "q") == []
+    assert e.remote_rename("r", "q", 0.0) == []
     assert list(e.remotes) == ["q"]
-    assert e.remote_rename("missing", "x") == []
+    assert e.remote_rename("missing", "x", 0.0) == []
     e.status_changed("q", DISC, 100.0)
     assert e.settle() == [Schedule("q", 110.0, 10, 1, 0)]
 
@@ -666,7 +666,7 @@ def test_refused_user_connect_cancels_earlier_disconnect():
 def test_rename_onto_tracked_name_keeps_pending_attempt():
     e, now = _engine_after_failures(0, cfg())
     e.status_changed("q", CONNECTING, 1.0)  # "q" already tracked
-    actions = e.remote_rename("r", "q")
+    actions = e.remote_rename("r", "q", 0.0)
     # either the rename is refused and "r" kept, or its timer is cancelled
     assert "r" in e.remotes or Cancel("r") in actions
 
@@ -959,7 +959,7 @@ class Driver:
                 self.in_flight.add(new)
             if old in self.last_sched:
                 self.last_sched[new] = self.last_sched[old]
-            self.call("remote_rename", e.remote_rename, old, new)
+            self.call("remote_rename", e.remote_rename, old, new, self.now)
             if not self.strict:
                 self.timers.pop(old, None)  # a leaked timer would fire as a no-op
         elif op == "add":

@@ -176,6 +176,17 @@ def test_no_polls_after_auth_or_version_failures_or_when_off():
     assert actions == [Schedule("r", 160.0, 60, 1, 0)]
 
 
+def test_a_renamed_waiting_remote_keeps_being_polled_under_its_new_name():
+    e, _ = waiting()
+    assert e.remote_rename("r", "q", 120.0) == [
+        ra.Cancel("r"),
+        Schedule("q", 160.0, 60, 1, 0, True),
+        PollAt("q", 135.0),
+    ]
+    assert e.poll_fired("r", 135.0) == []  # a poll timer left under the old name does nothing
+    assert e.poll_fired("q", 135.0) == [Probe("q")]
+
+
 def test_poll_results_after_the_link_changed_or_without_verdict_are_ignored():
     e, _ = waiting()
     e.poll_fired("r", 115.0)
