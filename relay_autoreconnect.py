@@ -533,17 +533,25 @@ class Engine:
 
     # -- the server of a waiting remote comes back -----------------------------
 
-    def _poll_at(self, remote: Remote, now: float) -> List[Action]:
-        """The next poll of a waiting remote's server, if one fits before its attempt.
+    def polled(self, remote: Remote) -> bool:
+        """Whether the server of this waiting remote is polled.
 
         Only after a network failure: a server that refused the password or
         speaks another API version answers polls and must not get attempts
         sooner.
         """
-        poll = self.settings.poll
-        if not poll or remote.due is None or remote.poll_spent or remote.failure not in ("", FAILURE_NETWORK):
+        return (
+            bool(self.settings.poll)
+            and remote.due is not None
+            and not remote.poll_spent
+            and remote.failure in ("", FAILURE_NETWORK)
+        )
+
+    def _poll_at(self, remote: Remote, now: float) -> List[Action]:
+        """The next poll of a waiting remote's server, if one fits before its attempt."""
+        if not self.polled(remote) or remote.due is None:
             return []
-        due = now + jittered(poll, self.settings, self.draw())
+        due = now + jittered(self.settings.poll, self.settings, self.draw())
         return [PollAt(remote.name, due)] if due < remote.due - 1.0 else []
 
     def poll_fired(self, name: str, now: float) -> List[Action]:
@@ -1023,6 +1031,8 @@ def describe(engine: Engine, remote: Remote, now: float) -> str:
     parts = [remote.status]
     if remote.due is not None:
         parts.append(f"attempt {remote.attempt + 1}{limit} in {seconds(max(0.0, remote.due - now))}")
+        if engine.polled(remote) and remote.due - now > engine.settings.poll + 1.0:
+            parts.append(f"server polled every {seconds(engine.settings.poll)}")
     elif remote.gave_up:
         parts.append(f"gave up after {remote.attempt} attempt(s)")
     elif remote.attempt and remote.status != STATUS_CONNECTED:

@@ -353,6 +353,10 @@ def test_a_waiting_remote_whose_server_answers_reconnects_at_once(sim):
     sim.drop("home")
     sim.settle()
     assert sim.lines()[-1].endswith("reconnecting in 120 s (attempt 1)")
+    sim.user("/autoreconnect")
+    assert sim.lines()[-1] == (
+        "  home: disconnected, attempt 1 in 120 s, server polled every 15 s, last failure: network, managed"
+    )
     sim.advance(15)
     (probe,) = sim.probes()
     assert probe.pattern == "http://127.0.0.1:9000/api/handshake"
