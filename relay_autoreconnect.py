@@ -33,11 +33,16 @@ The file has two layers:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import math
+import os
 import random
 import re
 import time
-from dataclasses import dataclass, replace
+import uuid
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
 try:
@@ -98,6 +103,7 @@ class Settings:
     outbox: bool = True
     outbox_commands: bool = False
     outbox_max_age: int = 600
+    outbox_wait: int = 60
 
 
 def jittered(wait: float, settings: Settings, draw: float) -> float:
@@ -739,70 +745,363 @@ class Engine:
         return "", actions
 
 
-@dataclass(frozen=True)
-class QueuedInput:
-    """Text typed in a remote buffer while its link was down."""
+# -- outbox: what is typed in a remote buffer while its link is down ---------
 
+# where a line given to a remote buffer goes while the script holds its input
+ROUTE_KEEP = "keep"  # for the remote: into the outbox
+ROUTE_REFUSE = "refuse"  # a command for the remote, not kept (outbox_commands off)
+ROUTE_LOCAL = "local"  # runs on this WeeChat, as it would with the link up
+
+
+def route_input(
+    lines: List[Tuple[str, bool]], submitted: bool, to_remote: bool, keep_commands: bool
+) -> List[Tuple[str, str]]:
+    """Where each line given to the buffer of a remote whose input is held goes.
+
+    lines: (text, is_command). Text always goes to the remote: WeeChat gives
+    it to the buffer whoever sends it. A command goes to the remote only when
+    the person submitted it (Enter on the input line) in a buffer that sends
+    commands to the remote (/remote togglecmd); every other command (key
+    bindings, the fifo, other scripts) runs here, as with the link up.
+    """
+    routes = []
+    for line, is_command in lines:
+        if not is_command:
+            route = ROUTE_KEEP
+        elif submitted and to_remote:
+            route = ROUTE_KEEP if keep_commands else ROUTE_REFUSE
+        else:
+            route = ROUTE_LOCAL
+        routes.append((line, route))
+    return routes
+
+
+LINE_QUEUED = "queued"  # goes by itself once the remote is connected
+LINE_SENDING = "sending"  # handed to the remote, its answer not known yet
+LINE_MISSING = "missing"  # the remote has no such buffer (yet): tried again later
+LINE_UNKNOWN = "unknown"  # the answer never came: it may have arrived
+LINE_STATES = (LINE_QUEUED, LINE_SENDING, LINE_MISSING, LINE_UNKNOWN)
+
+# why the lines of a buffer wait for the user's word
+HELD_OLD = "older than autoreconnect_outbox_max_age"
+HELD_NO_BUFFER = "buffer not found on the remote"
+HELD_UNKNOWN = "delivery not confirmed"
+
+
+@dataclass
+class QueuedLine:
+    """A line typed in a remote buffer while its link was down."""
+
+    ident: str
     remote: str
     buffer: str  # full name of the buffer on the remote WeeChat
     text: str
-    queued_at: float
+    queued_at: float  # wall clock: the outbox outlives restarts
+    state: str = LINE_QUEUED
+    missing_since: Optional[float] = None  # wall clock of the first "buffer not found"
+    approved: bool = False  # the user said "send": age and waits hold it no more
 
 
 class Outbox:
-    """Input kept for remotes that are not connected, delivered in order, at most once."""
+    """Lines kept for remotes, delivered in order per buffer, each at most once.
 
-    def __init__(self) -> None:
-        self.items: List[QueuedInput] = []
+    Only the first line of a buffer may go; when it waits for the user's word
+    (too old, its buffer never appeared, its delivery not confirmed), the
+    lines behind it wait too: a buffer never gets its lines out of order.
+    """
 
-    def add(self, remote: str, buffer: str, text: str, now: float) -> int:
-        """Queue one line; return how many are queued for this remote."""
-        self.items.append(QueuedInput(remote, buffer, text, now))
-        return self.count(remote)
+    def __init__(self, lines: Optional[List[QueuedLine]] = None) -> None:
+        self.lines: List[QueuedLine] = list(lines or [])
 
-    def count(self, remote: str = "") -> int:
-        return sum(1 for i in self.items if not remote or i.remote == remote)
+    def add(self, ident: str, remote: str, buffer: str, text: str, now: float) -> QueuedLine:
+        line = QueuedLine(ident, remote, buffer, text, now)
+        self.lines.append(line)
+        return line
+
+    def of(self, remote: str = "", buffer: str = "") -> List[QueuedLine]:
+        """Lines of a remote ("" every remote), of one of its buffers ("" every buffer)."""
+        return [
+            line
+            for line in self.lines
+            if (not remote or line.remote == remote) and (not buffer or line.buffer == buffer)
+        ]
+
+    def count(self, remote: str = "", buffer: str = "") -> int:
+        return len(self.of(remote, buffer))
 
     def counts(self) -> Dict[str, int]:
-        """How many items each remote has queued."""
+        """How many lines each remote has queued."""
         counts: Dict[str, int] = {}
-        for item in self.items:
-            counts[item.remote] = counts.get(item.remote, 0) + 1
+        for line in self.lines:
+            counts[line.remote] = counts.get(line.remote, 0) + 1
         return counts
 
     def remotes(self) -> List[str]:
-        return sorted({i.remote for i in self.items})
+        return sorted({line.remote for line in self.lines})
 
-    def next_fresh(self, remote: str, now: float, max_age: int) -> Optional[QueuedInput]:
-        """The oldest item of a remote young enough to be sent automatically."""
-        for item in self.items:
-            if item.remote == remote and (not max_age or now - item.queued_at <= max_age):
-                return item
+    def heads(self, remote: str) -> List[QueuedLine]:
+        """The first line of each buffer of a remote, in the order they were typed."""
+        seen: Set[str] = set()
+        heads = []
+        for line in self.of(remote):
+            if line.buffer not in seen:
+                seen.add(line.buffer)
+                heads.append(line)
+        return heads
+
+    @staticmethod
+    def held(line: QueuedLine, now: float, max_age: int, wait: int) -> str:
+        """Why a line waits for the user's word ("" if it goes by itself)."""
+        if line.state == LINE_UNKNOWN:
+            return HELD_UNKNOWN
+        if line.missing_since is not None and now - line.missing_since >= wait:
+            return HELD_NO_BUFFER
+        if line.approved:
+            return ""
+        if max_age and now - line.queued_at > max_age:
+            return HELD_OLD
+        return ""
+
+    def next_line(self, remote: str, now: float, max_age: int, wait: int) -> Optional[QueuedLine]:
+        """The next line of a remote to send now, if any."""
+        for line in self.heads(remote):
+            if line.state == LINE_QUEUED and not self.held(line, now, max_age, wait):
+                return line
         return None
 
-    def stale(self, remote: str, now: float, max_age: int) -> List[QueuedInput]:
-        """Items of a remote too old to be sent without the user's word."""
-        return [i for i in self.items if i.remote == remote and max_age and now - i.queued_at > max_age]
+    def blocks(self, remote: str, buffer: str, now: float, max_age: int, wait: int) -> bool:
+        """Whether new input for a buffer must queue behind lines that go by themselves."""
+        lines = self.of(remote, buffer)
+        return bool(lines) and not self.held(lines[0], now, max_age, wait)
 
-    def next_any(self, remote: str) -> Optional[QueuedInput]:
-        return next((i for i in self.items if i.remote == remote), None)
+    def stuck(self, remote: str, now: float, max_age: int, wait: int) -> Dict[str, List[QueuedLine]]:
+        """Lines waiting for the user's word, by reason."""
+        stuck: Dict[str, List[QueuedLine]] = {}
+        for head in self.heads(remote):
+            reason = self.held(head, now, max_age, wait)
+            if reason:
+                stuck.setdefault(reason, []).extend(self.of(remote, head.buffer))
+        return stuck
 
-    def take(self, item: QueuedInput) -> None:
-        """Remove an item before it is sent: it is never sent twice."""
-        self.items.remove(item)
+    def missing_pending(self, remote: str, now: float, wait: int) -> Optional[float]:
+        """Earliest wall time a missing buffer passes its wait (None: none is waiting)."""
+        times = [
+            line.missing_since + wait
+            for line in self.heads(remote)
+            if line.state == LINE_MISSING and line.missing_since is not None and now - line.missing_since < wait
+        ]
+        return min(times) if times else None
 
-    def put_back(self, item: QueuedInput) -> None:
-        """An item could not be sent: it goes back first in line."""
-        self.items.insert(0, item)
+    def retry_missing(self, remote: str, buffer: str = "") -> int:
+        """Lines whose buffer was not found may be tried again (their wait goes on)."""
+        lines = [line for line in self.of(remote, buffer) if line.state == LINE_MISSING]
+        for line in lines:
+            line.state = LINE_QUEUED
+        return len(lines)
 
-    def drop(self, remote: str = "") -> int:
-        """Forget the items of a remote (all if ""); return how many."""
-        dropped = self.count(remote)
-        self.items = [i for i in self.items if remote and i.remote != remote]
-        return dropped
+    def sending(self, line: QueuedLine) -> None:
+        line.state = LINE_SENDING
+
+    def delivered(self, line: QueuedLine) -> None:
+        """The remote took the line: it leaves the outbox."""
+        if line in self.lines:
+            self.lines.remove(line)
+
+    def missing(self, line: QueuedLine, now: float) -> None:
+        """The remote has no such buffer: the line waits for it (see held)."""
+        line.state = LINE_MISSING
+        if line.missing_since is None:
+            line.missing_since = now
+
+    def not_sent(self, line: QueuedLine) -> None:
+        """The line never reached the remote: it goes again, first in its buffer."""
+        line.state = LINE_QUEUED
+
+    def unknown(self, line: QueuedLine) -> None:
+        """No answer: the line may have arrived; only the user sends it again."""
+        line.state = LINE_UNKNOWN
+
+    def approve(self, remote: str, buffer: str = "") -> int:
+        """The user says "send": these lines go, whatever their age or state."""
+        lines = [line for line in self.of(remote, buffer) if line.state != LINE_SENDING]
+        for line in lines:
+            line.approved = True
+            line.missing_since = None
+            line.state = LINE_QUEUED
+        return len(lines)
+
+    def drop(self, remote: str = "", buffer: str = "") -> int:
+        """Forget lines (of every remote if remote is ""); return how many."""
+        dropped = self.of(remote, buffer)
+        self.lines = [line for line in self.lines if line not in dropped]
+        return len(dropped)
+
+    def move(self, remote: str, buffer: str, target: str) -> int:
+        """The user sends the lines of a buffer to another buffer of the remote."""
+        lines = [line for line in self.of(remote, buffer) if line.state != LINE_SENDING]
+        for line in lines:
+            line.buffer = target
+            line.approved = True
+            line.missing_since = None
+            line.state = LINE_QUEUED
+        # they go after the lines the target buffer already has
+        self.lines = [line for line in self.lines if line not in lines] + lines
+        return len(lines)
 
     def rename(self, old: str, new: str) -> None:
-        self.items = [replace(i, remote=new) if i.remote == old else i for i in self.items]
+        for line in self.lines:
+            if line.remote == old:
+                line.remote = new
+
+
+OUTBOX_FORMAT = 1
+
+
+def outbox_to_json(outbox: Outbox) -> str:
+    """The outbox as the text of its file."""
+    lines = [
+        {
+            "id": line.ident,
+            "remote": line.remote,
+            "buffer": line.buffer,
+            "text": line.text,
+            "queued_at": line.queued_at,
+            "state": line.state,
+            "missing_since": line.missing_since,
+            "approved": line.approved,
+        }
+        for line in outbox.lines
+    ]
+    return json.dumps({"format": OUTBOX_FORMAT, "lines": lines}, indent=1) + "\n"
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _line_from_json(item: object) -> Optional[QueuedLine]:
+    """A line read back from the file, or None if it is not valid."""
+    if not isinstance(item, dict):
+        return None
+    texts = [item.get(key) for key in ("id", "remote", "buffer", "text")]
+    missing_since = item.get("missing_since")
+    if (
+        not all(isinstance(text, str) for text in texts)
+        or not all(texts[:3])
+        or not _finite(item.get("queued_at"))
+        or item.get("state") not in LINE_STATES
+        or not (missing_since is None or _finite(missing_since))
+        or not isinstance(item.get("approved"), bool)
+    ):
+        return None
+    ident, remote, buffer, text = (str(text) for text in texts)
+    line = QueuedLine(ident, remote, buffer, text, float(item["queued_at"]), str(item["state"]))
+    line.missing_since = None if missing_since is None else float(missing_since)  # type: ignore[arg-type]
+    line.approved = bool(item["approved"])
+    if line.state == LINE_SENDING:
+        # it was being sent when WeeChat or the script stopped: it may have
+        # arrived, and is never sent twice by itself
+        line.state = LINE_UNKNOWN
+    return line
+
+
+def outbox_from_json(text: str) -> Tuple[List[QueuedLine], int]:
+    """Lines read from the outbox file and how many were not valid.
+
+    Raises ValueError when the file as a whole can not be read.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("format") != OUTBOX_FORMAT or not isinstance(data.get("lines"), list):
+        raise ValueError(f"not an outbox file of format {OUTBOX_FORMAT}")
+    lines, bad, seen = [], 0, set()
+    for item in data["lines"]:
+        line = _line_from_json(item)
+        if line is None or line.ident in seen:
+            bad += 1
+        else:
+            seen.add(line.ident)
+            lines.append(line)
+    return lines, bad
+
+
+# -- delivery: POST /api/input to the remote, out of band --------------------
+
+DELIVERED = "delivered"  # the remote took the line
+MISSING = "missing"  # the remote has no such buffer
+REFUSED = "refused"  # the remote answered with an error: the line was not run
+NOT_SENT = "not sent"  # the request never left (no route, refused connection, TLS)
+UNKNOWN = "unknown"  # no answer: the line may have arrived
+
+# curl errors raised before a request is sent (libcurl error codes)
+CURL_BEFORE_SENDING = frozenset((1, 2, 3, 4, 5, 6, 7, 35, 51, 53, 58, 59, 60, 66, 77, 83, 90, 91))
+# hook_url errors raised before a request is sent: invalid URL, no thread
+HOOK_URL_BEFORE_SENDING = ("1", "5")
+
+# every hash algorithm of the relay API, weakest first (the server picks the
+# strongest it allows, as it does for WeeChat's own remote client)
+PASSWORD_HASH_ALGOS = ("plain", "sha256", "sha512", "pbkdf2+sha256", "pbkdf2+sha512")
+
+
+def api_error(output: Dict[str, str]) -> str:
+    """The error message of an answer of the relay API ("" if none)."""
+    try:
+        body = json.loads(output.get("output") or "{}")
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else ""
+
+
+def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
+    """What the answer to a POST /api/input says of its line: (outcome, detail)."""
+    code = output.get("response_code", "")
+    if code in ("200", "204"):
+        return DELIVERED, ""
+    if code and code != "0":
+        error = api_error(output)
+        if code == "400" and error.endswith("not found"):
+            return MISSING, error
+        return REFUSED, f"HTTP {code}" + (f": {error}" if error else "")
+    error = output.get("error", "") or "no answer"
+    curl = output.get("error_code_curl", "")
+    if (curl.isdigit() and int(curl) in CURL_BEFORE_SENDING) or output.get("error_code") in HOOK_URL_BEFORE_SENDING:
+        return NOT_SENT, error
+    return UNKNOWN, error
+
+
+def handshake_answer(output: Dict[str, str]) -> Optional[Tuple[str, int, bool]]:
+    """(hash algorithm, iterations, totp) from the answer to POST /api/handshake."""
+    if output.get("response_code") != "200":
+        return None
+    try:
+        body = json.loads(output.get("output") or "")
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    algo, iterations, totp = body.get("password_hash_algo"), body.get("password_hash_iterations"), body.get("totp")
+    if algo not in PASSWORD_HASH_ALGOS or not isinstance(totp, bool):
+        return None
+    if not isinstance(iterations, int) or isinstance(iterations, bool) or not 0 <= iterations <= 1000000:
+        return None
+    return str(algo), iterations, totp
+
+
+def authorization(algo: str, password: str, salt: str, iterations: int) -> str:
+    """Value of the Authorization header of the relay API (as WeeChat's remote client makes it).
+
+    The salt is the current time (seconds); the server accepts it within
+    relay.network.time_window.
+    """
+    if algo == "plain":
+        user_pass = f"plain:{password}"
+    elif algo.startswith("pbkdf2+"):
+        digest = hashlib.pbkdf2_hmac(algo[len("pbkdf2+") :], password.encode(), salt.encode(), iterations).hex()
+        user_pass = f"hash:{algo}:{salt}:{iterations}:{digest}"
+    else:
+        digest = hashlib.new(algo, (salt + password).encode()).hexdigest()
+        user_pass = f"hash:{algo}:{salt}:{digest}"
+    return "Basic " + base64.b64encode(user_pass.encode()).decode()
 
 
 # ---------------------------------------------------------------------------
@@ -910,6 +1209,17 @@ OPTIONS = (
         604800,
     ),
     OptionSpec(
+        "autoreconnect_outbox_wait",
+        "integer",
+        "a queued line for a buffer the remote does not have (yet) is tried again "
+        "while the buffer may still appear (a channel joined after a restart), for "
+        "this long, in seconds; then it waits for you to send, move or drop it "
+        "(script relay_autoreconnect; default: 60)",
+        "60",
+        1,
+        86400,
+    ),
+    OptionSpec(
         "autoreconnect_heartbeat",
         "integer",
         "interval between two checks that a connected remote's link and server "
@@ -950,7 +1260,10 @@ OPTIONS = (
 
 COMMAND = "autoreconnect"
 COMMAND_DESC = "see and steer the automatic reconnection of relay remotes"
-COMMAND_ARGS = "[list] || retry|cancel|reset <remote>|-all || secure <remote> || outbox [list|send|drop <remote>|-all]"
+COMMAND_ARGS = (
+    "[list] || retry|cancel|reset <remote>|-all || secure <remote> "
+    "|| outbox [list] || outbox send|drop <remote>|-all [<buffer>] || outbox move <remote> <buffer> <new_buffer>"
+)
 COMMAND_ARGS_DESC = "\n".join(
     (
         "  list: every remote: status, attempt, time to the next attempt, last failure, managed or not",
@@ -959,10 +1272,14 @@ COMMAND_ARGS_DESC = "\n".join(
         " reset: start the backoff over (a pending attempt becomes attempt 1)",
         "secure: move a password stored in plain text into secured data (/secure) and point "
         "relay.remote.<remote>.password at it; the password is never displayed",
-        "outbox: text typed in a remote buffer while its link was down, sent after the reconnection: "
-        "list it, send it now (also lines too old to be sent automatically), or drop it",
+        "outbox: text typed in a remote buffer while its link was down, delivered after the reconnection "
+        "(kept in relay_autoreconnect_outbox.json in WeeChat's data directory): list it; send it now "
+        "(also lines waiting for your word: too old, buffer not found, delivery not confirmed); drop it; "
+        "move the lines of a buffer to another buffer of the remote",
         "remote: a remote name (see /remote list)",
         "  -all: every remote",
+        "buffer: full name of a buffer on the remote WeeChat, as in /autoreconnect outbox list "
+        "(e.g. irc.libera.#weechat)",
         "",
         "Options: /set relay.network.autoreconnect*",
         "Bar item: relay_autoreconnect (remotes waiting or given up, with a countdown)",
@@ -973,6 +1290,7 @@ COMMAND_ARGS_DESC = "\n".join(
         "  /autoreconnect cancel -all",
         "  /autoreconnect secure home",
         "  /autoreconnect outbox send home",
+        "  /autoreconnect outbox move home irc.libera.#old irc.libera.#new",
     )
 )
 COMMAND_COMPLETION = " || ".join(
@@ -982,7 +1300,7 @@ COMMAND_COMPLETION = " || ".join(
         "cancel %(relay_remotes)|-all",
         "reset %(relay_remotes)|-all",
         "secure %(relay_remotes)",
-        "outbox list|send|drop %(relay_remotes)|-all",
+        "outbox list|send|drop|move %(relay_remotes)|-all",
     )
 )
 BAR_ITEM = "relay_autoreconnect"
@@ -1211,6 +1529,7 @@ class Options:
             outbox=values["autoreconnect_outbox"] == "on",
             outbox_commands=values["autoreconnect_outbox_commands"] == "on",
             outbox_max_age=int(values["autoreconnect_outbox_max_age"]),
+            outbox_wait=int(values["autoreconnect_outbox_wait"]),
         )
 
 
@@ -1281,6 +1600,586 @@ class NativeGuard:
                 del self.saved[name]
 
 
+def remote_option(name: str, option: str) -> str:
+    """Pointer of the option relay.remote.NAME.OPTION ("" if none)."""
+    return weechat.config_get(f"relay.remote.{name}.{option}")
+
+
+def remote_secret(name: str, option: str) -> str:
+    """Value of relay.remote.NAME.password or totp_secret, evaluated (${sec.data...}).
+
+    Never printed, logged or kept: computed for one request.
+    """
+    value = weechat.config_string(remote_option(name, option))
+    return weechat.string_eval_expression(value, {}, {}, {}) if "${" in value else value
+
+
+def api_request(name: str, resource: str, body: str, headers: Tuple[str, ...] = ()) -> Optional[Tuple[str, dict]]:
+    """URL and hook_url options of a POST to the relay API of a remote's server.
+
+    Out of band, straight to the remote's URL, as WeeChat's own remote
+    client makes its handshake (also for a remote behind a proxy); None if the
+    remote has no URL.
+    """
+    url = weechat.config_string(remote_option(name, "url"))
+    if "${" in url:
+        url = weechat.string_eval_expression(url, {}, {}, {})
+    if not url:
+        return None
+    header = "\n".join(("Accept: application/json", "Content-Type: application/json; charset=utf-8", *headers))
+    options = {"post": "1", "postfields": body, "httpheader": header}
+    if not weechat.config_boolean(remote_option(name, "tls_verify")):
+        options.update(ssl_verifypeer="0", ssl_verifyhost="0")
+    return f"{url.rstrip('/')}/api/{resource}", options
+
+
+OUTBOX_FILE = "relay_autoreconnect_outbox.json"
+
+
+class OutboxFile:
+    """The outbox on disk, in WeeChat's data directory.
+
+    Mode 0600 (lines may be private); rewritten whole at each change through
+    a temporary file and a rename, so a crash leaves the old or the new file,
+    never half of one; removed when the outbox is empty. A file that can not be
+    read is never overwritten: it is set aside (or left alone) and said so.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.broken = ""  # why the file is not written (a file we could not read)
+
+    def load(self) -> Tuple[List[QueuedLine], List[str]]:
+        """Lines kept in the file, and error lines for the user."""
+        try:
+            with open(self.path, encoding="utf-8") as file:
+                text = file.read()
+        except FileNotFoundError:
+            return [], []
+        except (OSError, UnicodeDecodeError) as err:
+            self.broken = f"outbox file {self.path} can not be read ({err})"
+            return [], [f"{self.broken}: it is left as it is; queued lines are kept in memory only"]
+        try:
+            lines, bad = outbox_from_json(text)
+        except ValueError as err:
+            return [], [f"outbox file {self.path} is not valid ({err}): {self.set_aside(text, move=True)}"]
+        if bad:
+            aside = self.set_aside(text, move=False)
+            return lines, [f"outbox file {self.path}: {bad} line(s) not valid, {len(lines)} kept: {aside}"]
+        return lines, []
+
+    def set_aside(self, text: str, move: bool) -> str:
+        """Keep a copy of a file that was not read whole; say where it is."""
+        target = f"{self.path}.bad"
+        if os.path.exists(target):
+            target = f"{self.path}.bad.{int(time.time())}"
+        try:
+            if move:
+                os.replace(self.path, target)
+            else:
+                self.write(target, text)
+        except OSError as err:
+            self.broken = f"outbox file {self.path} could not be set aside ({err})"
+            return f"{self.broken}; it is left as it is and queued lines are kept in memory only"
+        return f"kept as {target}" + ("; the outbox starts empty" if move else "")
+
+    @staticmethod
+    def write(path: str, text: str) -> None:
+        temporary = f"{path}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            os.fchmod(fd, 0o600)
+            file.write(text)
+            file.flush()
+            os.fsync(fd)
+        os.replace(temporary, path)
+
+    def save(self, outbox: Outbox) -> str:
+        """Write the outbox; return why it could not be written ("" if it was)."""
+        if self.broken:
+            return self.broken
+        try:
+            if outbox.lines:
+                self.write(self.path, outbox_to_json(outbox))
+            elif os.path.exists(self.path):
+                os.remove(self.path)
+        except OSError as err:
+            return f"outbox file {self.path} can not be written ({err})"
+        return ""
+
+
+# a line whose buffer the remote does not have is tried again this often (s),
+# and at once when the buffer appears
+MISSING_RETRY_SECONDS = 5.0
+# a delivery request without an answer after this time (ms) may have arrived
+DELIVERY_TIMEOUT_MS = 10000
+
+
+@dataclass
+class Delivery:
+    """The delivery of one remote's outbox: its request, retry timer and notices."""
+
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # names its hooks (the remote may be renamed)
+    request: str = ""  # hook_url in flight: the handshake (line None) or a line
+    line: Optional[QueuedLine] = None
+    retry: str = ""  # timer: lines whose buffer was not found are tried again
+    auth: Optional[Tuple[str, int, bool]] = None  # the server's answer to the handshake
+    salted: Tuple[str, str] = ("", "")  # (salt, Authorization) computed last
+    delivered: int = 0  # lines the remote took in this round
+    stopped: str = ""  # delivery waits for the next connection or the user's word
+    told: Set[str] = field(default_factory=set)  # notices given since the outbox was empty
+
+
+class Courier:
+    """Keeps the outbox (memory and file) and delivers it, in order, each line at most once.
+
+    A line leaves the outbox only when the remote's server took it: POST
+    /api/input goes out of band (hook_url) with the remote's own credentials,
+    and its HTTP answer says whether the buffer exists and the line was run
+    (WeeChat's /remote send shows no answer).
+    """
+
+    def __init__(
+        self, settings: Callable[[], Settings], ready: Callable[[str], bool], wall_clock: Callable[[], float]
+    ) -> None:
+        self.settings = settings
+        self.ready = ready
+        self.wall_clock = wall_clock
+        self.outbox = Outbox()
+        self.file = OutboxFile("")
+        self.deliveries: Dict[str, Delivery] = {}
+        self.hooks: List[str] = []
+        self.on_change: Callable[[], None] = lambda: None
+
+    # -- life cycle ----------------------------------------------------------
+
+    def start(self) -> None:
+        """Read the outbox file (lines kept by a previous session), watch buffers appear."""
+        self.file = OutboxFile(os.path.join(weechat.info_get("weechat_data_dir", ""), OUTBOX_FILE))
+        lines, problems = self.file.load()
+        for problem in problems:
+            error(problem)
+        self.outbox = Outbox(lines)
+        if lines:
+            unknown = sum(1 for line in lines if line.state == LINE_UNKNOWN)
+            message(
+                f"outbox: {len(lines)} line(s) kept from before for remote(s) {', '.join(self.outbox.remotes())}"
+                + (f" ({unknown} whose delivery was not confirmed)" if unknown else "")
+                + f"; /{COMMAND} outbox lists them"
+            )
+        self.hooks = [weechat.hook_signal("buffer_opened", "buffer_opened_cb", "")]
+
+    def stop(self) -> None:
+        """Remove every hook; the file keeps the lines for the next load."""
+        for record in self.deliveries.values():
+            for hook in (record.request, record.retry):
+                if hook:
+                    weechat.unhook(hook)
+        for hook in self.hooks:
+            weechat.unhook(hook)
+        self.hooks = []
+        self.deliveries = {}
+        self.save()
+        if self.outbox.lines and not self.file.broken:
+            message(f"outbox: {self.outbox.count()} queued line(s) kept in {self.file.path} for the next load")
+        elif self.outbox.lines:
+            message(f"outbox: {self.outbox.count()} queued line(s) dropped ({self.file.broken})")
+
+    def record(self, name: str) -> Delivery:
+        return self.deliveries.setdefault(name, Delivery())
+
+    def save(self) -> str:
+        problem = self.file.save(self.outbox)
+        self.on_change()
+        return problem
+
+    # -- lines come in ---------------------------------------------------------
+
+    def keep(self, name: str, buffer: str, lines: List[str]) -> Tuple[int, str]:
+        """Queue lines for a buffer of a remote, on disk before anything is said.
+
+        Returns how many lines wait for that remote and why they are in memory
+        only ("" if they are in the file).
+        """
+        now = self.wall_clock()
+        for text in lines:
+            self.outbox.add(uuid.uuid4().hex, name, buffer, text, now)
+        problem = self.save()
+        self.deliver(name)
+        return self.outbox.count(name), problem
+
+    # -- the link --------------------------------------------------------------
+
+    def link_ready(self, name: str) -> None:
+        """The remote answers on its link: deliver what it has queued."""
+        record = self.record(name)
+        record.stopped = ""
+        self.deliver(name)
+
+    def link_down(self, name: str) -> None:
+        """The link dropped: the server may change (ask for its password hash again)."""
+        record = self.deliveries.get(name)
+        if record is not None:
+            record.auth = None
+
+    def rename(self, old: str, new: str) -> None:
+        self.outbox.rename(old, new)
+        record = self.deliveries.pop(old, None)
+        if record is not None:
+            self.deliveries[new] = record
+        self.save()
+
+    def forget(self, name: str) -> None:
+        """A remote was deleted (/remote del): drop its lines, say how many."""
+        self.release(name)
+        dropped = self.outbox.drop(name)
+        if dropped:
+            message(f"remote[{name}] deleted: {dropped} queued line(s) dropped")
+            self.save()
+
+    def release(self, name: str) -> None:
+        """Remove the hooks of one remote's delivery (a line in flight stays "sending")."""
+        record = self.deliveries.pop(name, None)
+        if record is not None:
+            for hook in (record.request, record.retry):
+                if hook:
+                    weechat.unhook(hook)
+
+    def cancel_requests(self) -> None:
+        """Stop requests in flight (/upgrade refuses to run with URL transfers going on).
+
+        A line in flight may have arrived: it waits for the user's word.
+        """
+        for name, record in list(self.deliveries.items()):
+            if record.request:
+                weechat.unhook(record.request)
+                record.request = ""
+                line, record.line = record.line, None
+                if line is not None and line in self.outbox.lines:
+                    self.outbox.unknown(line)
+                    self.tell_unknown(name, line, "cancelled before its answer came")
+        self.save()
+
+    # -- delivery ----------------------------------------------------------------
+
+    def deliver(self, name: str) -> None:
+        """Send the next line of a remote whose link is up (one request at a time)."""
+        record = self.record(name)
+        if record.request or record.stopped or not self.ready(name):
+            return
+        settings = self.settings()
+        line = self.outbox.next_line(name, self.wall_clock(), settings.outbox_max_age, settings.outbox_wait)
+        if line is None:
+            self.round_over(name, record)
+            return
+        if record.auth is None:
+            body = json.dumps({"password_hash_algo": list(PASSWORD_HASH_ALGOS)})
+            self.request(name, record, "handshake", body, ())
+            return
+        headers = self.credentials(name, record)
+        if headers is None:
+            return
+        self.outbox.sending(line)
+        record.line = line
+        self.save()
+        body = json.dumps({"buffer_name": line.buffer, "command": line.text})
+        if not self.request(name, record, "input", body, headers):
+            self.outbox.not_sent(line)
+            record.line = None
+            self.save()
+
+    def request(self, name: str, record: Delivery, resource: str, body: str, headers: Tuple[str, ...]) -> bool:
+        request = api_request(name, resource, body, headers)
+        if request is None:
+            self.stop_round(name, record, "the remote has no URL")
+            return False
+        url, options = request
+        record.request = weechat.hook_url(url, options, DELIVERY_TIMEOUT_MS, "delivery_url_cb", record.key)
+        return bool(record.request)
+
+    def credentials(self, name: str, record: Delivery) -> Optional[Tuple[str, ...]]:
+        """Headers that authenticate a request as the remote's own client does."""
+        algo, iterations, totp = record.auth or ("", 0, False)
+        salt = str(int(self.wall_clock()))
+        if record.salted[0] != salt:
+            # a pbkdf2 hash costs tens of ms: one per second at most
+            record.salted = (salt, authorization(algo, remote_secret(name, "password"), salt, iterations))
+        headers: Tuple[str, ...] = (f"Authorization: {record.salted[1]}",)
+        if totp:
+            secret = remote_secret(name, "totp_secret")
+            code = weechat.info_get("totp_generate", secret) if secret else ""
+            if not code:
+                self.stop_round(
+                    name, record, f"the remote asks for a TOTP and relay.remote.{name}.totp_secret gives none"
+                )
+                return None
+            headers += (f"x-weechat-totp: {code}",)
+        return headers
+
+    def answered(self, key: str, output: Dict[str, str]) -> None:
+        """A delivery request ended: act on the remote's answer."""
+        found = next(((n, r) for n, r in self.deliveries.items() if r.key == key), None)
+        if found is None:
+            return
+        name, record = found
+        record.request = ""
+        line, record.line = record.line, None
+        if line is None:
+            record.auth = handshake_answer(output)
+            if record.auth is None:
+                detail = output.get("error") or f"HTTP {output.get('response_code', '?')}"
+                self.stop_round(name, record, f"handshake failed: {detail}")
+                return
+            self.deliver(name)
+            return
+        if line not in self.outbox.lines:
+            self.deliver(name)  # dropped by the user meanwhile
+            return
+        outcome, detail = delivery_outcome(output)
+        if outcome == DELIVERED:
+            self.outbox.delivered(line)
+            record.delivered += 1
+        elif outcome == MISSING:
+            self.outbox.missing(line, self.wall_clock())
+        elif outcome == UNKNOWN:
+            self.outbox.unknown(line)
+            self.tell_unknown(name, line, detail)
+        else:
+            self.outbox.not_sent(line)
+            if outcome == REFUSED:
+                record.auth = None
+            self.stop_round(name, record, f"{'refused by the remote' if outcome == REFUSED else 'not sent'}: {detail}")
+        self.save()
+        self.deliver(name)
+
+    def stop_round(self, name: str, record: Delivery, reason: str) -> None:
+        """Delivery stops until the next connection or the user's word."""
+        record.stopped = reason
+        self.round_over(name, record)
+        if f"stop:{reason}" not in record.told:
+            record.told.add(f"stop:{reason}")
+            error(
+                f"remote[{name}]: queued lines not delivered ({reason}): {self.outbox.count(name)} line(s) kept, "
+                f'tried again at the next connection; "/{COMMAND} outbox send {name}" tries now'
+            )
+
+    def tell_unknown(self, name: str, line: QueuedLine, detail: str) -> None:
+        error(
+            f"remote[{name}]: no answer for a queued line sent to {line.buffer} ({detail}): it may have arrived "
+            f'and is not sent again by itself; "/{COMMAND} outbox send {name} {line.buffer}" sends it again, '
+            f'"/{COMMAND} outbox drop {name} {line.buffer}" drops it'
+        )
+        self.record(name).told.add(f"{HELD_UNKNOWN}:{line.buffer}")
+
+    def round_over(self, name: str, record: Delivery) -> None:
+        """Nothing more goes now: say what was delivered and what waits, once."""
+        if record.delivered:
+            message(f"remote[{name}]: {record.delivered} queued line(s) delivered")
+            record.delivered = 0
+        settings = self.settings()
+        now = self.wall_clock()
+        for reason, lines in self.outbox.stuck(name, now, settings.outbox_max_age, settings.outbox_wait).items():
+            self.tell_stuck(name, record, reason, lines, settings)
+        if not self.outbox.count(name):
+            record.told.clear()
+        self.arm_retry(name, record, now)
+
+    def tell_stuck(self, name: str, record: Delivery, reason: str, lines: List[QueuedLine], settings: Settings) -> None:
+        if reason == HELD_OLD and reason not in record.told:
+            record.told.add(reason)
+            message(
+                f"remote[{name}]: {len(lines)} queued line(s) older than {seconds(settings.outbox_max_age)} not sent; "
+                f'"/{COMMAND} outbox send {name}" sends them, "/{COMMAND} outbox drop {name}" drops them'
+            )
+        if reason == HELD_NO_BUFFER:
+            for buffer in sorted({line.buffer for line in lines}):
+                if f"{reason}:{buffer}" not in record.told:
+                    record.told.add(f"{reason}:{buffer}")
+                    error(
+                        f'remote[{name}]: buffer "{buffer}" not found on the remote after '
+                        f"{seconds(settings.outbox_wait)}: {self.outbox.count(name, buffer)} queued line(s) kept; "
+                        f'"/{COMMAND} outbox move {name} {buffer} <buffer>" sends them to another buffer, '
+                        f'"/{COMMAND} outbox drop {name} {buffer}" drops them'
+                    )
+
+    def arm_retry(self, name: str, record: Delivery, now: float) -> None:
+        """While a missing buffer may still appear, try its lines again soon."""
+        if record.retry:
+            return
+        settings = self.settings()
+        until = self.outbox.missing_pending(name, now, settings.outbox_wait)
+        if until is not None:
+            wait_ms = max(1, int(round(min(MISSING_RETRY_SECONDS, until - now) * 1000)))
+            record.retry = weechat.hook_timer(wait_ms, 0, 1, "delivery_retry_cb", record.key)
+
+    def retry_fired(self, key: str) -> None:
+        found = next(((n, r) for n, r in self.deliveries.items() if r.key == key), None)
+        if found is not None:
+            name, record = found
+            record.retry = ""
+            self.outbox.retry_missing(name)
+            self.deliver(name)
+
+    def buffer_opened(self, buffer: str) -> None:
+        """A buffer appeared: lines waiting for it on its remote go now."""
+        name = weechat.buffer_get_string(buffer, "localvar_relay_remote")
+        prefix = f"relay.remote.{name}."
+        full_name = weechat.buffer_get_string(buffer, "full_name")
+        if name and full_name.startswith(prefix) and self.outbox.retry_missing(name, full_name[len(prefix) :]):
+            self.deliver(name)
+
+    # -- the user's word -------------------------------------------------------
+
+    def command(self, words: List[str]) -> int:
+        """/autoreconnect outbox [list] | send|drop <remote>|-all [<buffer>] | move <remote> <buffer> <buffer>."""
+        verb = words[0] if words else "list"
+        if verb == "list" and len(words) <= 1:
+            self.print_list()
+            return weechat.WEECHAT_RC_OK
+        if verb == "move" and len(words) == 4:
+            return self.move(*words[1:])
+        if verb not in ("send", "drop") or len(words) not in (2, 3):
+            error(
+                f'outbox: "list", "send"/"drop" with a remote name or -all (and a buffer), or '
+                f'"move" with a remote and two buffers (see /help {COMMAND})'
+            )
+            return weechat.WEECHAT_RC_ERROR
+        target, buffer = words[1], (words[2] if len(words) == 3 else "")
+        names = self.outbox.remotes() if target == "-all" else [target]
+        if not any(self.outbox.count(name, buffer) for name in names):
+            where = "" if target == "-all" else f" for remote[{target}]" + (f" in {buffer}" if buffer else "")
+            error(f"outbox: nothing queued{where}")
+            return weechat.WEECHAT_RC_ERROR
+        for name in names:
+            if verb == "drop":
+                dropped = self.outbox.drop(name, buffer)
+                self.record(name).told.clear()
+                message(f"remote[{name}]: {dropped} queued line(s) dropped")
+            else:
+                self.send_now(name, buffer)
+        self.save()
+        return weechat.WEECHAT_RC_OK
+
+    def send_now(self, name: str, buffer: str) -> None:
+        count = self.outbox.approve(name, buffer)
+        record = self.record(name)
+        record.stopped = ""
+        record.told.clear()
+        if self.ready(name):
+            self.deliver(name)
+        elif count:
+            message(f"outbox: remote[{name}] is not connected: {count} line(s) go after the reconnection")
+
+    def move(self, name: str, buffer: str, target: str) -> int:
+        if not self.outbox.count(name, buffer):
+            error(f"outbox: nothing queued for remote[{name}] in {buffer}")
+            return weechat.WEECHAT_RC_ERROR
+        moved = self.outbox.move(name, buffer, target)
+        message(f"remote[{name}]: {moved} queued line(s) moved from {buffer} to {target}")
+        self.send_now(name, target)
+        self.save()
+        return weechat.WEECHAT_RC_OK
+
+    def print_list(self) -> None:
+        if not self.outbox.lines:
+            message("outbox: nothing queued")
+            return
+        settings = self.settings()
+        now = self.wall_clock()
+        message(f"outbox: {self.outbox.count()} queued line(s):")
+        for line in self.outbox.lines:
+            held = self.outbox.held(line, now, settings.outbox_max_age, settings.outbox_wait)
+            state = f"waits for your word: {held}" if held else line.state
+            age = seconds(max(0.0, now - line.queued_at))
+            weechat.prnt("", f"  remote[{line.remote}] {line.buffer} (queued {age} ago, {state}): {line.text}")
+
+
+# commands and text typed by the person: seen before other scripts change them
+INPUT_PRIORITY = 10000
+
+
+class InputGate:
+    """Tells what the person submits from commands that run here, and keeps input for down remotes.
+
+    WeeChat sends a line the person submits (Enter) through the modifier
+    history_add, then clears the input, then gives the same text to
+    input_data with user_data 1, the only call that may send a command to
+    the remote. Key bindings, the fifo and other scripts call input_data with
+    user_data 0: their commands run here. So a line is "submitted" when the
+    input_text_for_buffer call that follows history_add carries the same
+    buffer and text while the input is empty.
+    """
+
+    def __init__(self, holds: Callable[[str, str], bool], courier: Courier, settings: Callable[[], Settings]) -> None:
+        self.holds = holds
+        self.courier = courier
+        self.settings = settings
+        self.submitted: Tuple[str, str] = ("", "")
+        self.hooks: List[str] = []
+
+    def start(self) -> None:
+        self.hooks = [
+            weechat.hook_modifier(f"{INPUT_PRIORITY}|history_add", "history_add_cb", ""),
+            weechat.hook_modifier(f"{INPUT_PRIORITY}|input_text_for_buffer", "input_modifier_cb", ""),
+        ]
+
+    def stop(self) -> None:
+        for hook in self.hooks:
+            weechat.unhook(hook)
+        self.hooks = []
+
+    def history_add(self, buffer: str, text: str) -> str:
+        self.submitted = (buffer, text)
+        return text
+
+    def input_for(self, buffer: str, text: str) -> str:
+        """Modifier input_text_for_buffer: keep what would be lost on a down link."""
+        submitted = self.submitted == (buffer, text) and not weechat.buffer_get_string(buffer, "input")
+        self.submitted = ("", "")
+        name = weechat.buffer_get_string(buffer, "localvar_relay_remote")
+        full_name = weechat.buffer_get_string(buffer, "full_name")
+        prefix = f"relay.remote.{name}."
+        if not name or not full_name.startswith(prefix) or not self.holds(name, full_name[len(prefix) :]):
+            return text
+        target = full_name[len(prefix) :]
+        connected = self.courier.ready(name)
+        lines = [text] if weechat.buffer_get_integer(buffer, "input_multiline") else text.split("\n")
+        routes = route_input(
+            [(line, not weechat.string_input_for_buffer(line)) for line in lines if line],
+            submitted,
+            bool(weechat.buffer_get_integer(buffer, "input_get_any_user_data")),
+            self.settings().outbox_commands or connected,
+        )
+        if all(route == ROUTE_LOCAL for _, route in routes):
+            return text
+        kept = [line for line, route in routes if route == ROUTE_KEEP]
+        if kept:
+            waiting, problem = self.courier.keep(name, target, kept)
+            self.tell_kept(buffer, name, waiting - len(kept) if connected else -1, problem)
+        if any(route == ROUTE_REFUSE for _, route in routes):
+            weechat.prnt(
+                buffer,
+                f"{weechat.prefix('error')}{SCRIPT_NAME}: remote[{name}] is not connected: command not run "
+                "(relay.network.autoreconnect_outbox_commands keeps commands)",
+            )
+        for line, route in routes:
+            if route == ROUTE_LOCAL:
+                weechat.command(buffer, line)
+        return ""
+
+    def tell_kept(self, buffer: str, name: str, behind: int, problem: str) -> None:
+        """Say in the buffer that lines were kept (behind: earlier lines they wait for, -1 link down)."""
+        if behind >= 0:
+            text = f"remote[{name}]: kept behind {behind} earlier line(s), sent in order"
+        else:
+            waiting = self.courier.outbox.count(name)
+            text = f"remote[{name}] is not connected: kept, sent after the reconnection ({waiting} waiting"
+            text += f"; /{COMMAND} outbox)"
+        weechat.prnt(buffer, f"{weechat.prefix('network')}{SCRIPT_NAME}: {text}")
+        if problem:
+            weechat.prnt(buffer, f"{weechat.prefix('error')}{SCRIPT_NAME}: {problem}: kept in memory only")
+
+
 class Shell:
     """Translates WeeChat events into Engine calls and actions into WeeChat calls."""
 
@@ -1298,14 +2197,15 @@ class Shell:
         self.bar_item = ""
         self.bar_timer = ""
         self.bar_last = ""
-        self.outbox = Outbox()
         self.ready: Set[str] = set()
         self.ready_timers: Dict[str, str] = {}
-        self.stale_told: Set[str] = set()
         self.warned: Set[str] = set()
         self.options = Options(self.options_changed)
         self.native = NativeGuard()
         self.engine = Engine(Settings())
+        self.courier = Courier(lambda: self.engine.settings, lambda name: name in self.ready, wall_clock)
+        self.courier.on_change = self.refresh_bar
+        self.gate = InputGate(self.holds_input, self.courier, lambda: self.engine.settings)
         self.hooks: List[str] = []
         self.timers: Dict[str, str] = {}
         self.deferred = ""
@@ -1336,6 +2236,8 @@ class Shell:
         for name in remote_names():
             self.engine.remote_add(name)
         self.take_over()
+        self.courier.start()
+        self.gate.start()
         self.hooks = [
             weechat.hook_signal("relay_remote_*", "remote_signal_cb", ""),
             weechat.hook_command_run("/remote", "remote_command_cb", ""),
@@ -1346,7 +2248,6 @@ class Shell:
             weechat.hook_command(
                 COMMAND, COMMAND_DESC, COMMAND_ARGS, COMMAND_ARGS_DESC, COMMAND_COMPLETION, "command_cb", ""
             ),
-            weechat.hook_modifier("input_text_for_buffer", "input_modifier_cb", ""),
         ]
         self.bar_item = weechat.bar_item_new(BAR_ITEM, "bar_item_cb", "")
         self.hooks += [weechat.hook_command_run(cmd, "config_command_cb", "") for cmd in CONFIG_COMMANDS]
@@ -1376,6 +2277,8 @@ class Shell:
         for name, values in saved.items():
             if name in self.engine.remotes and isinstance(values, list) and len(values) == 4:
                 self.run(self.engine.restore(name, values, self.clock(), upgraded))
+                if self.engine.remotes[name].status == STATUS_CONNECTED:
+                    self.ready.add(name)  # it answered before the reload
 
     def stop(self) -> None:
         """Remove every hook and timer, give back options and native delays."""
@@ -1383,8 +2286,8 @@ class Shell:
         hooks += list(self.polls.values())
         hooks += list(self.ready_timers.values())
         self.ready_timers = {}
-        if self.outbox.count():
-            message(f"{self.outbox.drop()} queued line(s) dropped (script unloaded)")
+        self.gate.stop()
+        self.courier.stop()
         for hook in hooks + [self.deferred, self.heartbeat_hook, self.bar_timer, self.bar_soon]:
             if hook:
                 weechat.unhook(hook)
@@ -1425,6 +2328,7 @@ class Shell:
         # retake later if still there; /upgrade refuses to run with URL hooks
         self.release_config()
         self.cancel_probes()
+        self.courier.cancel_requests()
         self.defer(reconcile=True)
         return weechat.WEECHAT_RC_OK
 
@@ -1530,17 +2434,22 @@ class Shell:
     def reconcile(self) -> None:
         """Follow renames/deletions, guard new remotes."""
         names = set(remote_names())
+        deleted = set()
         for args in self.pending_commands:
             if args[0] == "rename" and len(args) > 2 and args[1] not in names and args[2] in names:
                 self.native.rename(args[1], args[2])
-                self.outbox.rename(args[1], args[2])
+                self.courier.rename(args[1], args[2])
                 self.run(self.engine.remote_rename(args[1], args[2], self.clock()))
+            elif args[0] == "del" and len(args) > 1 and args[1] not in names:
+                deleted.add(args[1])
         self.pending_commands = []
+        for name in deleted:
+            self.courier.forget(name)
         for name in list(self.engine.remotes):
             if name not in names:
+                # gone with the relay plugin, or deleted: queued lines stay
+                # unless it was deleted (they go when the remote is back)
                 self.native.forget(name)
-                if self.outbox.count(name):
-                    message(f"remote[{name}] deleted: {self.outbox.drop(name)} queued line(s) dropped")
                 self.run(self.engine.remote_remove(name))
         for name in names:
             self.engine.remote_add(name, STATUS_DISCONNECTED)
@@ -1621,7 +2530,7 @@ class Shell:
             self.print_list()
             return weechat.WEECHAT_RC_OK
         if verb == "outbox":
-            return self.outbox_command(words[1:])
+            return self.courier.command(words[1:])
         if verb not in ("retry", "cancel", "reset", "secure"):
             error(f'unknown argument "{verb}" (see /help {COMMAND})')
             return weechat.WEECHAT_RC_ERROR
@@ -1689,7 +2598,7 @@ class Shell:
             weechat.unhook(self.bar_soon)
             self.bar_soon = ""
         self.bar_built = self.clock()
-        text = bar_text(self.engine, self.clock(), self.outbox)
+        text = bar_text(self.engine, self.clock(), self.courier.outbox)
         if text != self.bar_last:
             self.bar_last = text
             weechat.bar_item_update(BAR_ITEM)
@@ -1700,14 +2609,10 @@ class Shell:
             weechat.unhook(self.bar_timer)
             self.bar_timer = ""
 
-    @staticmethod
-    def password_option(name: str) -> str:
-        return weechat.config_get(f"relay.remote.{name}.password")
-
     def warn_plain_passwords(self) -> None:
         """Say once per remote that its password is in plain text in relay.conf."""
         for name in sorted(self.engine.remotes):
-            value = weechat.config_string(self.password_option(name))
+            value = weechat.config_string(remote_option(name, "password"))
             if value and "${" not in value and name not in self.warned:
                 self.warned.add(name)
                 message(
@@ -1717,7 +2622,7 @@ class Shell:
 
     def secure_password(self, name: str) -> int:
         """Move the plain password of a remote into /secure; the value is never shown."""
-        option = self.password_option(name)
+        option = remote_option(name, "password")
         value = weechat.config_string(option)
         if not value:
             error(f"remote[{name}] has no password")
@@ -1750,118 +2655,28 @@ class Shell:
             self.ready_timers[name] = weechat.hook_timer(
                 int(READY_FALLBACK_SECONDS * 1000), 0, 1, "ready_timer_cb", name
             )
+        else:
+            self.courier.link_down(name)
 
     def became_ready(self, name: str) -> None:
         self.ready_timers.pop(name, None)
         remote = self.engine.remotes.get(name)
         if remote is not None and remote.status == STATUS_CONNECTED:
             self.ready.add(name)
-            self.deliver(name, self.engine.settings.outbox_max_age)
+            self.courier.link_ready(name)
 
-    def holds_input(self, name: str) -> bool:
-        """Whether input for a remote must be kept: managed, and its link not usable."""
-        remote = self.engine.remotes.get(name) if name else None
+    def holds_input(self, name: str, buffer: str) -> bool:
+        """Whether input for a buffer of a remote is kept: the link is not usable
+        for a remote we manage, or earlier lines for that buffer still go first."""
+        remote = self.engine.remotes.get(name)
         settings = self.engine.settings
-        return (
-            remote is not None
-            and settings.outbox
-            and settings.enabled
-            and bool(remote.wanted)
-            and remote.status != STATUS_UNKNOWN
-            and not (remote.status == STATUS_CONNECTED and name in self.ready)
-        )
-
-    def input_for(self, buffer: str, text: str) -> str:
-        """Modifier input_text_for_buffer: keep what would be lost on a down link."""
-        name = weechat.buffer_get_string(buffer, "localvar_relay_remote")
-        if not self.holds_input(name):
-            return text
-        settings = self.engine.settings
-        target = weechat.buffer_get_string(buffer, "full_name")[len(f"relay.remote.{name}.") :]
-        to_remote = weechat.buffer_get_integer(buffer, "input_get_any_user_data")
-        queued = refused = 0
-        local: List[str] = []
-        for line in text.split("\n"):
-            is_text = bool(weechat.string_input_for_buffer(line))
-            if is_text or (to_remote and settings.outbox_commands):
-                queued = self.outbox.add(name, target, line, self.clock())
-            elif to_remote:
-                refused += 1
-            elif line:
-                local.append(line)
-        if local and not queued and not refused:
-            return text
-        if queued:
-            weechat.prnt(
-                buffer,
-                f"{weechat.prefix('network')}{SCRIPT_NAME}: remote[{name}] is not connected: kept, "
-                f"sent after the reconnection ({queued} waiting; /{COMMAND} outbox)",
+        if remote is None or not settings.outbox:
+            return False
+        if remote.status == STATUS_CONNECTED and name in self.ready:
+            return self.courier.outbox.blocks(
+                name, buffer, self.wall_clock(), settings.outbox_max_age, settings.outbox_wait
             )
-        if refused:
-            weechat.prnt(
-                buffer,
-                f"{weechat.prefix('error')}{SCRIPT_NAME}: remote[{name}] is not connected: command not run "
-                "(relay.network.autoreconnect_outbox_commands keeps commands)",
-            )
-        for line in local:
-            weechat.command(buffer, line)
-        self.refresh_bar()
-        return ""
-
-    def deliver(self, name: str, max_age: int) -> int:
-        """Send the queued input of a connected remote, in order, each line at most once."""
-        sent = 0
-        while self.engine.remotes.get(name) and self.engine.remotes[name].status == STATUS_CONNECTED:
-            item = self.outbox.next_fresh(name, self.clock(), max_age)
-            if item is None:
-                break
-            self.outbox.take(item)
-            request = {"request": "POST /api/input", "body": {"buffer_name": item.buffer, "command": item.text}}
-            if self.own(f"/remote send {name} {json.dumps(request)}") != weechat.WEECHAT_RC_OK:
-                self.outbox.put_back(item)
-                break
-            sent += 1
-        if sent:
-            message(f"remote[{name}]: {sent} queued line(s) sent")
-        stale = self.outbox.stale(name, self.clock(), max_age)
-        if stale and name not in self.stale_told:
-            self.stale_told.add(name)
-            message(
-                f"remote[{name}]: {len(stale)} queued line(s) older than {seconds(max_age)} not sent; "
-                f'"/{COMMAND} outbox send {name}" sends them, "/{COMMAND} outbox drop {name}" drops them'
-            )
-        if not self.outbox.count(name):
-            self.stale_told.discard(name)
-        self.refresh_bar()
-        return sent
-
-    def outbox_command(self, words: List[str]) -> int:
-        """/autoreconnect outbox [list] | send|drop <remote>|-all."""
-        verb = words[0] if words else "list"
-        if verb == "list" and len(words) <= 1:
-            if not self.outbox.count():
-                message("outbox: nothing queued")
-            for item in self.outbox.items:
-                age = seconds(self.clock() - item.queued_at)
-                weechat.prnt("", f"  remote[{item.remote}] {item.buffer} (queued {age} ago): {item.text}")
-            return weechat.WEECHAT_RC_OK
-        if verb not in ("send", "drop") or len(words) != 2:
-            error(f'outbox: "list", or "send"/"drop" and one remote name or -all (see /help {COMMAND})')
-            return weechat.WEECHAT_RC_ERROR
-        names = self.outbox.remotes() if words[1] == "-all" else [words[1]]
-        if words[1] != "-all" and not self.outbox.count(words[1]):
-            error(f"outbox: nothing queued for remote[{words[1]}]")
-            return weechat.WEECHAT_RC_ERROR
-        for name in names:
-            if verb == "drop":
-                message(f"remote[{name}]: {self.outbox.drop(name)} queued line(s) dropped")
-                self.stale_told.discard(name)
-            elif name not in self.ready:
-                error(f"outbox: remote[{name}] is not connected yet; its lines are sent after the reconnection")
-            else:
-                self.deliver(name, 0)
-        self.refresh_bar()
-        return weechat.WEECHAT_RC_OK
+        return settings.enabled and bool(remote.wanted) and remote.status != STATUS_UNKNOWN
 
     # -- actions -------------------------------------------------------------
 
@@ -1876,7 +2691,7 @@ class Shell:
         """Run a /remote command of the script (not taken as the user's intent)."""
         self.own_command = True
         try:
-            return weechat.command("", command)
+            return weechat.command(weechat.buffer_search_main(), command)
         finally:
             self.own_command = False
 
@@ -1949,18 +2764,13 @@ class Shell:
         linked = remote is not None and remote.status == STATUS_CONNECTED
         if linked:
             self.own(f'/remote send {name} {{"request": "POST /api/ping"}}')
-        url = weechat.config_string(weechat.config_get(f"relay.remote.{name}.url"))
-        if "${" in url:
-            url = weechat.string_eval_expression(url, {}, {}, {})
-        proxy = weechat.config_string(weechat.config_get(f"relay.remote.{name}.proxy"))
-        if not url or proxy:
+        request = api_request(name, "handshake", "{}")
+        if request is None or weechat.config_string(remote_option(name, "proxy")):
             # no direct route to probe: the in-band ping is the check (linked),
             # and a waiting remote is not polled
             self.probe_result(name, None)
             return
-        options = {"post": "1", "postfields": "{}", "httpheader": "Content-Type: application/json"}
-        if not weechat.config_boolean(weechat.config_get(f"relay.remote.{name}.tls_verify")):
-            options.update(ssl_verifypeer="0", ssl_verifyhost="0")
+        url, options = request
         old = self.probes.pop(name, "")
         if old:
             weechat.unhook(old)
@@ -1968,7 +2778,6 @@ class Shell:
         if not linked:
             timeout = min(timeout, max(1, self.engine.settings.poll))
         timeout_ms = timeout * 1000
-        url = f"{url.rstrip('/')}/api/handshake"
         self.probes[name] = weechat.hook_url(url, options, timeout_ms, "probe_cb", name)
 
     def do_giveup(self, action: GiveUp) -> None:
@@ -2074,7 +2883,29 @@ def core_print_cb(
 
 
 def input_modifier_cb(_data: str, _modifier: str, buffer: str, text: str) -> str:
-    return SHELL.input_for(buffer, text) if SHELL else text
+    return SHELL.gate.input_for(buffer, text) if SHELL else text
+
+
+def history_add_cb(_data: str, _modifier: str, buffer: str, text: str) -> str:
+    return SHELL.gate.history_add(buffer, text) if SHELL else text
+
+
+def delivery_url_cb(data: str, _url: str, _options: Dict[str, str], output: Dict[str, str]) -> int:
+    if SHELL:
+        SHELL.courier.answered(data, output)
+    return weechat.WEECHAT_RC_OK
+
+
+def delivery_retry_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.courier.retry_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def buffer_opened_cb(_data: str, _signal: str, signal_data: str) -> int:
+    if SHELL:
+        SHELL.courier.buffer_opened(signal_data)
+    return weechat.WEECHAT_RC_OK
 
 
 def ready_timer_cb(data: str, _remaining_calls: int) -> int:
@@ -2088,7 +2919,7 @@ def command_cb(_data: str, _buffer: str, args: str) -> int:
 
 
 def bar_item_cb(_data: str, _item: str, _window: str) -> str:
-    return bar_text(SHELL.engine, SHELL.clock(), SHELL.outbox) if SHELL else ""
+    return bar_text(SHELL.engine, SHELL.clock(), SHELL.courier.outbox) if SHELL else ""
 
 
 def bar_soon_cb(_data: str, _remaining_calls: int) -> int:

@@ -10,9 +10,12 @@ sends relay_remote_* signals like WeeChat 4.4+ does. Tests drive that state
 through stubs/weechat_sim.py.
 """
 
+import base64 as _base64
 import fnmatch as _fnmatch
+import hashlib as _hashlib
 import heapq as _heapq
 import itertools as _itertools
+import json as _json
 
 WEECHAT_RC_OK = 0
 WEECHAT_RC_OK_EAT = 1
@@ -76,6 +79,14 @@ class _Remote:
         self.in_flight = 0
         self.sent = []
         self.send_budget = None
+        # the remote's server, as its HTTP API answers (see weechat_sim.Sim.serve)
+        self.server_buffers = {"core.weechat"}
+        self.server_inputs = []  # (buffer, text) run by the server
+        self.server_http = "up"  # "up", "down" (connection refused), "silent" (no answer)
+        self.server_algos = ("plain", "sha256", "sha512", "pbkdf2+sha256", "pbkdf2+sha512")
+        self.server_iterations = 1000
+        self.server_totp = False
+        self.server_password = None  # None: the one the remote's options give
 
 
 class _Buffer:
@@ -84,7 +95,10 @@ class _Buffer:
         self.full_name = full_name
         self.localvars = localvars
         self.input_get_any_user_data = 1
-        self.received = []
+        self.input_multiline = 0
+        self.input = ""  # the input line
+        self.received = []  # what the buffer's input callback got (sent to the remote)
+        self.ran = []  # commands run on this WeeChat in this buffer
 
 
 class _State:
@@ -118,6 +132,8 @@ class _State:
         self.secured = {}
         self.buffers = {_CORE_BUFFER: _Buffer(_CORE_BUFFER, "core.weechat", {})}
         self.upgrading = False
+        self.data_dir = ""
+        self.current_buffer = _CORE_BUFFER
         for name in ("password", "bind_address"):
             self.add_option(f"relay.network.{name}", "string", 0, 0, "", "")
         self.add_option("relay.api.remote_autoreconnect_delay_growing", "integer", 1, 100, "2", "2")
@@ -207,6 +223,8 @@ def buffer_get_string(buffer, property):  # pylint: disable=redefined-builtin
         return ""
     if property == "full_name":
         return target.full_name
+    if property == "input":
+        return target.input
     if property.startswith("localvar_"):
         return target.localvars.get(property[len("localvar_") :], "")
     return ""
@@ -224,7 +242,9 @@ def buffer_set(buffer, property, value):  # pylint: disable=redefined-builtin
 
 def buffer_get_integer(buffer, property):  # pylint: disable=redefined-builtin
     target = _STATE.buffers.get(buffer)
-    return target.input_get_any_user_data if target and property == "input_get_any_user_data" else 0
+    if target is None or property not in ("input_get_any_user_data", "input_multiline"):
+        return 0
+    return getattr(target, property)
 
 
 def string_input_for_buffer(string):
@@ -233,19 +253,50 @@ def string_input_for_buffer(string):
     return "" if string.startswith("/") else string
 
 
-def _input(buffer, data):
-    """WeeChat's input_data: the modifier, then text to the buffer, commands run."""
-    for hook in _STATE.of_kind("modifier"):
-        if hook.kind == "modifier" and hook.pattern == "input_text_for_buffer":
-            data = _STATE.callback(hook.callback)(hook.data, "input_text_for_buffer", buffer, data)
-            if data == "":
-                return WEECHAT_RC_OK
-    for line in data.split("\n"):
-        if string_input_for_buffer(line):
-            _STATE.buffers[buffer].received.append(line)  # lost if the link is down
+def _modifier(name, modifier_data, string):
+    """hook_modifier_exec: by priority; a hook running is skipped; "" drops the string."""
+    for hook in sorted(_STATE.of_kind("modifier"), key=lambda h: -h.priority):
+        if hook.pattern == name and not hook.running and hook.pointer in _STATE.hooks:
+            hook.running = True
+            try:
+                new = _STATE.callback(hook.callback)(hook.data, name, modifier_data, string)
+            finally:
+                hook.running = False
+            if new == "":
+                return ""
+            if new is not None:
+                string = new
+    return string
+
+
+def _input(buffer, data, split_newline=True, user_data=False):
+    """WeeChat's input_data: the modifier, then text to the buffer's callback; a
+    command to the callback if the person submitted it (user_data) and the
+    buffer takes commands (remote buffers), else run here."""
+    data = _modifier("input_text_for_buffer", buffer, data)
+    if data == "":
+        return WEECHAT_RC_OK
+    target = _STATE.buffers[buffer]
+    if target.input_multiline:
+        lines = [data]
+    elif split_newline:
+        lines = data.split("\n")
+    else:
+        lines = data.split("\n")[:1]
+    rc = WEECHAT_RC_OK
+    for line in lines:
+        if string_input_for_buffer(line) or (user_data and target.input_get_any_user_data):
+            target.received.append(line)  # to the remote: lost if the link is down
         else:
-            command(buffer, line)
-    return WEECHAT_RC_OK
+            rc = _run_command(buffer, line)
+    return rc
+
+
+def _submit(buffer, text):
+    """The person presses Enter (gui_input_return): history, input cleared, input_data(user_data=1)."""
+    _modifier("history_add", buffer, text)
+    _STATE.buffers[buffer].input = ""
+    return _input(buffer, text, split_newline=True, user_data=True)
 
 
 def info_get(info_name, arguments):
@@ -253,6 +304,10 @@ def info_get(info_name, arguments):
         return str(_STATE.version)
     if info_name == "weechat_upgrading":
         return "1" if _STATE.upgrading else "0"
+    if info_name == "weechat_data_dir":
+        return _STATE.data_dir
+    if info_name == "totp_generate":
+        return str(int(_hashlib.sha256(arguments.encode()).hexdigest(), 16) % 1000000).zfill(6) if arguments else ""
     return ""
 
 
@@ -268,7 +323,14 @@ def _command_matches(pattern, command):
 
 
 def command(buffer, command):  # pylint: disable=redefined-outer-name
+    """A script's command: input_data on the buffer (current one if ""), user_data 0, first line only."""
+    return _input(buffer or _STATE.current_buffer, command, split_newline=False, user_data=False)
+
+
+def _run_command(buffer, command):  # pylint: disable=redefined-outer-name
     _STATE.commands.append(command)
+    if buffer in _STATE.buffers:
+        _STATE.buffers[buffer].ran.append(command)
     for hook in _STATE.of_kind("command_run"):
         if hook.kind == "command_run" and not hook.running and _command_matches(hook.pattern, command):
             hook.running = True
@@ -397,6 +459,58 @@ def _signal_send(signal, signal_data):
             _STATE.callback(hook.callback)(hook.data, signal, signal_data)
 
 
+def _api_authorized(remote, header):
+    """Whether an Authorization header holds the remote's password (as relay-http.c checks it)."""
+    password = remote.server_password
+    if password is None:
+        password = string_eval_expression(config_string(config_get(f"relay.remote.{remote.name}.password")), {}, {}, {})
+    try:
+        user_pass = _base64.b64decode(header[len("Basic ") :]).decode()
+    except ValueError:
+        return False
+    parts = user_pass.split(":")
+    if parts[0] == "plain":
+        return "plain" in remote.server_algos and ":".join(parts[1:]) == password
+    if parts[0] != "hash" or len(parts) < 4 or parts[1] not in remote.server_algos:
+        return False
+    algo, salt = parts[1], parts[2]
+    if algo.startswith("pbkdf2+") and len(parts) == 5:
+        digest = _hashlib.pbkdf2_hmac(algo[7:], password.encode(), salt.encode(), int(parts[3])).hex()
+    elif len(parts) == 4:
+        digest = _hashlib.new(algo, (salt + password).encode()).hexdigest()
+    else:
+        return False
+    now = int(_STATE.now + _STATE.wall_offset)
+    return parts[-1] == digest and salt.isdigit() and abs(int(salt) - now) <= 5
+
+
+def _api_answer(remote, resource, options):
+    """The answer of a remote's server to POST /api/RESOURCE (hook_url output)."""
+    if remote.server_http == "down":
+        return {"error": "Couldn't connect to server", "error_code": "2", "error_code_curl": "7"}
+    if remote.server_http == "silent":
+        return {"error": "transfer timeout reached (10.000s)", "error_code": "6"}
+    body = _json.loads(options.get("postfields") or "{}")
+    if resource == "handshake":
+        offered = [a for a in body.get("password_hash_algo", []) if a in remote.server_algos]
+        algo = max(offered, key=remote.server_algos.index) if offered else None
+        answer = {"password_hash_algo": algo, "password_hash_iterations": remote.server_iterations}
+        answer["totp"] = remote.server_totp
+        return {"response_code": "200", "output": _json.dumps(answer)}
+    headers = dict(line.split(": ", 1) for line in options.get("httpheader", "").split("\n") if ": " in line)
+    if not _api_authorized(remote, headers.get("Authorization", "")):
+        return {"response_code": "401", "output": '{"error": "Invalid password"}'}
+    if remote.server_totp and not headers.get("x-weechat-totp"):
+        return {"response_code": "401", "output": '{"error": "Missing TOTP"}'}
+    if body.get("buffer_name") not in remote.server_buffers:
+        return {
+            "response_code": "400",
+            "output": _json.dumps({"error": f'Buffer "{body.get("buffer_name")}" not found'}),
+        }
+    remote.server_inputs.append((body["buffer_name"], body["command"]))
+    return {"response_code": "204", "output": ""}
+
+
 # -- hooks -------------------------------------------------------------------
 
 
@@ -431,7 +545,8 @@ def hook_print(buffer, tags, message, strip_colors, callback, callback_data):
 
 
 def hook_modifier(modifier, callback, callback_data):
-    return _hook("modifier", modifier, callback, callback_data)
+    priority, _, name = modifier.rpartition("|")
+    return _hook("modifier", name, callback, callback_data, priority=int(priority or 1000))
 
 
 def hook_signal(signal, callback, callback_data):

@@ -5,6 +5,9 @@
 from __future__ import annotations
 
 import heapq
+import shutil
+import tempfile
+import weakref
 from typing import List, Optional
 
 import weechat
@@ -17,6 +20,8 @@ class Sim:
         weechat._STATE = weechat._State()  # pylint: disable=protected-access
         self.state = weechat._STATE  # pylint: disable=protected-access
         self.state.version = version
+        self.state.data_dir = tempfile.mkdtemp(prefix="relay-autoreconnect-sim-")
+        weakref.finalize(self, shutil.rmtree, self.state.data_dir, True)
         self.module = None
 
     # -- script --------------------------------------------------------------
@@ -99,8 +104,30 @@ class Sim:
         self.advance(0)
 
     def probes(self, name: str = "") -> List:
-        """Out-of-band probes in flight (hook_url)."""
-        return [h for h in self.state.of_kind("url") if not name or h.data == name]
+        """Out-of-band probes in flight (hook_url): heartbeats and polls."""
+        return [h for h in self.state.of_kind("url") if h.callback == "probe_cb" and (not name or h.data == name)]
+
+    def deliveries(self) -> List:
+        """Out-of-band requests of the outbox in flight (handshake, input)."""
+        return [h for h in self.state.of_kind("url") if h.callback == "delivery_url_cb"]
+
+    def serve(self, rounds: int = 1000) -> int:
+        """The remotes' servers answer the outbox's requests until none is left; return how many."""
+        answered = 0
+        while answered < rounds:
+            hooks = self.deliveries()
+            if not hooks:
+                break
+            hook = hooks[0]
+            self.state.remove_hook(hook.pointer)
+            remote = next(r for r in self.state.remotes.values() if hook.pattern.startswith(self.url_of(r.name)))
+            output = weechat._api_answer(remote, hook.pattern.rsplit("/", 1)[1], hook.options)  # pylint: disable=protected-access
+            self.state.callback(hook.callback)(hook.data, hook.pattern, hook.options, output)
+            answered += 1
+        return answered
+
+    def url_of(self, name: str) -> str:
+        return self.option(f"relay.remote.{name}.url") or ""
 
     def answer_probes(self, answered: bool = True) -> None:
         """Every probe in flight ends: answered (HTTP 200) or not (timeout)."""
@@ -115,18 +142,29 @@ class Sim:
 
     # -- observations --------------------------------------------------------
 
-    def open_buffer(self, remote: str, server_name: str) -> str:
-        """A remote buffer as WeeChat makes it when it syncs (relay.remote.REMOTE.SERVER_NAME)."""
+    def open_buffer(self, remote: str, server_name: str, on_server: bool = True) -> str:
+        """A remote buffer as WeeChat makes it when it syncs (relay.remote.REMOTE.SERVER_NAME).
+
+        on_server: the remote's server has the buffer too.
+        """
+        if on_server:
+            self.remote(remote).server_buffers.add(server_name)
         pointer = self.state.new_pointer()
         full_name = f"relay.remote.{remote}.{server_name}"
         self.state.buffers[pointer] = weechat._Buffer(  # pylint: disable=protected-access
             pointer, full_name, {"relay_remote": remote}
         )
+        weechat._signal_send("buffer_opened", pointer)  # pylint: disable=protected-access
         return pointer
 
     def type(self, buffer: str, text: str) -> None:
-        """The user types a line in a buffer and presses Enter."""
-        weechat._input(buffer, text)  # pylint: disable=protected-access
+        """The person types a line in a buffer and presses Enter."""
+        self.state.buffers[buffer].input = text
+        weechat._submit(buffer, text)  # pylint: disable=protected-access
+
+    def key(self, buffer: str, command: str) -> None:
+        """A key bound to a command, pressed in a buffer (gui-key.c: input_data, user_data 0)."""
+        weechat._input(buffer, command, split_newline=False, user_data=False)  # pylint: disable=protected-access
 
     def bar_item(self, name: str = "relay_autoreconnect") -> str:
         """What the bar item shows now."""

@@ -1,66 +1,248 @@
 # SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Outbox: input typed while a link is down, kept and delivered once (core and shell)."""
+"""Outbox: what is typed in a remote buffer while its link is down (core and shell).
+
+The shell tests play the person (sim.type: Enter on the input line), key
+bindings (sim.key), scripts and the fifo (weechat.command), and the remote's
+server answering the out-of-band POST /api/input (sim.serve).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
-import weechat_sim
 
 import relay_autoreconnect as ra
-from relay_autoreconnect import Outbox
+from relay_autoreconnect import (
+    LINE_MISSING,
+    LINE_QUEUED,
+    LINE_SENDING,
+    LINE_UNKNOWN,
+    ROUTE_KEEP,
+    ROUTE_LOCAL,
+    ROUTE_REFUSE,
+    Outbox,
+)
 
 VERSION_LINE = "remote[home]: WeeChat: 4.6.3 (), API: 0.4.0"
+CHAN = "irc.libera.#weechat"
+
+# -- core: where input goes ------------------------------------------------------------
 
 
-# -- core --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("is_command", "submitted", "to_remote", "keep_commands", "route"),
+    [
+        (False, False, False, False, ROUTE_KEEP),  # text from anywhere goes to the remote
+        (False, True, True, False, ROUTE_KEEP),
+        (True, True, True, False, ROUTE_REFUSE),  # the person's command for the remote
+        (True, True, True, True, ROUTE_KEEP),
+        (True, False, True, True, ROUTE_LOCAL),  # a key binding, the fifo, a script
+        (True, False, True, False, ROUTE_LOCAL),
+        (True, True, False, True, ROUTE_LOCAL),  # /remote togglecmd: commands run here
+    ],
+)
+def test_route_input(is_command, submitted, to_remote, keep_commands, route):
+    assert ra.route_input([("x", is_command)], submitted, to_remote, keep_commands) == [("x", route)]
 
 
-def test_outbox_keeps_order_per_remote_and_takes_each_item_once():
+# -- core: the outbox ------------------------------------------------------------------
+
+
+def filled(*specs):
     box = Outbox()
-    for n, (remote, text) in enumerate([("a", "1"), ("b", "x"), ("a", "2"), ("a", "3")]):
-        box.add(remote, "irc.chan", text, float(n))
-    sent = []
-    while (item := box.next_fresh("a", 10.0, 0)) is not None:
-        box.take(item)
-        sent.append(item.text)
-    assert sent == ["1", "2", "3"]
-    assert box.count() == 1 and box.count("b") == 1
+    for n, (remote, buffer, text) in enumerate(specs):
+        box.add(f"id{n}", remote, buffer, text, 1000.0 + n)
+    return box
 
 
-def test_outbox_put_back_goes_first_and_age_holds_items_back():
-    box = Outbox()
-    box.add("a", "c", "old", 0.0)
-    box.add("a", "c", "new", 100.0)
-    assert [i.text for i in box.stale("a", 130.0, 60)] == ["old"]
-    fresh = box.next_fresh("a", 130.0, 60)
-    assert fresh.text == "new"
-    box.take(fresh)
-    box.put_back(fresh)
-    assert box.next_any("a").text == "new"
-    box.rename("a", "z")
-    assert box.count("z") == 2 and box.drop("z") == 2 and box.count() == 0
+def test_one_line_at_a_time_per_buffer_and_other_buffers_go_on():
+    box = filled(("a", "b1", "1"), ("a", "b2", "x"), ("a", "b1", "2"), ("z", "b1", "other remote"))
+    first = box.next_line("a", 1010.0, 0, 60)
+    assert first.text == "1"
+    box.sending(first)
+    second = box.next_line("a", 1010.0, 0, 60)
+    assert second.text == "x"  # b1 waits for its first line's answer
+    box.sending(second)
+    assert box.next_line("a", 1010.0, 0, 60) is None
+    box.delivered(first)
+    assert box.next_line("a", 1010.0, 0, 60).text == "2"
+    assert box.counts() == {"a": 2, "z": 1}
 
 
-# -- shell -----------------------------------------------------------------------------
+def test_a_line_that_waits_for_the_user_holds_the_lines_behind_it_in_its_buffer():
+    box = filled(("a", "b1", "old"), ("a", "b1", "new"), ("a", "b2", "fresh"))
+    box.lines[0].queued_at = 0.0  # older than max_age 600
+    now = 1010.0
+    assert box.next_line("a", now, 600, 60).text == "fresh"
+    assert not box.blocks("a", "b1", now, 600, 60)  # held: new input does not queue behind it
+    assert box.blocks("a", "b2", now, 600, 60)
+    assert [line.text for line in box.stuck("a", now, 600, 60)[ra.HELD_OLD]] == ["old", "new"]
+    assert box.approve("a", "b1") == 2
+    assert box.next_line("a", now, 600, 60).text == "old"
+
+
+def test_a_missing_buffer_is_waited_for_then_held():
+    box = filled(("a", "b1", "1"))
+    line = box.lines[0]
+    box.sending(line)
+    box.missing(line, 2000.0)
+    assert line.state == LINE_MISSING and box.next_line("a", 2001.0, 0, 60) is None
+    assert box.missing_pending("a", 2001.0, 60) == 2060.0
+    assert box.blocks("a", "b1", 2001.0, 0, 60)
+    assert box.retry_missing("a", "b1") == 1 and line.state == LINE_QUEUED
+    assert box.next_line("a", 2001.0, 0, 60) is line
+    box.missing(line, 2005.0)  # still missing: the wait counts from the first answer
+    assert line.missing_since == 2000.0
+    box.retry_missing("a")
+    assert box.next_line("a", 2060.0, 0, 60) is None
+    assert box.held(line, 2060.0, 0, 60) == ra.HELD_NO_BUFFER
+    assert box.missing_pending("a", 2060.0, 60) is None
+    assert box.move("a", "b1", "b9") == 1
+    assert (line.buffer, line.state, line.missing_since) == ("b9", LINE_QUEUED, None)
+    assert box.next_line("a", 2100.0, 0, 60) is line
+
+
+def test_unknown_lines_go_only_on_the_users_word():
+    box = filled(("a", "b1", "1"))
+    line = box.lines[0]
+    box.sending(line)
+    box.unknown(line)
+    assert box.next_line("a", 1001.0, 0, 60) is None
+    assert box.held(line, 1001.0, 0, 60) == ra.HELD_UNKNOWN
+    box.approve("a")
+    assert box.next_line("a", 1001.0, 0, 60) is line
+
+
+def test_file_round_trip_and_a_line_in_flight_is_never_sent_twice_after_a_restart():
+    box = filled(("a", "b1", "1"), ("a", "b1", "2 ünïcode \n and a newline"))
+    box.sending(box.lines[0])
+    box.missing(box.lines[1], 5.0)
+    lines, bad = ra.outbox_from_json(ra.outbox_to_json(box))
+    assert bad == 0
+    assert [(line.text, line.state, line.missing_since) for line in lines] == [
+        ("1", LINE_UNKNOWN, None),
+        ("2 ünïcode \n and a newline", LINE_MISSING, 5.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"queued_at": "soon"},
+        {"queued_at": None},
+        {"queued_at": True},
+        {"missing_since": "x"},
+        {"state": "gone"},
+        {"remote": ""},
+        {"text": 3},
+        {"approved": "yes"},
+    ],
+)
+def test_a_line_not_valid_is_counted_and_the_others_kept(change):
+    box = filled(("a", "b1", "good"), ("a", "b1", "bad"))
+    data = json.loads(ra.outbox_to_json(box))
+    data["lines"][1].update(change)
+    lines, bad = ra.outbox_from_json(json.dumps(data))
+    assert ([line.text for line in lines], bad) == (["good"], 1)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "{", "[]", '{"format": 2, "lines": []}', '{"format": 1}', '{"format": 1, "lines": {}}']
+)
+def test_a_file_not_valid_as_a_whole_raises_value_error(text):
+    with pytest.raises(ValueError):
+        ra.outbox_from_json(text)
+
+
+def test_numbers_that_are_not_finite_are_refused():
+    text = ra.outbox_to_json(filled(("a", "b1", "x"))).replace('"queued_at": 1000.0', '"queued_at": NaN')
+    assert ra.outbox_from_json(text) == ([], 1)
+
+
+# -- core: answers of the remote's server ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "outcome"),
+    [
+        ({"response_code": "204"}, ra.DELIVERED),
+        ({"response_code": "200"}, ra.DELIVERED),
+        ({"response_code": "400", "output": '{"error":"Buffer \\"irc.x\\" not found"}'}, ra.MISSING),
+        ({"response_code": "400", "output": '{"error":"Bad request"}'}, ra.REFUSED),
+        ({"response_code": "401", "output": '{"error":"Invalid password"}'}, ra.REFUSED),
+        ({"error": "Couldn't connect to server", "error_code": "2", "error_code_curl": "7"}, ra.NOT_SENT),
+        ({"error": "Could not resolve host", "error_code": "2", "error_code_curl": "6"}, ra.NOT_SENT),
+        ({"error": "SSL certificate problem", "error_code": "2", "error_code_curl": "60"}, ra.NOT_SENT),
+        ({"error": "invalid URL", "error_code": "1"}, ra.NOT_SENT),
+        ({"error": "transfer timeout reached (10.000s)", "error_code": "6"}, ra.UNKNOWN),
+        ({"error": "Recv failure", "error_code": "2", "error_code_curl": "56"}, ra.UNKNOWN),
+        ({"error": "Operation timed out", "error_code": "2", "error_code_curl": "28"}, ra.UNKNOWN),
+        ({}, ra.UNKNOWN),
+    ],
+)
+def test_delivery_outcome(output, outcome):
+    assert ra.delivery_outcome(output)[0] == outcome
+
+
+def test_delivery_outcome_details_name_what_the_server_said():
+    assert ra.delivery_outcome({"response_code": "401", "output": '{"error":"Invalid password"}'}) == (
+        ra.REFUSED,
+        "HTTP 401: Invalid password",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        ('{"password_hash_algo":"pbkdf2+sha512","password_hash_iterations":100000,"totp":false}',
+         ("pbkdf2+sha512", 100000, False)),
+        ('{"password_hash_algo":"plain","password_hash_iterations":0,"totp":true}', ("plain", 0, True)),
+        ('{"password_hash_algo":null,"password_hash_iterations":100000,"totp":false}', None),
+        ('{"password_hash_algo":"md5","password_hash_iterations":1,"totp":false}', None),
+        ('{"password_hash_algo":"sha256","password_hash_iterations":1e308,"totp":false}', None),
+        ('{"password_hash_algo":"sha256","password_hash_iterations":1,"totp":"no"}', None),
+        ("not json", None),
+    ],
+)  # fmt: skip
+def test_handshake_answer(body, answer):
+    assert ra.handshake_answer({"response_code": "200", "output": body}) == answer
+
+
+def test_authorization_matches_independent_hashes():
+    # sha256sum and "openssl kdf ... PBKDF2" of the same salt and password
+    assert ra.authorization("sha256", "pw", "1700000000", 0) == (
+        "Basic aGFzaDpzaGEyNTY6MTcwMDAwMDAwMDo4YmVkMTU0MWE2MDRmNmNkZDQxODAyNDczOWFiOWJiNWU4YzA4YTc5NWMyNDUzMDExMj"
+        "ZmNDAyOGZkNWE4M2U4"
+    )
+    pbkdf2 = ra.authorization("pbkdf2+sha512", "pw", "1700000000", 1000)
+    assert ra.base64.b64decode(pbkdf2[len("Basic ") :]).decode() == (
+        "hash:pbkdf2+sha512:1700000000:1000:9a93274400e8269e3e364edb56a864d94302144864291eae88165da4fd92d31e97b16e8"
+        "30f48dcf2cd53e16127ad1bea03e1e01144867841902ee2e35ea63e65"
+    )
+    assert ra.authorization("plain", "p w", "1", 0) == "Basic " + ra.base64.b64encode(b"plain:p w").decode()
+
+
+# -- shell ---------------------------------------------------------------------------
 
 
 @pytest.fixture
-def sim():
-    simulation = weechat_sim.Sim()
-    simulation.add_remote("home")
-    simulation.load(ra, {"autoreconnect_jitter": "0", "autoreconnect_delay": "10"})
-    simulation.user("/remote connect home")
-    simulation.accept("home")
-    simulation.advance(100)
-    yield simulation
-    simulation.unload()
+def linked(sim):
+    """The script loaded, remote "home" connected and answering, a buffer "#weechat" on it."""
+    sim.load(ra, {"autoreconnect_jitter": "0", "autoreconnect_delay": "10"})
+    sim.remote("home").server_buffers.add(CHAN)
+    sim.user("/remote connect home")
+    sim.accept("home")
+    ra.weechat.prnt("", VERSION_LINE)
+    sim.advance(100)
+    return sim
 
 
-def chan(sim):
-    return sim.open_buffer("home", "irc.libera.#weechat")
+def chan(sim, name=CHAN, on_server=True):
+    return sim.open_buffer("home", name, on_server)
 
 
 def down(sim):
@@ -68,144 +250,454 @@ def down(sim):
     sim.settle()
 
 
-def back(sim, say_version=True):
+def back(sim, say_version=True, serve=True):
     sim.advance(10)  # the attempt
     sim.accept("home")
     if say_version:
         ra.weechat.prnt("", VERSION_LINE)
     sim.settle()
+    if serve:
+        sim.serve()
 
 
-def sent(sim):
-    """Input requests the script sent on the link (heartbeat pings left out)."""
-    requests = [json.loads(line) for line in sim.remote("home").sent]
-    return [r for r in requests if r["request"] == "POST /api/input"]
+def delivered(sim):
+    """What the remote's server ran, from the outbox (buffer, text)."""
+    return sim.remote("home").server_inputs
 
 
-def test_text_typed_while_down_is_kept_and_delivered_once_in_order(sim):
+def in_buffer(sim, buffer):
+    return [m for b, m in sim.state.printed if b == buffer]
+
+
+def outbox_file(sim):
+    return os.path.join(sim.state.data_dir, ra.OUTBOX_FILE)
+
+
+def file_lines(sim):
+    if not os.path.exists(outbox_file(sim)):
+        return []
+    with open(outbox_file(sim), encoding="utf-8") as file:
+        return [(line["text"], line["state"]) for line in json.load(file)["lines"]]
+
+
+def test_text_typed_while_down_is_on_disk_before_it_is_said_kept_then_delivered_once(linked):
+    sim = linked
     buffer = chan(sim)
     down(sim)
     sim.type(buffer, "first")
+    assert stat.S_IMODE(os.stat(outbox_file(sim)).st_mode) == 0o600
+    assert file_lines(sim) == [("first", LINE_QUEUED)]
     sim.type(buffer, "second\nthird")
-    assert sim.state.buffers[buffer].received == []
-    assert [m for b, m in sim.state.printed if b == buffer][-1] == (
+    assert sim.state.buffers[buffer].received == []  # nothing to WeeChat, which would drop it
+    assert in_buffer(sim, buffer)[-1] == (
         "--\trelay_autoreconnect: remote[home] is not connected: kept, sent after the reconnection "
         "(3 waiting; /autoreconnect outbox)"
     )
     assert sim.bar_item() == "home 10s (network), home outbox 3"
     back(sim)
-    assert sent(sim) == [
-        {"request": "POST /api/input", "body": {"buffer_name": "irc.libera.#weechat", "command": text}}
-        for text in ("first", "second", "third")
-    ]
-    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 3 queued line(s) sent"
-    sim.type(buffer, "live")  # connected and ready: straight to the buffer
+    assert delivered(sim) == [(CHAN, "first"), (CHAN, "second"), (CHAN, "third")]
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 3 queued line(s) delivered"
+    assert not os.path.exists(outbox_file(sim))  # removed once delivered
+    assert sim.bar_item() == ""
+    sim.type(buffer, "live")  # connected and nothing queued: WeeChat sends it on the link
     assert sim.state.buffers[buffer].received == ["live"]
     down(sim)
     back(sim)
-    assert len(sent(sim)) == 3  # nothing twice
+    assert len(delivered(sim)) == 3  # nothing twice
 
 
-def test_input_waits_until_the_remote_answered_after_connecting(sim):
+def test_key_bindings_fifo_and_scripts_run_here_while_the_link_is_down(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    for keep_commands in ("off", "on"):
+        sim.set_option("relay.network.autoreconnect_outbox_commands", keep_commands)
+        for command in ("/input delete_previous_char", "/input return", "/buffer *1", "/window page_up"):
+            sim.key(buffer, command)  # Backspace, Enter on an empty input, Alt+1, PgUp
+        ra.weechat.command(buffer, "/print -core from a script")  # the fifo and scripts
+    assert sim.state.buffers[buffer].ran == 2 * [
+        "/input delete_previous_char",
+        "/input return",
+        "/buffer *1",
+        "/window page_up",
+        "/print -core from a script",
+    ]
+    assert sim.state.buffers[buffer].received == []  # nothing for the remote
+    assert ra.SHELL.courier.outbox.count() == 0 and in_buffer(sim, buffer) == []
+    back(sim)
+    assert delivered(sim) == []
+
+
+def test_the_persons_command_is_refused_or_kept_and_togglecmd_runs_it_here(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "/me waves")
+    assert in_buffer(sim, buffer)[-1].startswith(
+        "=!=\trelay_autoreconnect: remote[home] is not connected: command not run"
+    )
+    assert ra.SHELL.courier.outbox.count() == 0 and "/me waves" not in sim.state.buffers[buffer].ran
+    sim.set_option("relay.network.autoreconnect_outbox_commands", "on")
+    sim.type(buffer, "/me waves")
+    sim.state.buffers[buffer].input_get_any_user_data = 0  # /remote togglecmd: commands run here
+    sim.type(buffer, "/buffer list")
+    assert sim.state.buffers[buffer].ran == ["/buffer list"]
+    back(sim)
+    assert delivered(sim) == [(CHAN, "/me waves")]
+
+
+def test_a_line_recalled_from_history_is_not_mistaken_for_a_submission(linked):
+    sim = linked
+    sim.set_option("relay.network.autoreconnect_outbox_commands", "on")
+    buffer = chan(sim)
+    down(sim)
+    # Up saves the input in the history (history_add) while the input is not
+    # empty; the next key's command is not what the person submitted
+    sim.state.buffers[buffer].input = "/input return"
+    ra.weechat._modifier("history_add", buffer, "/input return")  # pylint: disable=protected-access
+    sim.key(buffer, "/input return")
+    assert sim.state.buffers[buffer].ran == ["/input return"] and ra.SHELL.courier.outbox.count() == 0
+
+
+def test_multiline_input_is_one_line_for_a_multiline_buffer(linked):
+    sim = linked
+    buffer = chan(sim)
+    sim.state.buffers[buffer].input_multiline = 1
+    down(sim)
+    sim.type(buffer, "one\ntwo")
+    back(sim)
+    assert delivered(sim) == [(CHAN, "one\ntwo")]
+
+
+def test_input_waits_until_the_remote_answered_after_connecting(linked):
+    sim = linked
     buffer = chan(sim)
     down(sim)
     back(sim, say_version=False)
     sim.type(buffer, "early")  # connected, version not seen yet
-    assert sim.state.buffers[buffer].received == [] and sent(sim) == []
+    assert sim.state.buffers[buffer].received == [] and delivered(sim) == []
     sim.advance(ra.READY_FALLBACK_SECONDS)  # in another language: the fallback
-    assert [item["body"]["command"] for item in sent(sim)] == ["early"]
+    sim.serve()
+    assert delivered(sim) == [(CHAN, "early")]
 
 
-def test_a_drop_during_delivery_sends_nothing_twice_and_keeps_order(sim):
-    buffer = chan(sim)
+def test_a_buffer_that_appears_later_gets_its_line_once(linked):
+    sim = linked
+    buffer = chan(sim, "irc.libera.#later", on_server=False)
     down(sim)
-    for text in ("1", "2", "3", "4"):
-        sim.type(buffer, text)
-    sim.remote("home").send_budget = 2  # the link drops while the third line goes
+    sim.type(buffer, "hello later")
     back(sim)
-    assert [item["body"]["command"] for item in sent(sim)] == ["1", "2"]
-    assert ra.SHELL.outbox.count("home") == 2
-    sim.settle()
-    sim.remote("home").send_budget = None
-    back(sim)
-    assert [item["body"]["command"] for item in sent(sim)] == ["1", "2", "3", "4"]
+    line = ra.SHELL.courier.outbox.lines[0]
+    assert line.state == LINE_MISSING and delivered(sim) == []
+    assert not [m for m in sim.lines() if "delivered" in m]  # not said sent
+    sim.advance(3)
+    chan(sim, "irc.libera.#later")  # the channel is joined again: the buffer appears
+    sim.serve()
+    assert delivered(sim) == [("irc.libera.#later", "hello later")]
+    sim.advance(120)
+    sim.serve()
+    assert delivered(sim) == [("irc.libera.#later", "hello later")]
 
 
-def test_buffer_recreated_with_a_new_id_gets_its_lines(sim):
-    old = chan(sim)
+def test_a_buffer_that_never_appears_keeps_its_line_and_says_so_once(linked):
+    sim = linked
+    buffer = chan(sim, "irc.libera.#gone", on_server=False)
     down(sim)
-    sim.type(old, "hello")
-    del sim.state.buffers[old]  # the remote WeeChat restarted: buffers come back with new ids
-    chan(sim)
+    sim.type(buffer, "into the void")
     back(sim)
-    assert sent(sim)[0]["body"] == {"buffer_name": "irc.libera.#weechat", "command": "hello"}
-
-
-def test_commands_are_refused_unless_asked_and_local_commands_run(sim, mocker):
-    buffer = chan(sim)
-    down(sim)
-    sim.type(buffer, "/me waves")
-    assert [m for b, m in sim.state.printed if b == buffer][-1].startswith(
-        "=!=\trelay_autoreconnect: remote[home] is not connected: command not run"
-    )
-    assert ra.SHELL.outbox.count() == 0
-    sim.set_option("relay.network.autoreconnect_outbox_commands", "on")
-    sim.type(buffer, "/me waves")
-    assert ra.SHELL.outbox.count() == 1
-    sim.state.buffers[buffer].input_get_any_user_data = 0  # /remote togglecmd: commands run here
-    command = mocker.spy(ra.weechat, "command")
-    sim.type(buffer, "/buffer list")
-    assert command.call_args_list[-1].args == (buffer, "/buffer list")
-    assert ra.SHELL.outbox.count() == 1
-
-
-def test_old_lines_are_held_back_until_the_user_says(sim):
-    sim.set_option("relay.network.autoreconnect_outbox_max_age", "60")
-    buffer = chan(sim)
-    down(sim)
-    sim.type(buffer, "stale")
-    sim.advance(100)
-    sim.type(buffer, "fresh")
-    back(sim)
-    assert [item["body"]["command"] for item in sent(sim)] == ["fresh"]
-    assert sim.lines("older than") == [
-        'relay_autoreconnect: remote[home]: 1 queued line(s) older than 60 s not sent; "/autoreconnect outbox '
-        'send home" sends them, "/autoreconnect outbox drop home" drops them'
+    for _ in range(30):
+        sim.advance(5)
+        sim.serve()
+    told = sim.lines('buffer "irc.libera.#gone" not found on the remote after 60 s')
+    assert told == [
+        '=!=\trelay_autoreconnect: remote[home]: buffer "irc.libera.#gone" not found on the remote after 60 s: '
+        '1 queued line(s) kept; "/autoreconnect outbox move home irc.libera.#gone <buffer>" sends them to another '
+        'buffer, "/autoreconnect outbox drop home irc.libera.#gone" drops them'
     ]
-    sim.user("/autoreconnect outbox")
-    assert sim.lines()[-1].startswith("  remote[home] irc.libera.#weechat (queued ")
+    assert delivered(sim) == [] and file_lines(sim) == [("into the void", LINE_MISSING)]
+    assert sim.timers("delivery_retry_cb") == []  # no more tries
+    requests = len(sim.state.commands)
+    sim.user("/autoreconnect outbox move home irc.libera.#gone irc.libera.#weechat")
+    sim.serve()
+    assert delivered(sim) == [(CHAN, "into the void")] and len(sim.state.commands) == requests + 1
+
+
+def test_no_answer_means_the_line_may_have_arrived_and_only_the_user_sends_it_again(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "maybe")
+    sim.type(buffer, "behind it")
+    back(sim, serve=False)
+    sim.serve(rounds=1)  # the handshake
+    sim.remote("home").server_http = "silent"
+    sim.serve()
+    assert [(line.text, line.state) for line in ra.SHELL.courier.outbox.lines] == [
+        ("maybe", LINE_UNKNOWN),
+        ("behind it", LINE_QUEUED),
+    ]
+    assert len(sim.lines("no answer for a queued line sent to irc.libera.#weechat")) == 1
+    sim.remote("home").server_http = "up"
+    down(sim)
+    back(sim)
+    assert delivered(sim) == []  # never sent twice by itself
     sim.user("/autoreconnect outbox send home")
-    assert [item["body"]["command"] for item in sent(sim)] == ["fresh", "stale"]
+    sim.serve()
+    assert delivered(sim) == [(CHAN, "maybe"), (CHAN, "behind it")]
 
 
-def test_outbox_drop_and_errors(sim):
+def test_a_server_that_does_not_take_http_keeps_the_lines_for_the_next_connection(linked):
+    sim = linked
     buffer = chan(sim)
     down(sim)
     sim.type(buffer, "x")
-    sim.user("/autoreconnect outbox send home")
-    assert sim.lines()[-1].startswith("=!=\trelay_autoreconnect: outbox: remote[home] is not connected yet")
-    sim.user("/autoreconnect outbox frob")
-    assert sim.lines()[-1].startswith('=!=\trelay_autoreconnect: outbox: "list", or "send"/"drop"')
-    sim.user("/autoreconnect outbox drop home")
-    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 1 queued line(s) dropped"
-    sim.user("/autoreconnect outbox drop home")
-    assert sim.lines()[-1] == "=!=\trelay_autoreconnect: outbox: nothing queued for remote[home]"
+    sim.remote("home").server_http = "down"
     back(sim)
-    assert sent(sim) == []
+    assert sim.lines("queued lines not delivered (handshake failed: Couldn't connect to server)")
+    down(sim)
+    sim.remote("home").server_http = "up"
+    back(sim, serve=False)
+    sim.serve(rounds=1)  # the handshake
+    sim.remote("home").server_http = "down"
+    sim.serve()
+    assert sim.lines("queued lines not delivered (not sent: Couldn't connect to server): 1 line(s) kept")
+    assert [(line.state, line.text) for line in ra.SHELL.courier.outbox.lines] == [(LINE_QUEUED, "x")]
+    sim.remote("home").server_http = "up"
+    down(sim)
+    back(sim)
+    assert delivered(sim) == [(CHAN, "x")]
 
 
-def test_unload_with_queued_lines_says_how_many_were_dropped(sim):
+def test_a_refused_password_keeps_the_lines_and_says_so(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "x")
+    sim.remote("home").server_password = "changed-meanwhile"
+    sim.remote("home").server_algos = ("sha256",)
+    back(sim)
+    assert sim.lines("queued lines not delivered (refused by the remote: HTTP 401: Invalid password)")
+    assert ra.SHELL.courier.outbox.count() == 1 and delivered(sim) == []
+
+
+@pytest.mark.parametrize("algos", [("plain",), ("sha256",), ("sha512",), ("pbkdf2+sha256",), ("pbkdf2+sha512",)])
+def test_every_hash_the_server_allows_is_accepted_and_secured_passwords_are_evaluated(sim, algos):
+    sim.state.secured["home_pw"] = "s3cret: with spaces"
+    sim.add_remote("work")
+    sim.set_option("relay.remote.home.password", "${sec.data.home_pw}")
+    sim.load(ra, {"autoreconnect_jitter": "0"})
+    sim.remote("home").server_algos = algos
+    sim.user("/remote connect home")
+    sim.accept("home")
+    buffer = chan(sim)
+    sim.remote("home").server_buffers.add(CHAN)
+    down(sim)
+    sim.type(buffer, "hi")
+    back(sim)
+    assert delivered(sim) == [(CHAN, "hi")]
+    assert not [m for m in sim.lines() if "s3cret" in m]
+
+
+def test_totp_is_sent_when_the_server_asks_for_it(linked):
+    sim = linked
+    buffer = chan(sim)
+    sim.remote("home").server_totp = True
+    down(sim)
+    sim.type(buffer, "x")
+    back(sim)
+    assert sim.lines("the remote asks for a TOTP and relay.remote.home.totp_secret gives none")
+    sim.set_option("relay.remote.home.totp_secret", "JBSWY3DPEHPK3PXP")
+    sim.user("/autoreconnect outbox send home")
+    sim.serve()
+    assert delivered(sim) == [(CHAN, "x")]
+    assert not [m for m in sim.lines() if "JBSWY3DPEHPK3PXP" in m]
+
+
+def test_input_typed_while_earlier_lines_go_queues_behind_them(linked):
+    sim = linked
+    buffer = chan(sim)
+    other = chan(sim, "irc.libera.#other")
+    down(sim)
+    sim.type(buffer, "1")
+    back(sim, serve=False)  # the first request is in flight
+    sim.type(buffer, "2")
+    sim.type(other, "elsewhere")  # another buffer has nothing queued: straight to the link
+    assert (
+        in_buffer(sim, buffer)[-1]
+        == "--\trelay_autoreconnect: remote[home]: kept behind 1 earlier line(s), sent in order"
+    )
+    assert sim.state.buffers[other].received == ["elsewhere"]
+    sim.serve()
+    assert delivered(sim) == [(CHAN, "1"), (CHAN, "2")]
+
+
+def test_old_lines_are_held_back_until_the_user_says(linked):
+    sim = linked
+    sim.set_option("relay.network.autoreconnect_outbox_max_age", "60")
+    buffer = chan(sim)
+    other = chan(sim, "irc.libera.#other")
+    down(sim)
+    sim.type(buffer, "stale")
+    sim.advance(100)
+    sim.type(buffer, "fresh but behind")
+    sim.type(other, "fresh")
+    back(sim)
+    assert delivered(sim) == [("irc.libera.#other", "fresh")]
+    assert sim.lines("older than") == [
+        'relay_autoreconnect: remote[home]: 2 queued line(s) older than 60 s not sent; "/autoreconnect outbox '
+        'send home" sends them, "/autoreconnect outbox drop home" drops them'
+    ]
+    sim.user("/autoreconnect outbox")
+    assert sim.lines()[-2].startswith("  remote[home] irc.libera.#weechat (queued 1")
+    assert "waits for your word: older than autoreconnect_outbox_max_age): stale" in sim.lines()[-2]
+    sim.user("/autoreconnect outbox send home")
+    sim.serve()
+    assert delivered(sim)[1:] == [(CHAN, "stale"), (CHAN, "fresh but behind")]
+
+
+def test_outbox_commands_and_their_errors(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "x")
+    sim.type(chan(sim, "irc.libera.#b"), "y")
+    sim.user("/autoreconnect outbox send home")
+    assert (
+        sim.lines()[-1]
+        == "relay_autoreconnect: outbox: remote[home] is not connected: 2 line(s) go after the reconnection"
+    )
+    sim.user("/autoreconnect outbox frob")
+    assert sim.lines()[-1].startswith('=!=\trelay_autoreconnect: outbox: "list", "send"/"drop"')
+    sim.user("/autoreconnect outbox drop home irc.libera.#b")
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 1 queued line(s) dropped"
+    sim.user("/autoreconnect outbox drop home irc.libera.#b")
+    assert sim.lines()[-1] == "=!=\trelay_autoreconnect: outbox: nothing queued for remote[home] in irc.libera.#b"
+    sim.user("/autoreconnect outbox drop -all")
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 1 queued line(s) dropped"
+    sim.user("/autoreconnect outbox send -all")
+    assert sim.lines()[-1] == "=!=\trelay_autoreconnect: outbox: nothing queued"
+    sim.user("/autoreconnect outbox move home a")
+    assert sim.lines()[-1].startswith('=!=\trelay_autoreconnect: outbox: "list"')
+    back(sim)
+    assert delivered(sim) == []
+
+
+def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice(linked):
+    sim = linked
     buffer = chan(sim)
     down(sim)
     sim.type(buffer, "a")
     sim.type(buffer, "b")
     sim.unload()
-    assert sim.lines()[-1] == "relay_autoreconnect: 2 queued line(s) dropped (script unloaded)"
+    assert (
+        sim.lines()[-1] == f"relay_autoreconnect: outbox: 2 queued line(s) kept in {outbox_file(sim)} for the next load"
+    )
+    sim.load(ra)
+    assert sim.lines("outbox: 2 line(s) kept from before for remote(s) home; /autoreconnect outbox lists them")
+    back(sim, serve=False)
+    (request,) = sim.deliveries()  # the handshake
+    sim.serve(rounds=1)
+    assert file_lines(sim) == [("a", LINE_SENDING), ("b", LINE_QUEUED)]
+    sim.unload()  # while "a" is in flight
+    sim.load(ra)
+    assert sim.lines("(1 whose delivery was not confirmed)")
+    back(sim)
+    assert delivered(sim) == []  # "a" may have arrived: "b" waits behind it
+    assert request.pointer not in sim.state.hooks
 
 
-def test_a_remote_the_user_disconnected_keeps_weechat_s_behaviour(sim):
+def test_a_corrupt_file_gives_one_line_and_is_kept_aside(sim):
+    with open(os.path.join(sim.state.data_dir, ra.OUTBOX_FILE), "w", encoding="utf-8") as file:
+        file.write('{"format": 1, "lines": [')
+    sim.load(ra)
+    path = os.path.join(sim.state.data_dir, ra.OUTBOX_FILE)
+    assert [m for m in sim.lines() if "outbox file" in m] == [
+        f"=!=\trelay_autoreconnect: outbox file {path} is not valid (Expecting value: line 1 column 25 (char 24)): "
+        f"kept as {path}.bad; the outbox starts empty"
+    ]
+    assert ra.SHELL is not None and os.path.exists(f"{path}.bad") and not os.path.exists(path)
+
+
+def test_a_file_with_some_bad_lines_keeps_the_good_ones_and_a_copy(sim):
+    path = os.path.join(sim.state.data_dir, ra.OUTBOX_FILE)
+    box = filled(("home", CHAN, "good"), ("home", CHAN, "bad"))
+    data = json.loads(ra.outbox_to_json(box))
+    data["lines"][1]["queued_at"] = "soon"
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(data, file)
+    sim.load(ra)
+    assert sim.lines(f"outbox file {path}: 1 line(s) not valid, 1 kept: kept as {path}.bad")
+    assert [line.text for line in ra.SHELL.courier.outbox.lines] == ["good"]
+    with open(f"{path}.bad", encoding="utf-8") as file:
+        assert json.load(file) == data
+
+
+def test_a_file_that_can_not_be_read_is_left_alone_and_lines_stay_in_memory(linked):
+    sim = linked
+    sim.unload()
+    path = outbox_file(sim)
+    os.mkdir(path)  # not a file: reading it fails
+    sim.load(ra)
+    assert sim.lines(f"outbox file {path} can not be read")
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "x")
+    assert in_buffer(sim, buffer)[-1].endswith(
+        "can not be read ([Errno 21] Is a directory: '" + path + "'): kept in memory only"
+    )
+    assert os.path.isdir(path)
+    back(sim)
+    assert delivered(sim) == [(CHAN, "x")]
+
+
+def test_rename_and_delete_of_a_remote_with_lines(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "x")
+    sim.user("/remote rename home house")
+    sim.settle()
+    assert [line.remote for line in ra.SHELL.courier.outbox.lines] == ["house"]
+    sim.user("/remote del house")
+    sim.settle()
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[house] deleted: 1 queued line(s) dropped"
+    assert not os.path.exists(outbox_file(sim))
+
+
+def test_a_remote_gone_with_the_relay_plugin_keeps_its_lines(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "x")
+    remote = sim.state.remotes.pop(sim.remote("home").pointer)  # the relay plugin unloads
+    for option in [o for o in sim.state.options.values() if o.full_name.startswith("relay.remote.home.")]:
+        sim.state.remove_option(option.pointer)
+    sim.user("/plugin unload relay")
+    sim.settle()
+    assert ra.SHELL.courier.outbox.count("home") == 1 and file_lines(sim) == [("x", LINE_QUEUED)]
+    assert remote.name == "home"
+
+
+def test_a_remote_the_user_disconnected_keeps_weechats_behaviour(linked):
+    sim = linked
     buffer = chan(sim)
     sim.user("/remote disconnect home")
     sim.type(buffer, "into the void")
     assert sim.state.buffers[buffer].received == ["into the void"]
-    assert ra.SHELL.outbox.count() == 0
+    assert ra.SHELL.courier.outbox.count() == 0
+
+
+def test_a_burst_of_lines_arrives_complete_and_in_order(linked):
+    sim = linked
+    buffers = [chan(sim, f"irc.libera.#c{n}") for n in range(3)]
+    down(sim)
+    typed = []
+    for n in range(300):
+        buffer = buffers[n % 3]
+        sim.type(buffer, f"line {n}")
+        typed.append((f"irc.libera.#c{n % 3}", f"line {n}"))
+    back(sim)
+    assert sorted(delivered(sim)) == sorted(typed)
+    for name in {b for b, _ in typed}:
+        assert [t for b, t in delivered(sim) if b == name] == [t for b, t in typed if b == name]
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 300 queued line(s) delivered"

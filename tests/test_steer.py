@@ -210,7 +210,7 @@ def test_bar_text_counts_every_entry_it_leaves_out():
     for n in range(6):
         remote = engine.remote_add(f"r{n}", STATUS_DISCONNECTED)
         remote.due, remote.failure = 10.0, "network"
-        outbox.add(f"r{n}", "core.weechat", "hello", 0.0)
+        outbox.add(f"id{n}", f"r{n}", "core.weechat", "hello", 0.0)
     engine.remote_add("quiet", STATUS_DISCONNECTED)
     text = ra.bar_text(engine, 0.0, outbox)
     assert text.split(", ") == [
