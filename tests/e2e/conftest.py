@@ -11,6 +11,7 @@ from typing import List, Optional
 
 import pytest
 from harness import PASSWORD, PROBE, SCRIPT, NetPair, WeeChat, client_commands, free_port, server_commands
+from terminal import Terminal, curses_available
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,6 +68,16 @@ class Lab:
         client = WeeChat(self.tmp / home, scripts, commands, netns)
         self.instances.append(client)
         return client.start()
+
+    def terminal(self, extra=(), home: str = "terminal") -> Terminal:
+        """The client as a person uses it: the curses weechat in a terminal, with the script."""
+        reason = curses_available()
+        if reason:
+            pytest.fail(reason)
+        extra = ["/set relay.network.autoreconnect_jitter 0", "/set logger.file.flush_delay 0", *extra]
+        terminal = Terminal(self.tmp / home, [PROBE, SCRIPT], client_commands(self.port, extra))
+        self.instances.append(terminal)
+        return terminal.start()
 
     def stop(self) -> None:
         for instance in reversed(self.instances):

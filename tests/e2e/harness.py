@@ -62,7 +62,8 @@ class WeeChat:
         self._offset = 0
         self.events: List[Dict] = []
 
-    def start(self, timeout: float = 15.0) -> WeeChat:
+    def install_scripts(self) -> None:
+        """Copy the scripts into the home's python/ folder, autoloaded."""
         autoload = self.home / "python" / "autoload"
         autoload.mkdir(parents=True, exist_ok=True)
         for script in self.scripts:
@@ -71,13 +72,19 @@ class WeeChat:
             link = autoload / script.name
             if not link.exists():
                 link.symlink_to(target)
+
+    def startup_commands(self) -> List[str]:
+        """The fifo, the test's commands, then the probe's "ready" event."""
+        return [f"/set fifo.file.path {self.fifo}", "/set fifo.file.enabled on", *self.commands, "/probe ready"]
+
+    def start(self, timeout: float = 15.0) -> WeeChat:
+        self.install_scripts()
         ready_before = len(self.find(kind="ready"))
         env = dict(os.environ, WEECHAT_PROBE_FILE=str(self.probe_file))
-        commands = [f"/set fifo.file.path {self.fifo}", "/set fifo.file.enabled on", *self.commands, "/probe ready"]
         with open(self.home / "stdout.txt", "ab") as stdout:
             self.proc = subprocess.Popen(
                 (["ip", "netns", "exec", self.netns] if self.netns else [])
-                + ["weechat-headless", "--dir", str(self.home), "-r", ";".join(commands)],
+                + ["weechat-headless", "--dir", str(self.home), "-r", ";".join(self.startup_commands())],
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=subprocess.STDOUT,

@@ -9,8 +9,11 @@ Writes JSON lines to $WEECHAT_PROBE_FILE (one event per line):
 - {"t", "kind": "client_signal", "status", "pointer"} for relay_client_* (server side);
 - {"t", "kind": "hooks", "script", "counts"} for "/probe hooks SCRIPT" (hooks by type);
 - {"t", "kind": "buffer", "name"} for each buffer opened;
+- {"t", "kind": "switch", "name"} for each buffer switch (the buffer now shown);
 - {"t", "kind": "input", "buffer", "text"} for text sent to a "/probe buffer NAME" buffer;
 - {"t", "kind": "option", "name", "value"} for each "/probe option NAME";
+- "/probe command BUFFER COMMAND" runs COMMAND in buffer BUFFER (full name) with
+  weechat.command, as any other script would;
 - {"t", "kind": "ready"} for "/probe ready" (the harness ends its start-up commands with it);
 - {"t", "kind": "probe_loaded"} once.
 "t" is time.monotonic(), comparable with the test process' clock.
@@ -44,6 +47,11 @@ def client_signal_cb(_data, signal, pointer):
 
 def buffer_opened_cb(_data, _signal, buffer):
     emit(kind="buffer", name=weechat.buffer_get_string(buffer, "full_name"))
+    return weechat.WEECHAT_RC_OK
+
+
+def buffer_switch_cb(_data, _signal, buffer):
+    emit(kind="switch", name=weechat.buffer_get_string(buffer, "full_name"))
     return weechat.WEECHAT_RC_OK
 
 
@@ -95,6 +103,8 @@ def probe_cb(_data, _buffer, args):
     """/probe option NAME: record the value of an option (or its absence).
     /probe buffer NAME: open buffer python.NAME, whose input is recorded."""
     words = args.split()
+    if len(words) > 2 and words[0] == "command":
+        weechat.command(weechat.buffer_search("==", words[1]), args.split(" ", 2)[2])
     if words == ["ready"]:
         emit(kind="ready")
     if len(words) == 2 and words[0] == "hooks":
@@ -113,5 +123,6 @@ weechat.hook_command("probe", "test probe", "option NAME", "", "", "probe_cb", "
 weechat.hook_signal("relay_remote_*", "signal_cb", "")
 weechat.hook_signal("relay_client_*", "client_signal_cb", "")
 weechat.hook_signal("buffer_opened", "buffer_opened_cb", "")
+weechat.hook_signal("buffer_switch", "buffer_switch_cb", "")
 weechat.hook_print("", "", "", 0, "print_cb", "")
 emit(kind="probe_loaded")

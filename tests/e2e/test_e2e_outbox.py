@@ -1,14 +1,26 @@
 # SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""End to end: text typed in a remote buffer while the server is down arrives after the reconnection."""
+"""End to end: the outbox of a remote buffer while the server is down.
+
+Text given to the buffer is kept (on disk) and delivered once, in order,
+after the reconnection, also across restarts of the script, the relay plugin
+and the client; commands from the fifo and from other scripts run on the
+client and never reach the server; a line for a buffer the server does not
+have yet waits for it. (What a person types is in tests/e2e/test_e2e_terminal.py.)
+"""
 
 from __future__ import annotations
 
+import json
+import stat
 import time
+
+import pytest
 
 FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
 CHAN = ["/probe buffer chan"]  # a buffer on the server whose input the probe records
 MIRROR = "relay.remote.srv.python.chan"
+OUTBOX = "relay_autoreconnect_outbox.json"
 
 
 def inputs(server, since=None):
@@ -32,38 +44,139 @@ def kill(server, client):
     return since
 
 
-def test_text_typed_while_down_arrives_once_in_order_and_commands_are_refused(lab):
+def kept_lines(client):
+    path = client.home / OUTBOX
+    return [(line["text"], line["state"]) for line in json.loads(path.read_text())["lines"]] if path.exists() else []
+
+
+def test_text_arrives_once_in_order_and_the_fifos_command_runs_on_the_client(lab):
     server, client = connected_with_mirror(lab)
     since = kill(server, client)
-    for text in ("msg one", "msg two", "/me waves", "msg three"):
+    for text in ("msg one", "msg two", "/print -core ran-on-the-client", "msg three"):
         client.send(text, buffer=MIRROR)
-    client.wait_line("command not run", since, 5)
     kept = client.wait_line("(3 waiting; /autoreconnect outbox)", since, 5)
     assert kept["buffer"] == MIRROR
-    assert not [e for e in client.lines(since=since) if "msg " in e["message"]]  # not shown as sent
+    client.wait_line("ran-on-the-client", since, 5)
+    assert stat.S_IMODE((client.home / OUTBOX).stat().st_mode) == 0o600
+    assert kept_lines(client) == [("msg one", "queued"), ("msg two", "queued"), ("msg three", "queued")]
+    assert not client.lines("command not run", since)
     server = lab.server(extra=CHAN)
-    server.wait_for(lambda: len(inputs(server)) >= 3, 15, "3 lines on the server")
-    client.wait_line("remote[srv]: 3 queued line(s) sent", since, 5)
+    client.wait_line("remote[srv]: 3 queued line(s) delivered", since, 15)
     assert inputs(server) == ["msg one", "msg two", "msg three"]
+    assert not (client.home / OUTBOX).exists()
+    assert not server.lines("ran-on-the-client")
     # the link drops and comes back again: nothing is sent twice (a duplicate
-    # would come before "msg four": one socket, and queued lines go first)
+    # would come before "msg four")
     since = kill(server, client)
     server = lab.server(extra=CHAN)
     client.wait_for(lambda: client.find(kind="signal", status="connected", since=since), 15, "reconnected")
+    client.wait_line("remote[srv]: WeeChat: ", since, 5)
     client.send("msg four", buffer=MIRROR)
     server.wait_for(lambda: inputs(server, since), 10, "a line after the second reconnection")
     assert inputs(server, since) == ["msg four"]
 
 
-def test_old_lines_wait_for_the_user(lab):
-    server, client = connected_with_mirror(lab, ["/set relay.network.autoreconnect_outbox_max_age 1"])
+@pytest.mark.parametrize("keep_commands", ["off", "on"])
+def test_commands_of_the_fifo_and_of_scripts_never_reach_the_server(lab, keep_commands):
+    server, client = connected_with_mirror(lab, [f"/set relay.network.autoreconnect_outbox_commands {keep_commands}"])
     since = kill(server, client)
-    client.send("too old", buffer=MIRROR)
-    client.wait_line("(1 waiting", since, 5)
-    client.wait_line("reconnecting in 2 s (attempt 2)", since, 10)  # more than 1 s has passed
+    client.send("/print -core from-the-fifo", buffer=MIRROR)
+    client.send(f"/probe command {MIRROR} /print -core from-a-script")
+    client.send(f"/probe command {MIRROR} /buffer core.weechat")  # what Alt+1 runs
+    client.wait_line("from-the-fifo", since, 5)
+    client.wait_line("from-a-script", since, 5)
+    client.send("text after them", buffer=MIRROR)
+    client.wait_line("(1 waiting; /autoreconnect outbox)", since, 5)
+    assert kept_lines(client) == [("text after them", "queued")]
     server = lab.server(extra=CHAN)
-    client.wait_line("1 queued line(s) older than 1 s not sent", since, 15)
-    assert inputs(server) == []
-    client.send("/autoreconnect outbox send srv")
-    server.wait_for(lambda: inputs(server), 5, "the old line, on request")
-    assert inputs(server) == ["too old"]
+    client.wait_line("remote[srv]: 1 queued line(s) delivered", since, 15)
+    assert inputs(server) == ["text after them"]
+    assert not server.lines("from-the") and not server.lines("from-a")
+    assert not client.lines("command not run", since)
+
+
+def test_a_buffer_that_appears_six_seconds_after_the_server_gets_its_line_once(lab):
+    server, client = connected_with_mirror(lab)
+    since = kill(server, client)
+    client.send("for a late buffer", buffer=MIRROR)
+    client.wait_line("(1 waiting", since, 5)
+    server = lab.server(extra=["/wait 6 /probe buffer chan"])
+    opened = server.wait_for(lambda: server.find(kind="buffer", name="python.chan", since=since), 20, "late buffer")
+    arrived = server.wait_for(lambda: server.find(kind="input", buffer="python.chan", since=since), 10, "line")
+    connected = client.find(kind="signal", status="connected", since=since)[0]
+    assert opened[0]["t"] - connected["t"] > 3  # the line really waited for the buffer
+    assert arrived[0]["t"] - opened[0]["t"] < 2.0  # and went as soon as the buffer was there
+    delivered = client.wait_line("remote[srv]: 1 queued line(s) delivered", since, 5)
+    assert delivered["t"] > arrived[0]["t"] - 0.5
+    assert inputs(server, since) == ["for a late buffer"]
+    assert_nothing_left(client)
+
+
+def assert_nothing_left(client):
+    """Nothing left to send: no outbox file, no request in flight, no retry timer."""
+    assert not (client.home / OUTBOX).exists()
+    assert "url" not in client.hooks()
+    client.send("/autoreconnect outbox")
+    client.wait_line("outbox: nothing queued", time.monotonic() - 0.1, 5)
+
+
+def test_a_buffer_that_never_appears_keeps_the_line_and_says_so(lab):
+    server, client = connected_with_mirror(lab, ["/set relay.network.autoreconnect_outbox_wait 3"])
+    since = kill(server, client)
+    client.send("nobody hears", buffer=MIRROR)
+    client.wait_line("(1 waiting", since, 5)
+    server = lab.server()  # without the buffer
+    told = client.wait_line('buffer "python.chan" not found on the remote after 3 s: 1 queued line(s) kept', since, 20)
+    assert len(client.lines("not found on the remote", since)) == 1
+    assert not client.lines("delivered", since)
+    assert kept_lines(client) == [("nobody hears", "missing")]
+    assert not inputs(server, since)
+    assert told["t"] - client.find(kind="signal", status="connected", since=since)[0]["t"] < 6
+
+
+RESTARTS = {
+    "script reload": lambda lab, client, since: (
+        client.send("/python reload relay_autoreconnect"),
+        client.wait_line('registered script "relay_autoreconnect"', since, 5),
+    ),
+    "/upgrade": lambda lab, client, since: (client.send("/upgrade"), client.wait_line("Upgrade done", since, 10)),
+    "relay plugin unload and load": lambda lab, client, since: (
+        client.send("/plugin unload relay"),
+        client.wait_line('Plugin "relay" unloaded', since, 5),
+        client.send("/plugin load relay"),
+        client.wait_line('Plugin "relay" loaded', since, 5),
+        client.send("/remote connect srv"),
+    ),
+    "/quit and start": lambda lab, client, since: (client.quit(), client.start(), client.send("/remote connect srv")),
+    "SIGKILL and start": lambda lab, client, since: (client.kill(), client.start(), client.send("/remote connect srv")),
+}
+
+
+@pytest.mark.parametrize("restart", list(RESTARTS))
+def test_queued_lines_survive_a_restart_and_arrive_exactly_once(lab, restart):
+    server, client = connected_with_mirror(lab)
+    since = kill(server, client)
+    for n in range(1, 4):
+        client.send(f"line {n}", buffer=MIRROR)
+    client.wait_line("(3 waiting", since, 5)
+    RESTARTS[restart](lab, client, since)
+    assert kept_lines(client) == [(f"line {n}", "queued") for n in range(1, 4)]
+    server = lab.server(extra=CHAN)
+    client.wait_line("remote[srv]: 3 queued line(s) delivered", since, 20)
+    assert inputs(server, since) == ["line 1", "line 2", "line 3"]
+    assert_nothing_left(client)
+
+
+def test_a_corrupt_outbox_file_gives_one_line_and_the_script_loads(lab):
+    home = lab.tmp / "client"
+    home.mkdir()
+    (home / OUTBOX).write_text('{"format": 1, "lines": [{"id": "x", "remote": "srv"')
+    client = lab.client()
+    client.wait_line("is not valid", time.monotonic() - 60, 5)
+    errors = [e for e in client.lines("outbox file") if "relay_autoreconnect" in e["message"]]
+    assert len(errors) == 1 and f"kept as {home / OUTBOX}.bad" in errors[0]["message"]
+    assert (home / f"{OUTBOX}.bad").exists()
+    since = time.monotonic()
+    client.send("/autoreconnect")
+    client.wait_line("relay remote(s) (autoreconnect on)", since, 5)
+    assert not client.lines("Traceback")

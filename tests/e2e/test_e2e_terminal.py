@@ -1,0 +1,140 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A person at the keyboard: the curses weechat in a terminal, keys pressed, the screen read.
+
+The server is a real weechat-headless; the client is the curses weechat in
+tmux (tests/e2e/terminal.py). Everything the person does goes through key
+presses: typing, Enter, Backspace, Tab, Alt+1, Alt+arrows, Ctrl+P/N, PgUp,
+Alt+Ctrl+L (/remote togglecmd), and commands typed in the core buffer.
+
+Set RELAY_AUTORECONNECT_SCREENS=DIR to keep the screens of the outage test
+(the README shows them).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from terminal import plain
+
+FAST = ["/set relay.network.autoreconnect_delay 3", "/set relay.network.autoreconnect_delay_max 3"]
+# the script's bar item at the end of the status bar, as the README says to add it
+STATUS = ['/set weechat.bar.status.items "${weechat.bar.status.items},relay_autoreconnect"']
+CHAN = ["/probe buffer chan"]  # a buffer on the server whose input the probe records
+MIRROR = "relay.remote.srv.python.chan"
+
+
+def inputs(server, since=None):
+    return [e["text"] for e in server.find(kind="input", buffer="python.chan", since=since)]
+
+
+def connected_in_mirror(lab, extra=()):
+    """Server up, the person connects the remote and goes to its buffer "chan"."""
+    server = lab.server(extra=CHAN)
+    term = lab.terminal([*FAST, *STATUS, *extra])
+    since = time.monotonic()
+    term.submit("/remote connect srv")
+    term.wait_for(lambda: term.find(kind="buffer", name=MIRROR, since=since), 10, "the remote's buffers")
+    term.wait_line("remote[srv]: WeeChat: ", since, 5)
+    term.submit(f"/buffer {MIRROR}")
+    term.wait_switch(MIRROR, since)
+    return server, term
+
+
+def kill(server, term):
+    since = time.monotonic()
+    server.kill()
+    term.wait_for(lambda: term.find(kind="signal", status="disconnected", since=since), 5, "drop")
+    term.wait_text("[<disconnected>]")  # WeeChat's input prompt says so (4.5+)
+    return since
+
+
+def switch(term, keys, expected_name):
+    since = time.monotonic()
+    term.keys(*keys)
+    term.wait_switch(expected_name, since)
+
+
+def test_keys_work_in_a_down_remote_buffer_and_typed_lines_arrive_once_in_order(lab):
+    server, term = connected_in_mirror(lab)
+    since = kill(server, term)
+    # edit the input line: type, Backspace, Left and insert, Tab
+    term.type("helo")
+    term.keys("Left")
+    term.type("l")
+    term.wait_screen(lambda s: plain(s).endswith("hello"), 5, "edited input")
+    term.type("wx")
+    term.keys("BSpace", "BSpace", "Tab")
+    term.wait_screen(lambda s: plain(s).endswith("hello"), 5, "Backspace twice")
+    term.keys("Enter")
+    term.wait_text("remote[srv] is not connected: kept, sent after the reconnection (1 waiting")
+    assert not plain(term.screen()).endswith("hello")  # the input line is empty again
+    term.submit("how are you?")
+    term.wait_text("(2 waiting")
+    term.keys("PPage", "NPage")  # scroll: /window page_up, page_down
+    # leave and come back, every way a person does
+    previous = "relay.remote.srv.core.weechat"
+    switch(term, ["C-p"], previous)
+    switch(term, ["C-n"], MIRROR)
+    switch(term, ["M-Left"], previous)
+    switch(term, ["M-Right"], MIRROR)
+    switch(term, ["M-1"], "core.weechat")
+    assert not term.lines("command not run", since)
+    assert not term.lines("Traceback")
+    server = lab.server(extra=CHAN)
+    term.wait_text("remote[srv]: 2 queued line(s) delivered", 20)
+    assert inputs(server) == ["hello", "how are you?"]
+    # back in the buffer with the link up: what is typed goes straight to the server
+    switch(term, ["M-3"], MIRROR)
+    term.submit("live again")
+    server.wait_for(lambda: len(inputs(server)) == 3, 5, "the live line")
+    assert inputs(server) == ["hello", "how are you?", "live again"]
+
+
+def test_the_status_bar_shows_the_outage_and_autoreconnect_lists_it(lab):
+    server, term = connected_in_mirror(lab)
+    screens = {}
+    kill(server, term)
+    term.submit("are you there?")
+    screens["outage, in the remote's buffer"] = term.wait_screen(
+        lambda s: "srv outbox 1" in plain(s).split("\n")[-2] and "(network)" in plain(s).split("\n")[-2],
+        5,
+        "the bar item in the status bar",
+    )
+    switch(term, ["M-1"], "core.weechat")
+    term.submit("/autoreconnect")
+    screens["/autoreconnect in the core buffer"] = term.wait_text("srv: disconnected, attempt ")
+    assert "last failure: network, managed" in term.screen()
+    server = lab.server(extra=CHAN)
+    term.wait_text("remote[srv]: 1 queued line(s) delivered", 20)
+    screens["back"] = term.wait_screen(
+        lambda s: "srv " not in plain(s).split("\n")[-2], 5, "the bar item gone from the status bar"
+    )
+    assert inputs(server) == ["are you there?"]
+    keep = os.environ.get("RELAY_AUTORECONNECT_SCREENS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for n, (title, screen) in enumerate(screens.items()):
+            (Path(keep) / f"{n}.txt").write_text(f"{title}\n{plain(screen)}\n")
+
+
+def test_a_typed_command_is_refused_or_kept_and_alt_ctrl_l_runs_commands_here(lab):
+    server, term = connected_in_mirror(lab)
+    since = kill(server, term)
+    term.submit("/print refused-for-the-remote")
+    term.wait_text("remote[srv] is not connected: command not run (relay.network.autoreconnect_outbox_commands")
+    term.keys("C-M-l")  # /remote togglecmd: commands typed here run on this WeeChat
+    term.submit("/print ran-on-the-client")
+    line = term.wait_line("ran-on-the-client", since, 5)
+    assert line["buffer"] == MIRROR
+    term.submit("/set relay.network.autoreconnect_outbox_commands on")  # still running here
+    term.wait_line("Option changed: relay.network.autoreconnect_outbox_commands", since, 5)
+    term.keys("C-M-l")  # commands go to the remote again
+    term.submit("/print kept-for-the-remote")
+    term.wait_text("(1 waiting")
+    server = lab.server(extra=CHAN)
+    term.wait_line("remote[srv]: 1 queued line(s) delivered", since, 20)
+    server.wait_line("kept-for-the-remote", since, 5)
+    assert not server.lines("refused-for-the-remote") and not server.lines("ran-on-the-client")
