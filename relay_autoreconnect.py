@@ -1048,8 +1048,8 @@ def api_error(output: Dict[str, str]) -> str:
         body = json.loads(output.get("output") or "{}")
     except ValueError:
         return ""
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, str) else ""
+    said = body.get("error") if isinstance(body, dict) else None
+    return said if isinstance(said, str) else ""
 
 
 def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
@@ -1058,15 +1058,15 @@ def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
     if code in ("200", "204"):
         return DELIVERED, ""
     if code and code != "0":
-        error = api_error(output)
-        if code == "400" and error.endswith("not found"):
-            return MISSING, error
-        return REFUSED, f"HTTP {code}" + (f": {error}" if error else "")
-    error = output.get("error", "") or "no answer"
+        said = api_error(output)
+        if code == "400" and said.endswith("not found"):
+            return MISSING, said
+        return REFUSED, f"HTTP {code}" + (f": {said}" if said else "")
+    said = output.get("error", "") or "no answer"
     curl = output.get("error_code_curl", "")
     if (curl.isdigit() and int(curl) in CURL_BEFORE_SENDING) or output.get("error_code") in HOOK_URL_BEFORE_SENDING:
-        return NOT_SENT, error
-    return UNKNOWN, error
+        return NOT_SENT, said
+    return UNKNOWN, said
 
 
 def handshake_answer(output: Dict[str, str]) -> Optional[Tuple[str, int, bool]]:
@@ -2155,7 +2155,7 @@ class InputGate:
         kept = [line for line, route in routes if route == ROUTE_KEEP]
         if kept:
             waiting, problem = self.courier.keep(name, target, kept)
-            self.tell_kept(buffer, name, waiting - len(kept) if connected else -1, problem)
+            self.tell_kept(buffer, name, kept, waiting - len(kept), connected=connected, problem=problem)
         if any(route == ROUTE_REFUSE for _, route in routes):
             weechat.prnt(
                 buffer,
@@ -2167,15 +2167,16 @@ class InputGate:
                 weechat.command(buffer, line)
         return ""
 
-    def tell_kept(self, buffer: str, name: str, behind: int, problem: str) -> None:
-        """Say in the buffer that lines were kept (behind: earlier lines they wait for, -1 link down)."""
-        if behind >= 0:
-            text = f"remote[{name}]: kept behind {behind} earlier line(s), sent in order"
-        else:
-            waiting = self.courier.outbox.count(name)
-            text = f"remote[{name}] is not connected: kept, sent after the reconnection ({waiting} waiting"
-            text += f"; /{COMMAND} outbox)"
-        weechat.prnt(buffer, f"{weechat.prefix('network')}{SCRIPT_NAME}: {text}")
+    @staticmethod
+    def tell_kept(buffer: str, name: str, kept: List[str], before: int, *, connected: bool, problem: str) -> None:
+        """Show each kept line in its buffer, after how many lines of its remote it goes."""
+        for waiting, line in enumerate(kept, before + 1):
+            if connected:
+                text = f"remote[{name}]: kept behind {waiting - 1} earlier line(s), sent in order"
+            else:
+                text = f"remote[{name}] is not connected: kept, sent after the reconnection ({waiting} waiting"
+                text += f"; /{COMMAND} outbox)"
+            weechat.prnt(buffer, f"{weechat.prefix('network')}{SCRIPT_NAME}: {text}: {line}")
         if problem:
             weechat.prnt(buffer, f"{weechat.prefix('error')}{SCRIPT_NAME}: {problem}: kept in memory only")
 

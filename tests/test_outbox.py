@@ -291,7 +291,7 @@ def test_text_typed_while_down_is_on_disk_before_it_is_said_kept_then_delivered_
     assert sim.state.buffers[buffer].received == []  # nothing to WeeChat, which would drop it
     assert in_buffer(sim, buffer)[-1] == (
         "--\trelay_autoreconnect: remote[home] is not connected: kept, sent after the reconnection "
-        "(3 waiting; /autoreconnect outbox)"
+        "(3 waiting; /autoreconnect outbox): third"
     )
     assert sim.bar_item() == "home 10s (network), home outbox 3"
     back(sim)
@@ -524,7 +524,7 @@ def test_input_typed_while_earlier_lines_go_queues_behind_them(linked):
     sim.type(other, "elsewhere")  # another buffer has nothing queued: straight to the link
     assert (
         in_buffer(sim, buffer)[-1]
-        == "--\trelay_autoreconnect: remote[home]: kept behind 1 earlier line(s), sent in order"
+        == "--\trelay_autoreconnect: remote[home]: kept behind 1 earlier line(s), sent in order: 2"
     )
     assert sim.state.buffers[other].received == ["elsewhere"]
     sim.serve()

@@ -70,6 +70,11 @@ class Terminal(WeeChat):
         """Type text (literally, no key names)."""
         self.tmux("send-keys", "-t", "weechat", "-l", text)
 
+    def paste(self, text: str) -> None:
+        """Paste text (bracketed paste, as a terminal does when the person pastes)."""
+        self.tmux("set-buffer", "-b", "paste", text)
+        self.tmux("paste-buffer", "-p", "-d", "-b", "paste", "-t", "weechat")
+
     def submit(self, text: str) -> None:
         """Type a line and press Enter."""
         self.type(text)

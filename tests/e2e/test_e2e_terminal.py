@@ -138,3 +138,17 @@ def test_a_typed_command_is_refused_or_kept_and_alt_ctrl_l_runs_commands_here(la
     term.wait_line("remote[srv]: 1 queued line(s) delivered", since, 20)
     server.wait_line("kept-for-the-remote", since, 5)
     assert not server.lines("refused-for-the-remote") and not server.lines("ran-on-the-client")
+
+
+def test_lines_pasted_while_down_arrive_in_order_and_a_pasted_command_is_refused(lab):
+    server, term = connected_in_mirror(lab)
+    since = kill(server, term)
+    term.paste('pasted one\n/print pasted-command\npasted two ${sec.data.x} "quoted" ünïcode')
+    term.wait_screen(lambda s: "ünïcode" in plain(s).split("\n")[-1], 5, "the paste in the input line")
+    term.keys("Enter")
+    term.wait_text("(2 waiting")
+    term.wait_text("command not run")
+    server = lab.server(extra=CHAN)
+    term.wait_line("remote[srv]: 2 queued line(s) delivered", since, 20)
+    assert inputs(server) == ["pasted one", 'pasted two ${sec.data.x} "quoted" ünïcode']
+    assert not server.lines("pasted-command") and not term.lines("pasted-command")
