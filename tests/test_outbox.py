@@ -241,6 +241,14 @@ def linked(sim):
     return sim
 
 
+@pytest.fixture
+def outage(linked):
+    """The link of "home" down, its buffer "#weechat" open: (sim, buffer)."""
+    buffer = chan(linked)
+    down(linked)
+    return linked, buffer
+
+
 def chan(sim, name=CHAN, on_server=True):
     return sim.open_buffer("home", name, on_server)
 
@@ -280,10 +288,8 @@ def file_lines(sim):
         return [(line["text"], line["state"]) for line in json.load(file)["lines"]]
 
 
-def test_text_typed_while_down_is_on_disk_before_it_is_said_kept_then_delivered_once(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_text_typed_while_down_is_on_disk_before_it_is_said_kept_then_delivered_once(outage):
+    sim, buffer = outage
     sim.type(buffer, "first")
     assert stat.S_IMODE(os.stat(outbox_file(sim)).st_mode) == 0o600
     assert file_lines(sim) == [("first", LINE_QUEUED)]
@@ -306,10 +312,8 @@ def test_text_typed_while_down_is_on_disk_before_it_is_said_kept_then_delivered_
     assert len(delivered(sim)) == 3  # nothing twice
 
 
-def test_key_bindings_fifo_and_scripts_run_here_while_the_link_is_down(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_key_bindings_fifo_and_scripts_run_here_while_the_link_is_down(outage):
+    sim, buffer = outage
     for keep_commands in ("off", "on"):
         sim.set_option("relay.network.autoreconnect_outbox_commands", keep_commands)
         for command in ("/input delete_previous_char", "/input return", "/buffer *1", "/window page_up"):
@@ -328,10 +332,8 @@ def test_key_bindings_fifo_and_scripts_run_here_while_the_link_is_down(linked):
     assert delivered(sim) == []
 
 
-def test_the_persons_command_is_refused_or_kept_and_togglecmd_runs_it_here(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_the_persons_command_is_refused_or_kept_and_togglecmd_runs_it_here(outage):
+    sim, buffer = outage
     sim.type(buffer, "/me waves")
     assert in_buffer(sim, buffer)[-1].startswith(
         "=!=\trelay_autoreconnect: remote[home] is not connected: command not run"
@@ -369,10 +371,8 @@ def test_multiline_input_is_one_line_for_a_multiline_buffer(linked):
     assert delivered(sim) == [(CHAN, "one\ntwo")]
 
 
-def test_input_waits_until_the_remote_answered_after_connecting(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_input_waits_until_the_remote_answered_after_connecting(outage):
+    sim, buffer = outage
     back(sim, say_version=False)
     sim.type(buffer, "early")  # connected, version not seen yet
     assert sim.state.buffers[buffer].received == [] and delivered(sim) == []
@@ -422,10 +422,8 @@ def test_a_buffer_that_never_appears_keeps_its_line_and_says_so_once(linked):
     assert delivered(sim) == [(CHAN, "into the void")] and len(sim.state.commands) == requests + 1
 
 
-def test_no_answer_means_the_line_may_have_arrived_and_only_the_user_sends_it_again(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_no_answer_means_the_line_may_have_arrived_and_only_the_user_sends_it_again(outage):
+    sim, buffer = outage
     sim.type(buffer, "maybe")
     sim.type(buffer, "behind it")
     back(sim, serve=False)
@@ -446,10 +444,8 @@ def test_no_answer_means_the_line_may_have_arrived_and_only_the_user_sends_it_ag
     assert delivered(sim) == [(CHAN, "maybe"), (CHAN, "behind it")]
 
 
-def test_a_server_that_does_not_take_http_keeps_the_lines_for_the_next_connection(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_a_server_that_does_not_take_http_keeps_the_lines_for_the_next_connection(outage):
+    sim, buffer = outage
     sim.type(buffer, "x")
     sim.remote("home").server_http = "down"
     back(sim)
@@ -468,10 +464,8 @@ def test_a_server_that_does_not_take_http_keeps_the_lines_for_the_next_connectio
     assert delivered(sim) == [(CHAN, "x")]
 
 
-def test_a_refused_password_keeps_the_lines_and_says_so(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_a_refused_password_keeps_the_lines_and_says_so(outage):
+    sim, buffer = outage
     sim.type(buffer, "x")
     sim.remote("home").server_password = "changed-meanwhile"
     sim.remote("home").server_algos = ("sha256",)
@@ -555,10 +549,8 @@ def test_old_lines_are_held_back_until_the_user_says(linked):
     assert delivered(sim)[1:] == [(CHAN, "stale"), (CHAN, "fresh but behind")]
 
 
-def test_outbox_commands_and_their_errors(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_outbox_commands_and_their_errors(outage):
+    sim, buffer = outage
     sim.type(buffer, "x")
     sim.type(chan(sim, "irc.libera.#b"), "y")
     sim.user("/autoreconnect outbox send home")
@@ -582,10 +574,8 @@ def test_outbox_commands_and_their_errors(linked):
     assert delivered(sim) == []
 
 
-def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice(outage):
+    sim, buffer = outage
     sim.type(buffer, "a")
     sim.type(buffer, "b")
     sim.unload()
@@ -650,10 +640,8 @@ def test_a_file_that_can_not_be_read_is_left_alone_and_lines_stay_in_memory(link
     assert delivered(sim) == [(CHAN, "x")]
 
 
-def test_rename_and_delete_of_a_remote_with_lines(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_rename_and_delete_of_a_remote_with_lines(outage):
+    sim, buffer = outage
     sim.type(buffer, "x")
     sim.user("/remote rename home house")
     sim.settle()
@@ -664,10 +652,8 @@ def test_rename_and_delete_of_a_remote_with_lines(linked):
     assert not os.path.exists(outbox_file(sim))
 
 
-def test_a_remote_gone_with_the_relay_plugin_keeps_its_lines(linked):
-    sim = linked
-    buffer = chan(sim)
-    down(sim)
+def test_a_remote_gone_with_the_relay_plugin_keeps_its_lines(outage):
+    sim, buffer = outage
     sim.type(buffer, "x")
     remote = sim.state.remotes.pop(sim.remote("home").pointer)  # the relay plugin unloads
     for option in [o for o in sim.state.options.values() if o.full_name.startswith("relay.remote.home.")]:
