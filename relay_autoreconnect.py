@@ -43,7 +43,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 try:
     import weechat
@@ -166,6 +166,49 @@ class Remote:
     # polls until the link is up again: it answered (an attempt was brought
     # forward) or it cannot be polled
     poll_spent: bool = False
+
+
+# what the hand-over keeps of a remote: status, wanted, attempt, seconds to the next attempt
+Saved = Tuple[str, Optional[bool], int, Optional[float]]
+SAVED_STATUSES = (STATUS_UNKNOWN, STATUS_DISCONNECTED, STATUS_CONNECTING, STATUS_WAITING_AUTH, STATUS_CONNECTED)
+# attempts beyond this in a hand-over are not believed (autoreconnect_max is at most 1000000)
+SAVED_ATTEMPTS_MAX = 1000000
+
+
+def parse_handover(text: str, now: float, max_age: float) -> Tuple[Dict[str, Saved], str]:
+    """The remotes a previous instance left (wall clock `now`), and why none are taken ("" if fine).
+
+    The text comes from a variable anyone can set: every field is checked
+    (type, range, finite); one bad field and nothing is taken.
+    """
+    try:
+        state = json.loads(text)
+    except ValueError as err:
+        return {}, f"not JSON ({err})"
+    if not isinstance(state, dict) or not isinstance(state.get("remotes"), dict):
+        return {}, "no remotes"
+    written = state.get("time")
+    if not isinstance(written, (int, float)) or isinstance(written, bool) or not math.isfinite(written):
+        return {}, f"time {written!r} is not a time"
+    if abs(now - written) > max_age:
+        return {}, ""  # too old: a fresh start, nothing to say
+    saved: Dict[str, Saved] = {}
+    for name, values in state["remotes"].items():
+        if not isinstance(values, list) or len(values) != 4:
+            return {}, f"remote {name!r}: {values!r} is not [status, wanted, attempt, due]"
+        status, wanted, attempt, due_in = values
+        if status not in SAVED_STATUSES:
+            return {}, f"remote {name!r}: status {status!r} is not known"
+        if wanted not in (True, False, None):
+            return {}, f"remote {name!r}: wanted {wanted!r} is not true, false or null"
+        if not isinstance(attempt, int) or isinstance(attempt, bool) or not 0 <= attempt <= SAVED_ATTEMPTS_MAX:
+            return {}, f"remote {name!r}: attempt {attempt!r} is not a count"
+        if due_in is not None and (
+            not isinstance(due_in, (int, float)) or isinstance(due_in, bool) or not 0 <= due_in <= UNCAPPED_DELAY_LIMIT
+        ):
+            return {}, f"remote {name!r}: due {due_in!r} is not a wait in seconds"
+        saved[name] = (status, wanted, attempt, None if due_in is None else float(due_in))
+    return saved, ""
 
 
 @dataclass(frozen=True)
@@ -305,8 +348,9 @@ class Engine:
             return []
         return [Cancel(name)]
 
-    def remote_rename(self, old: str, new: str, now: float) -> List[Action]:
-        """Follow a renamed remote; a pending attempt keeps its time (and its polls)."""
+    def remote_rename(self, old: str, new: str) -> List[Action]:
+        """Follow a renamed remote: its state moves with it (a pending attempt, a
+        probe in flight); the shell's timers follow their record."""
         remote = self.remotes.pop(old, None)
         if remote is None:
             return []
@@ -320,9 +364,7 @@ class Engine:
         self._set_status(remote, remote.status)
         if remote.drop_pending:
             self.drops[new] = None
-        if remote.due is None:
-            return actions
-        return actions + [Cancel(old), self._rearm(remote), *self._poll_at(remote, now)]
+        return actions
 
     def _rearm(self, remote: Remote) -> Schedule:
         """A new timer for the pending attempt at its current time, not announced."""
@@ -400,8 +442,8 @@ class Engine:
             (FAILURE_AUTH, "") if previous == STATUS_WAITING_AUTH else (FAILURE_NETWORK, "")
         )
         remote.hint = None
-        if remote.failure == FAILURE_AUTH:
-            remote.auth_failures += 1
+        # "in a row": consecutive attempts; any other outcome ends the run
+        remote.auth_failures = remote.auth_failures + 1 if remote.failure == FAILURE_AUTH else 0
         remote.connected_at = None
         remote.dropped_at = now
         self._drop_pending(remote)
@@ -477,6 +519,7 @@ class Engine:
         remote.drop_stable = False
         self._drop_pending(remote)
         remote.failure, remote.failure_detail = FAILURE_NETWORK, ""
+        remote.auth_failures = 0
         return []
 
     def failure_said(self, name: str, failure: str, detail: str) -> None:
@@ -535,6 +578,28 @@ class Engine:
             if remote.due is not None and remote.due > now:
                 remote.due = now
                 actions.append(self._rearm(remote))
+        return actions
+
+    def status_checked(self, name: str, status: str, now: float) -> List[Action]:
+        """The real status of a remote, read when its signals may have been missed
+        (after a reload, the relay plugin's return): a change is taken as signalled."""
+        remote = self.remotes.get(name)
+        if remote is None or status == remote.status:
+            return []
+        if remote.status == STATUS_UNKNOWN and status == STATUS_DISCONNECTED:
+            # loaded with nothing known: down is how it is, not a drop
+            self._set_status(remote, status)
+            if remote.wanted is None:
+                remote.wanted = False
+            return []
+        return self.status_changed(name, status, now)
+
+    def rearm(self, now: float) -> List[Action]:
+        """New timers for every pending attempt (the old ones were removed), none in the past."""
+        actions: List[Action] = []
+        for remote in self.pending():
+            remote.due = max(remote.due or now, now)
+            actions += [self._rearm(remote), *self._poll_at(remote, now)]
         return actions
 
     # -- the server of a waiting remote comes back -----------------------------
@@ -675,17 +740,17 @@ class Engine:
             for name, r in self.remotes.items()
         }
 
-    def restore(self, name: str, saved: list, now: float, upgraded: bool) -> List[Action]:
-        """Take over a remote from the previous instance (snapshot).
+    def restore(self, name: str, saved: Saved, now: float, upgraded: bool) -> List[Action]:
+        """Take over a remote from the previous instance (snapshot, read by parse_handover).
 
         After /upgrade every remote is disconnected and WeeChat does not
         reconnect them: those that were up or waiting get an attempt in 1 s.
-        After a script reload the state is as it was; a pending attempt keeps
-        its time.
+        After a script reload the state is as it was (the shell then checks
+        it); a pending attempt keeps its time.
         """
         status, wanted, attempt, due_in = saved
         remote = self.remote_add(name)
-        remote.wanted, remote.attempt = wanted, int(attempt)
+        remote.wanted, remote.attempt = wanted, attempt
         if upgraded:
             self._set_status(remote, STATUS_DISCONNECTED)
             if wanted and (status != STATUS_DISCONNECTED or due_in is not None):
@@ -694,7 +759,7 @@ class Engine:
             return []
         self._set_status(remote, status)
         if due_in is not None and status == STATUS_DISCONNECTED and wanted:
-            return self._plan_in(remote, now, float(due_in))
+            return self._plan_in(remote, now, due_in)
         return []
 
     def _plan_in(self, remote: Remote, now: float, wait: float) -> List[Action]:
@@ -1332,6 +1397,20 @@ BAR_INTERVAL = 0.25
 # memory only) is taken if it is at most this old (seconds)
 HANDOVER_VAR = "relay_autoreconnect_state"
 HANDOVER_MAX_AGE = 60.0
+# the in-band ping of the heartbeat (and of a status check: WeeChat takes it
+# without a word only when the link is up)
+PING = '{"request": "POST /api/ping"}'
+# /remote list (WeeChat 4.4+): "  NAME: URL [STATUS]", STATUS translated
+REMOTE_LIST_LINE = re.compile(r"^  (\S+): .* \[([^\]]+)\]$")
+STATUS_TEXTS = (
+    ("connecting", STATUS_CONNECTING),
+    ("authenticating", STATUS_WAITING_AUTH),
+    ("connected", STATUS_CONNECTED),
+    ("authentication failed", STATUS_DISCONNECTED),
+    ("disconnected", STATUS_DISCONNECTED),
+)
+# WeeChat's own limit on the handshake of an attempt (seconds)
+HANDSHAKE_SECONDS = 5
 
 
 def failure_from_line(line: str) -> Optional[Tuple[str, str, str]]:
@@ -1533,73 +1612,6 @@ class Options:
         )
 
 
-class NativeGuard:
-    """Keeps WeeChat's native reconnect (4.4+) off for the remotes we manage.
-
-    relay.remote.NAME.autoreconnect_delay is set to 0 while the script is
-    enabled; the user's value is kept here and put back whenever relay.conf may
-    be written (see Options) and when the script is disabled or unloaded.
-    """
-
-    def __init__(self) -> None:
-        self.saved: Dict[str, str] = {}
-        self.busy = False
-
-    @staticmethod
-    def option(name: str) -> str:
-        return weechat.config_get(f"relay.remote.{name}.autoreconnect_delay")
-
-    def _set(self, pointer: str, value: str) -> None:
-        self.busy = True
-        try:
-            weechat.config_option_set(pointer, value, 1)
-        finally:
-            self.busy = False
-
-    def neutralise(self, names: List[str]) -> List[str]:
-        """Set the native delay of these remotes to 0; return those changed."""
-        changed = []
-        for name in names:
-            pointer = self.option(name)
-            if not pointer or name in self.saved:
-                continue
-            value = str(weechat.config_integer(pointer))
-            self.saved[name] = value
-            if value != "0":
-                self._set(pointer, "0")
-                changed.append(name)
-        return changed
-
-    def restore(self, name: str) -> None:
-        """Put back the user's native delay of one remote."""
-        value = self.saved.pop(name, None)
-        pointer = self.option(name)
-        if value is not None and pointer and str(weechat.config_integer(pointer)) != value:
-            self._set(pointer, value)
-
-    def restore_all(self) -> None:
-        for name in list(self.saved):
-            self.restore(name)
-
-    def rename(self, old: str, new: str) -> None:
-        if old in self.saved:
-            self.saved[new] = self.saved.pop(old)
-
-    def forget(self, name: str) -> None:
-        self.saved.pop(name, None)
-
-    def take_user_values(self) -> None:
-        """Forget saved values the user (/set, /remote addreplace) replaced.
-
-        A native delay that is not 0 any more was set by the user after we
-        set it to 0: it becomes the value to restore (see neutralise).
-        """
-        for name in list(self.saved):
-            pointer = self.option(name)
-            if pointer and weechat.config_integer(pointer) != 0:
-                del self.saved[name]
-
-
 def remote_option(name: str, option: str) -> str:
     """Pointer of the option relay.remote.NAME.OPTION ("" if none)."""
     return weechat.config_get(f"relay.remote.{name}.{option}")
@@ -1717,17 +1729,361 @@ DELIVERY_TIMEOUT_MS = 10000
 
 @dataclass
 class Delivery:
-    """The delivery of one remote's outbox: its request, retry timer and notices."""
+    """Where the delivery of one remote's outbox stands (its hooks are in its Link)."""
 
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # names its hooks (the remote may be renamed)
-    request: str = ""  # hook_url in flight: the handshake (line None) or a line
-    line: Optional[QueuedLine] = None
-    retry: str = ""  # timer: lines whose buffer was not found are tried again
+    line: Optional[QueuedLine] = None  # the line of the request in flight (None: the handshake)
     auth: Optional[Tuple[str, int, bool]] = None  # the server's answer to the handshake
     salted: Tuple[str, str] = ("", "")  # (salt, Authorization) computed last
     delivered: int = 0  # lines the remote took in this round
     stopped: str = ""  # delivery waits for the next connection or the user's word
     told: Set[str] = field(default_factory=set)  # notices given since the outbox was empty
+
+
+# the hooks a Link holds (its attributes), each armed and disarmed through Links
+LINK_HOOKS = ("attempt", "watch", "poll", "probe", "ready_timer", "check", "request", "retry")
+
+
+@dataclass
+class Link:
+    """Everything the shell holds for one remote.
+
+    Its hooks are called back with `key`, which outlives renames: a rename
+    changes `name` and nothing else.
+    """
+
+    name: str
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    attempt: str = ""  # timer: the next attempt
+    watch: str = ""  # timer: the connect timeout of the attempt in flight
+    poll: str = ""  # timer: the next poll of a waiting remote's server
+    probe: str = ""  # hook_url: a heartbeat or a poll in flight
+    ready_timer: str = ""  # timer: input flows even if the remote's version line never comes
+    check: str = ""  # timer: a status WeeChat 4.3 can not show is taken as down
+    request: str = ""  # hook_url: an outbox request in flight
+    retry: str = ""  # timer: outbox lines whose buffer was missing go again
+    ready: bool = False  # the remote answered after connecting: typed input flows
+    warned: bool = False  # told that its password is in plain text
+    native: Optional[str] = None  # the user's native autoreconnect_delay while ours is 0
+    saved: Optional[Saved] = None  # its state while the relay plugin is unloaded
+    delivery: Delivery = field(default_factory=Delivery)
+
+
+class Links:
+    """The records of every remote, by name and by key (hooks call back with the key).
+
+    One arm, one disarm and one release path for their hooks.
+    """
+
+    def __init__(self) -> None:
+        self.by_name: Dict[str, Link] = {}
+        self.by_key: Dict[str, Link] = {}
+
+    def __iter__(self) -> Iterator[Link]:
+        return iter(list(self.by_name.values()))
+
+    def get(self, name: str) -> Optional[Link]:
+        return self.by_name.get(name)
+
+    def of(self, name: str) -> Link:
+        """The record of a remote, made if it has none yet."""
+        link = self.by_name.get(name)
+        if link is None:
+            link = self.by_name[name] = Link(name)
+            self.by_key[link.key] = link
+        return link
+
+    def find(self, key: str) -> Optional[Link]:
+        """The record a hook was armed for (None: released meanwhile)."""
+        return self.by_key.get(key)
+
+    def arm(self, link: Link, hook_name: str, hook: str) -> None:
+        """Keep a new hook in a record, removing the one it replaces."""
+        self.disarm(link, hook_name)
+        setattr(link, hook_name, hook)
+
+    @staticmethod
+    def disarm(link: Link, hook_name: str) -> None:
+        hook = getattr(link, hook_name)
+        if hook:
+            weechat.unhook(hook)
+            setattr(link, hook_name, "")
+
+    @staticmethod
+    def fired(link: Link, hook_name: str) -> None:
+        """A one-shot hook called back: WeeChat has removed it."""
+        setattr(link, hook_name, "")
+
+    def rename(self, old: str, new: str) -> None:
+        link = self.by_name.pop(old, None)
+        if link is not None:
+            self.release(new)
+            link.name = new
+            self.by_name[new] = link
+
+    def release(self, name: str) -> Optional[Link]:
+        """Remove a remote's record and every hook it holds."""
+        link = self.by_name.pop(name, None)
+        if link is not None:
+            for hook_name in LINK_HOOKS:
+                self.disarm(link, hook_name)
+            del self.by_key[link.key]
+        return link
+
+    def release_all(self) -> None:
+        for name in list(self.by_name):
+            self.release(name)
+
+
+class ConfigGuard:
+    """relay.conf as the user configured it, whatever reads or writes it.
+
+    Our options step out of relay.conf's [network] section (see Options) and
+    the user's native delays go back in while the file is read or written:
+    around /save, /reload, /upgrade and /plugin, and at quit. While the script
+    is enabled, WeeChat's native engine (4.4+) is off for every remote:
+    relay.remote.NAME.autoreconnect_delay is 0, the user's value kept in the
+    remote's record.
+    """
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.options = Options(shell.options_changed)
+        self.setting = False  # we are setting a native delay
+        self.running = False  # a config command runs with relay.conf released
+        self.hooks: List[str] = []
+
+    def start(self) -> bool:
+        """Create the options and watch what reads or writes relay.conf; False without relay."""
+        if not self.options.attach():
+            return False
+        self.hooks = [
+            weechat.hook_config("relay.remote.*.autoreconnect_delay", "native_delay_cb", ""),
+            weechat.hook_signal("quit", "quit_cb", ""),
+            *(weechat.hook_command_run(command, "config_command_cb", "") for command in CONFIG_COMMANDS),
+        ]
+        return True
+
+    def stop(self) -> None:
+        for hook in self.hooks:
+            weechat.unhook(hook)
+        self.hooks = []
+        self.release()
+
+    def release(self) -> None:
+        """Leave relay.conf as the user configured it (before it is read or written)."""
+        self.restore_all()
+        self.options.detach()
+
+    def retake(self) -> None:
+        """Undo release() once relay.conf was written or read."""
+        if self.options.attach():
+            self.shell.options_changed()
+            self.shell.defer(reconcile=True)
+
+    def command(self, buffer: str, command: str) -> int:
+        """Run /save, /reload, ... with relay.conf released, then retake it."""
+        if self.running:
+            return weechat.WEECHAT_RC_OK
+        if command.split(maxsplit=1)[0].lower() in ("/save", "/reload"):
+            self.release()
+            self.running = True
+            try:
+                weechat.command(buffer, command)
+            finally:
+                self.running = False
+            self.retake()
+            return weechat.WEECHAT_RC_OK_EAT
+        # /upgrade and /plugin may unload this script or relay: release now,
+        # retake later if still there; /upgrade refuses to run with URL hooks
+        self.release()
+        self.shell.prober.cancel()
+        self.shell.courier.cancel_requests()
+        self.shell.defer(reconcile=True)
+        return weechat.WEECHAT_RC_OK
+
+    def quit(self) -> None:
+        self.shell.quitting = True
+        self.release()
+
+    # -- native delays (WeeChat 4.4+) --------------------------------------------
+
+    def _set(self, pointer: str, value: str) -> None:
+        self.setting = True
+        try:
+            weechat.config_option_set(pointer, value, 1)
+        finally:
+            self.setting = False
+
+    def guard(self, announce: bool) -> None:
+        """Switch the native engine off for every remote (if the script is enabled)."""
+        if not self.shell.engine.settings.enabled:
+            return
+        changed = []
+        for link in self.shell.links:
+            pointer = remote_option(link.name, "autoreconnect_delay")
+            if not pointer or link.native is not None:
+                continue
+            link.native = str(weechat.config_integer(pointer))
+            if link.native != "0":
+                self._set(pointer, "0")
+                changed.append(link.name)
+        if changed and announce:
+            message(
+                f"native auto-reconnect off for remote(s) {', '.join(changed)}: "
+                "relay.remote.*.autoreconnect_delay set to 0 while this script runs "
+                "(your values are restored on unload and before each save)"
+            )
+
+    def restore(self, link: Link) -> None:
+        """Put back the user's native delay of one remote."""
+        value, link.native = link.native, None
+        pointer = remote_option(link.name, "autoreconnect_delay")
+        if value is not None and pointer and str(weechat.config_integer(pointer)) != value:
+            self._set(pointer, value)
+
+    def restore_all(self) -> None:
+        for link in self.shell.links:
+            self.restore(link)
+
+    def native_changed(self) -> None:
+        """A native delay was set, not by us: take it as the user's (deferred)."""
+        if not self.setting:
+            self.shell.defer(reconcile=True)
+
+    def take_user_values(self) -> None:
+        """A native delay that is not 0 any more was set by the user after we set
+        it to 0 (/set, /remote addreplace): it becomes the value to restore."""
+        for link in self.shell.links:
+            pointer = remote_option(link.name, "autoreconnect_delay")
+            if link.native is not None and pointer and weechat.config_integer(pointer) != 0:
+                link.native = None
+
+
+class Prober:
+    """Checks links and servers: the heartbeat, connect timeouts, polls of the
+    server of a waiting remote, and clock jumps (suspend and resume)."""
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.heartbeat = ""  # the one heartbeat timer, while a remote is connected
+        self.interval = 0
+        self.last_wake = (shell.clock(), shell.wall_clock())
+
+    def stop(self) -> None:
+        if self.heartbeat:
+            weechat.unhook(self.heartbeat)
+            self.heartbeat = ""
+
+    def check_clock(self) -> None:
+        """On each wake-up: a wall clock far ahead of the monotonic one is a resume."""
+        now, wall = self.shell.clock(), self.shell.wall_clock()
+        jump = (wall - self.last_wake[1]) - (now - self.last_wake[0])
+        self.last_wake = (now, wall)
+        if abs(jump) > CLOCK_JUMP_SECONDS:
+            message(f"clock jumped by {jump:+.0f} s (suspend/resume?): checking remotes now")
+            self.shell.run(self.shell.engine.clock_jumped(now))
+
+    def sync(self) -> None:
+        """Keep one heartbeat timer while a remote is connected, none otherwise."""
+        engine = self.shell.engine
+        if self.heartbeat and self.interval != engine.settings.heartbeat:
+            self.stop()
+        needed = engine.heartbeat_needed() and not self.shell.quitting
+        if needed and not self.heartbeat:
+            self.interval = engine.settings.heartbeat
+            self.heartbeat = weechat.hook_timer(self.interval * 1000, 0, 1, "heartbeat_cb", "")
+        elif not needed:
+            self.stop()
+
+    def tick(self) -> None:
+        self.heartbeat = ""  # fired: it is gone
+        self.check_clock()
+        self.shell.run(self.shell.engine.heartbeat(self.shell.clock()))
+        self.sync()
+
+    def probe(self, action: Probe) -> None:
+        """In-band ping on the live socket, out-of-band HTTP request to the server.
+
+        The in-band ping makes a half-open socket fail (the peer's kernel
+        resets it); the HTTP request shows whether the server answers at all
+        (frozen, unreachable). POST /api/handshake needs no credentials.
+        """
+        name = action.name
+        remote = self.shell.engine.remotes.get(name)
+        linked = remote is not None and remote.status == STATUS_CONNECTED
+        if linked:
+            self.shell.own(f"/remote send {name} {PING}")
+        request = api_request(name, "handshake", "{}")
+        if request is None or weechat.config_string(remote_option(name, "proxy")):
+            # no direct route to probe: the in-band ping is the check (linked),
+            # and a waiting remote is not polled
+            self.result(name, None)
+            return
+        url, options = request
+        settings = self.shell.engine.settings
+        timeout = settings.heartbeat_timeout if linked else min(settings.heartbeat_timeout, max(1, settings.poll))
+        link = self.shell.links.of(name)
+        self.shell.links.arm(link, "probe", weechat.hook_url(url, options, timeout * 1000, "probe_cb", link.key))
+
+    def probe_done(self, key: str, output: Dict[str, str]) -> None:
+        """The out-of-band probe ended: any HTTP answer proves the server answers."""
+        link = self.shell.links.find(key)
+        if link is not None:
+            self.shell.links.fired(link, "probe")
+            answered = not output.get("error") and output.get("response_code", "0") not in ("", "0")
+            self.result(link.name, answered)
+
+    def result(self, name: str, answered: Optional[bool]) -> None:
+        """A heartbeat (connected remote) or poll (waiting remote) ended; None: no verdict."""
+        engine = self.shell.engine
+        remote = engine.remotes.get(name)
+        if remote is not None and remote.status == STATUS_DISCONNECTED:
+            self.shell.run(engine.poll_answered(name, answered, self.shell.clock()))
+        else:
+            self.shell.run(engine.probe_answered(name, answered is not False))
+
+    def cancel(self) -> None:
+        """Stop probes in flight (no verdict: the next heartbeat probes again)."""
+        for link in self.shell.links:
+            if link.probe:
+                self.shell.links.disarm(link, "probe")
+                self.result(link.name, None)
+
+    def timer(self, name: str, hook_name: str, due: float, callback: str) -> None:
+        """Arm a one-shot timer of a remote's record for a clock time."""
+        link = self.shell.links.of(name)
+        wait_ms = max(1, int(round((due - self.shell.clock()) * 1000)))
+        self.shell.links.arm(link, hook_name, weechat.hook_timer(wait_ms, 0, 1, callback, link.key))
+
+    def watch(self, action: Watch) -> None:
+        self.timer(action.name, "watch", action.due, "watch_timer_cb")
+
+    def unwatch(self, action: Unwatch) -> None:
+        link = self.shell.links.get(action.name)
+        if link is not None:
+            self.shell.links.disarm(link, "watch")
+
+    def poll_at(self, action: PollAt) -> None:
+        self.timer(action.name, "poll", action.due, "poll_timer_cb")
+
+    def fired(self, key: str, hook_name: str) -> Optional[str]:
+        """A timer of a record fired: the remote's name now (None if released)."""
+        link = self.shell.links.find(key)
+        if link is None:
+            return None
+        self.shell.links.fired(link, hook_name)
+        self.check_clock()
+        return link.name
+
+    def poll_fired(self, key: str) -> None:
+        name = self.fired(key, "poll")
+        if name is not None:
+            self.shell.run(self.shell.engine.poll_fired(name, self.shell.clock()))
+
+    def watch_fired(self, key: str) -> None:
+        name = self.fired(key, "watch")
+        if name is not None:
+            self.shell.run(self.shell.engine.watch_fired(name, self.shell.clock()))
 
 
 class Courier:
@@ -1740,14 +2096,18 @@ class Courier:
     """
 
     def __init__(
-        self, settings: Callable[[], Settings], ready: Callable[[str], bool], wall_clock: Callable[[], float]
+        self,
+        links: Links,
+        settings: Callable[[], Settings],
+        ready: Callable[[str], bool],
+        wall_clock: Callable[[], float],
     ) -> None:
+        self.links = links
         self.settings = settings
         self.ready = ready
         self.wall_clock = wall_clock
         self.outbox = Outbox()
         self.file = OutboxFile("")
-        self.deliveries: Dict[str, Delivery] = {}
         self.hooks: List[str] = []
         self.on_change: Callable[[], None] = lambda: None
 
@@ -1770,23 +2130,15 @@ class Courier:
         self.hooks = [weechat.hook_signal("buffer_opened", "buffer_opened_cb", "")]
 
     def stop(self) -> None:
-        """Remove every hook; the file keeps the lines for the next load."""
-        for record in self.deliveries.values():
-            for hook in (record.request, record.retry):
-                if hook:
-                    weechat.unhook(hook)
+        """Remove its own hook (the records' hooks go with them); the file keeps the lines."""
         for hook in self.hooks:
             weechat.unhook(hook)
         self.hooks = []
-        self.deliveries = {}
         self.save()
         if self.outbox.lines and not self.file.broken:
             message(f"outbox: {self.outbox.count()} queued line(s) kept in {self.file.path} for the next load")
         elif self.outbox.lines:
             message(f"outbox: {self.outbox.count()} queued line(s) dropped ({self.file.broken})")
-
-    def record(self, name: str) -> Delivery:
-        return self.deliveries.setdefault(name, Delivery())
 
     def save(self) -> str:
         problem = self.file.save(self.outbox)
@@ -1812,93 +2164,83 @@ class Courier:
 
     def link_ready(self, name: str) -> None:
         """The remote answers on its link: deliver what it has queued."""
-        record = self.record(name)
-        record.stopped = ""
+        self.links.of(name).delivery.stopped = ""
         self.deliver(name)
 
     def link_down(self, name: str) -> None:
         """The link dropped: the server may change (ask for its password hash again)."""
-        record = self.deliveries.get(name)
-        if record is not None:
-            record.auth = None
+        link = self.links.get(name)
+        if link is not None:
+            link.delivery.auth = None
 
     def rename(self, old: str, new: str) -> None:
         self.outbox.rename(old, new)
-        record = self.deliveries.pop(old, None)
-        if record is not None:
-            self.deliveries[new] = record
         self.save()
 
     def forget(self, name: str) -> None:
         """A remote was deleted (/remote del): drop its lines, say how many."""
-        self.release(name)
         dropped = self.outbox.drop(name)
         if dropped:
             message(f"remote[{name}] deleted: {dropped} queued line(s) dropped")
             self.save()
-
-    def release(self, name: str) -> None:
-        """Remove the hooks of one remote's delivery (a line in flight stays "sending")."""
-        record = self.deliveries.pop(name, None)
-        if record is not None:
-            for hook in (record.request, record.retry):
-                if hook:
-                    weechat.unhook(hook)
 
     def cancel_requests(self) -> None:
         """Stop requests in flight (/upgrade refuses to run with URL transfers going on).
 
         A line in flight may have arrived: it waits for the user's word.
         """
-        for name, record in list(self.deliveries.items()):
-            if record.request:
-                weechat.unhook(record.request)
-                record.request = ""
-                line, record.line = record.line, None
+        for link in self.links:
+            if link.request:
+                self.links.disarm(link, "request")
+                line, link.delivery.line = link.delivery.line, None
                 if line is not None and line in self.outbox.lines:
                     self.outbox.unknown(line)
-                    self.tell_unknown(name, line, "cancelled before its answer came")
+                    self.tell_unknown(link.name, line, "cancelled before its answer came")
         self.save()
 
     # -- delivery ----------------------------------------------------------------
 
     def deliver(self, name: str) -> None:
         """Send the next line of a remote whose link is up (one request at a time)."""
-        record = self.record(name)
-        if record.request or record.stopped or not self.ready(name):
+        link = self.links.of(name)
+        record = link.delivery
+        if link.request or record.stopped or not self.ready(name):
             return
         settings = self.settings()
         line = self.outbox.next_line(name, self.wall_clock(), settings.outbox_max_age, settings.outbox_wait)
         if line is None:
-            self.round_over(name, record)
+            self.round_over(link)
             return
         if record.auth is None:
+            record.line = None
             body = json.dumps({"password_hash_algo": list(PASSWORD_HASH_ALGOS)})
-            self.request(name, record, "handshake", body, ())
+            self.request(link, "handshake", body, ())
             return
-        headers = self.credentials(name, record)
+        headers = self.credentials(link)
         if headers is None:
             return
         self.outbox.sending(line)
         record.line = line
         self.save()
         body = json.dumps({"buffer_name": line.buffer, "command": line.text})
-        if not self.request(name, record, "input", body, headers):
+        if not self.request(link, "input", body, headers):
             self.outbox.not_sent(line)
             record.line = None
             self.save()
 
-    def request(self, name: str, record: Delivery, resource: str, body: str, headers: Tuple[str, ...]) -> bool:
-        request = api_request(name, resource, body, headers)
+    def request(self, link: Link, resource: str, body: str, headers: Tuple[str, ...]) -> bool:
+        request = api_request(link.name, resource, body, headers)
         if request is None:
-            self.stop_round(name, record, "the remote has no URL")
+            self.stop_round(link, "the remote has no URL")
             return False
         url, options = request
-        record.request = weechat.hook_url(url, options, DELIVERY_TIMEOUT_MS, "delivery_url_cb", record.key)
-        return bool(record.request)
+        hook = weechat.hook_url(url, options, DELIVERY_TIMEOUT_MS, "delivery_url_cb", link.key)
+        self.links.arm(link, "request", hook)
+        return bool(link.request)
 
-    def credentials(self, name: str, record: Delivery) -> Optional[Tuple[str, ...]]:
+    def credentials(self, link: Link) -> Optional[Tuple[str, ...]]:
         """Headers that authenticate a request as the remote's own client does."""
+        name, record = link.name, link.delivery
         algo, iterations, totp = record.auth or ("", 0, False)
         salt = str(int(self.wall_clock()))
         if record.salted[0] != salt:
@@ -1909,26 +2251,24 @@ class Courier:
             secret = remote_secret(name, "totp_secret")
             code = weechat.info_get("totp_generate", secret) if secret else ""
             if not code:
-                self.stop_round(
-                    name, record, f"the remote asks for a TOTP and relay.remote.{name}.totp_secret gives none"
-                )
+                self.stop_round(link, f"the remote asks for a TOTP and relay.remote.{name}.totp_secret gives none")
                 return None
             headers += (f"x-weechat-totp: {code}",)
         return headers
 
     def answered(self, key: str, output: Dict[str, str]) -> None:
         """A delivery request ended: act on the remote's answer."""
-        found = next(((n, r) for n, r in self.deliveries.items() if r.key == key), None)
-        if found is None:
+        link = self.links.find(key)
+        if link is None:
             return
-        name, record = found
-        record.request = ""
+        self.links.fired(link, "request")
+        name, record = link.name, link.delivery
         line, record.line = record.line, None
         if line is None:
             record.auth = handshake_answer(output)
             if record.auth is None:
                 detail = output.get("error") or f"HTTP {output.get('response_code', '?')}"
-                self.stop_round(name, record, f"handshake failed: {detail}")
+                self.stop_round(link, f"handshake failed: {detail}")
                 return
             self.deliver(name)
             return
@@ -1948,14 +2288,15 @@ class Courier:
             self.outbox.not_sent(line)
             if outcome == REFUSED:
                 record.auth = None
-            self.stop_round(name, record, f"{'refused by the remote' if outcome == REFUSED else 'not sent'}: {detail}")
+            self.stop_round(link, f"{'refused by the remote' if outcome == REFUSED else 'not sent'}: {detail}")
         self.save()
         self.deliver(name)
 
-    def stop_round(self, name: str, record: Delivery, reason: str) -> None:
+    def stop_round(self, link: Link, reason: str) -> None:
         """Delivery stops until the next connection or the user's word."""
+        name, record = link.name, link.delivery
         record.stopped = reason
-        self.round_over(name, record)
+        self.round_over(link)
         if f"stop:{reason}" not in record.told:
             record.told.add(f"stop:{reason}")
             error(
@@ -1969,10 +2310,11 @@ class Courier:
             f'and is not sent again by itself; "/{COMMAND} outbox send {name} {line.buffer}" sends it again, '
             f'"/{COMMAND} outbox drop {name} {line.buffer}" drops it'
         )
-        self.record(name).told.add(f"{HELD_UNKNOWN}:{line.buffer}")
+        self.links.of(name).delivery.told.add(f"{HELD_UNKNOWN}:{line.buffer}")
 
-    def round_over(self, name: str, record: Delivery) -> None:
+    def round_over(self, link: Link) -> None:
         """Nothing more goes now: say what was delivered and what waits, once."""
+        name, record = link.name, link.delivery
         if record.delivered:
             message(f"remote[{name}]: {record.delivered} queued line(s) delivered")
             record.delivered = 0
@@ -1982,7 +2324,7 @@ class Courier:
             self.tell_stuck(name, record, reason, lines, settings)
         if not self.outbox.count(name):
             record.told.clear()
-        self.arm_retry(name, record, now)
+        self.arm_retry(link, now)
 
     def tell_stuck(self, name: str, record: Delivery, reason: str, lines: List[QueuedLine], settings: Settings) -> None:
         if reason == HELD_OLD and reason not in record.told:
@@ -2002,23 +2344,21 @@ class Courier:
                         f'"/{COMMAND} outbox drop {name} {buffer}" drops them'
                     )
 
-    def arm_retry(self, name: str, record: Delivery, now: float) -> None:
+    def arm_retry(self, link: Link, now: float) -> None:
         """While a missing buffer may still appear, try its lines again soon."""
-        if record.retry:
+        if link.retry:
             return
-        settings = self.settings()
-        until = self.outbox.missing_pending(name, now, settings.outbox_wait)
+        until = self.outbox.missing_pending(link.name, now, self.settings().outbox_wait)
         if until is not None:
             wait_ms = max(1, int(round(min(MISSING_RETRY_SECONDS, until - now) * 1000)))
-            record.retry = weechat.hook_timer(wait_ms, 0, 1, "delivery_retry_cb", record.key)
+            self.links.arm(link, "retry", weechat.hook_timer(wait_ms, 0, 1, "delivery_retry_cb", link.key))
 
     def retry_fired(self, key: str) -> None:
-        found = next(((n, r) for n, r in self.deliveries.items() if r.key == key), None)
-        if found is not None:
-            name, record = found
-            record.retry = ""
-            self.outbox.retry_missing(name)
-            self.deliver(name)
+        link = self.links.find(key)
+        if link is not None:
+            self.links.fired(link, "retry")
+            self.outbox.retry_missing(link.name)
+            self.deliver(link.name)
 
     def buffer_opened(self, buffer: str) -> None:
         """A buffer appeared: lines waiting for it on its remote go now."""
@@ -2053,7 +2393,7 @@ class Courier:
         for name in names:
             if verb == "drop":
                 dropped = self.outbox.drop(name, buffer)
-                self.record(name).told.clear()
+                self.links.of(name).delivery.told.clear()
                 message(f"remote[{name}]: {dropped} queued line(s) dropped")
             else:
                 self.send_now(name, buffer)
@@ -2062,7 +2402,7 @@ class Courier:
 
     def send_now(self, name: str, buffer: str) -> None:
         count = self.outbox.approve(name, buffer)
-        record = self.record(name)
+        record = self.links.of(name).delivery
         record.stopped = ""
         record.told.clear()
         if self.ready(name):
@@ -2181,48 +2521,293 @@ class InputGate:
             weechat.prnt(buffer, f"{weechat.prefix('error')}{SCRIPT_NAME}: {problem}: kept in memory only")
 
 
+class Console:
+    """What the user types and sees: /autoreconnect, the bar item, password notices."""
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.hooks: List[str] = []
+        self.item = ""  # the bar item
+        self.countdown = ""  # timer: the bar item counts down while an attempt is pending
+        self.soon = ""  # timer: the bar item is rebuilt at most every BAR_INTERVAL s
+        self.last = ""  # its text, as last built
+        self.dirty = False
+        self.built = float("-inf")
+
+    def start(self) -> None:
+        self.hooks = [
+            weechat.hook_command(
+                COMMAND, COMMAND_DESC, COMMAND_ARGS, COMMAND_ARGS_DESC, COMMAND_COMPLETION, "command_cb", ""
+            )
+        ]
+        self.item = weechat.bar_item_new(BAR_ITEM, "bar_item_cb", "")
+
+    def stop(self) -> None:
+        for hook in [*self.hooks, self.countdown, self.soon]:
+            if hook:
+                weechat.unhook(hook)
+        if self.item:
+            weechat.bar_item_remove(self.item)
+        self.hooks, self.item, self.countdown, self.soon = [], "", "", ""
+
+    # -- /autoreconnect ----------------------------------------------------------
+
+    def command(self, args: str) -> int:
+        """/autoreconnect [list] | retry|cancel|reset <remote>|-all | secure <remote> | outbox ..."""
+        engine = self.shell.engine
+        words = args.split()
+        verb = words[0] if words else "list"
+        if verb == "list" and len(words) <= 1:
+            self.print_list()
+            return weechat.WEECHAT_RC_OK
+        if verb == "outbox":
+            return self.shell.courier.command(words[1:])
+        steer = {"retry": engine.retry, "cancel": engine.cancel, "reset": engine.reset}
+        if verb not in steer and verb != "secure":
+            error(f'unknown argument "{verb}" (see /help {COMMAND})')
+            return weechat.WEECHAT_RC_ERROR
+        if len(words) != 2:
+            error(f'"{verb}" takes one remote name{"" if verb == "secure" else " or -all"}')
+            return weechat.WEECHAT_RC_ERROR
+        target = words[1]
+        if target == "-all" and verb != "secure":
+            names = sorted(engine.remotes)
+        elif target in engine.remotes:
+            names = [target]
+        else:
+            error(f'remote "{target}" not found (see /remote list)')
+            return weechat.WEECHAT_RC_ERROR
+        if verb == "secure":
+            return self.secure_password(target)
+        return self.steer(verb, steer[verb], names)
+
+    def steer(self, verb: str, act: Callable[[str, float], Tuple[str, List[Action]]], names: List[str]) -> int:
+        """retry, cancel or reset remotes (one error line if a single one can not)."""
+        done = 0
+        for name in names:
+            problem, actions = act(name, self.shell.clock())
+            if problem and len(names) == 1:
+                error(problem)
+                return weechat.WEECHAT_RC_ERROR
+            done += 0 if problem else 1
+            self.shell.run(actions)
+        if len(names) > 1 or verb == "reset":
+            message(f"{verb}: {done} remote(s)")
+        return weechat.WEECHAT_RC_OK
+
+    def print_list(self) -> None:
+        engine = self.shell.engine
+        now = self.shell.clock()
+        state = "on" if engine.settings.enabled else "off"
+        if not engine.remotes:
+            message(f"no relay remote (autoreconnect {state})")
+            return
+        message(f"{len(engine.remotes)} relay remote(s) (autoreconnect {state}):")
+        for name in sorted(engine.remotes):
+            weechat.prnt("", f"  {describe(engine, engine.remotes[name], now)}")
+
+    # -- the bar item --------------------------------------------------------------
+
+    def text(self) -> str:
+        return bar_text(self.shell.engine, self.shell.clock(), self.shell.courier.outbox)
+
+    def refresh(self) -> None:
+        """The bar item may have changed: update it after this burst of events.
+
+        The shell's flush updates it once for every event until then, and at
+        most every BAR_INTERVAL s: a storm on many remotes does not rebuild
+        the text at each event.
+        """
+        self.dirty = True
+        self.shell.defer()
+
+    def flush(self) -> None:
+        if self.dirty and not self.soon:
+            wait = self.built + BAR_INTERVAL - self.shell.clock()
+            if wait > 0:
+                self.soon = weechat.hook_timer(max(1, int(round(wait * 1000))), 0, 1, "bar_soon_cb", "")
+            else:
+                self.update()
+
+    def update(self) -> None:
+        """Update the bar item if its text changed; count down while waiting."""
+        self.dirty = False
+        if self.soon:
+            weechat.unhook(self.soon)
+            self.soon = ""
+        self.built = self.shell.clock()
+        text = self.text()
+        if text != self.last:
+            self.last = text
+            weechat.bar_item_update(BAR_ITEM)
+        waiting = bool(self.shell.engine.pending())
+        if waiting and not self.countdown:
+            self.countdown = weechat.hook_timer(1000, 1, 0, "bar_timer_cb", "")
+        elif not waiting and self.countdown:
+            weechat.unhook(self.countdown)
+            self.countdown = ""
+
+    # -- passwords -------------------------------------------------------------------
+
+    def warn_plain_passwords(self) -> None:
+        """Say once per remote that its password is in plain text in relay.conf."""
+        for link in sorted(self.shell.links, key=lambda link: link.name):
+            value = weechat.config_string(remote_option(link.name, "password"))
+            if value and "${" not in value and not link.warned:
+                link.warned = True
+                message(
+                    f"remote[{link.name}]: the password is stored in plain text in relay.conf; "
+                    f'move it to secured data with "/{COMMAND} secure {link.name}"'
+                )
+
+    def secure_password(self, name: str) -> int:
+        """Move the plain password of a remote into /secure; the value is never shown."""
+        option = remote_option(name, "password")
+        value = weechat.config_string(option)
+        if not value:
+            error(f"remote[{name}] has no password")
+            return weechat.WEECHAT_RC_ERROR
+        if "${" in value:
+            error(f"remote[{name}]: the password is already an expression (secured data?)")
+            return weechat.WEECHAT_RC_ERROR
+        key = f"relay_remote_{name}"
+        weechat.command(weechat.buffer_search_main(), f"/mute /secure set {key} {value}")
+        if weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}) != value:
+            error(f'remote[{name}]: could not store the password in secured data "{key}"')
+            return weechat.WEECHAT_RC_ERROR
+        weechat.config_option_set(option, f"${{sec.data.{key}}}", 1)
+        self.shell.links.of(name).warned = False
+        message(
+            f'remote[{name}]: password moved to secured data "{key}"; relay.remote.{name}.password '
+            f"is now ${{sec.data.{key}}} (/save to keep it; /secure passphrase encrypts sec.conf)"
+        )
+        return weechat.WEECHAT_RC_OK
+
+
+class StatusCheck:
+    """Learns each remote's real status when its signals may have been missed
+    (after a reload, the relay plugin's return), from what WeeChat shows."""
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.caught: Optional[List[str]] = None  # lines of a command run quietly
+
+    def quietly(self, command: str) -> Tuple[int, List[str]]:
+        """Run one of our commands with what it prints caught, not shown: (rc, lines)."""
+        self.caught = []
+        hook = weechat.hook_modifier(f"{INPUT_PRIORITY}|weechat_print", "quiet_print_cb", "")
+        try:
+            rc = self.shell.own(command)
+        finally:
+            weechat.unhook(hook)
+        lines, self.caught = self.caught, None
+        return rc, lines
+
+    def read_statuses(self) -> Dict[str, str]:
+        """Each remote's status as /remote list shows it (WeeChat 4.4+), read quietly."""
+        texts = {weechat.gettext(text): status for text, status in STATUS_TEXTS}
+        found = {}
+        for line in self.quietly("/remote list")[1]:
+            match = REMOTE_LIST_LINE.match(weechat.string_remove_color(line.rpartition("\t")[2], ""))
+            if match and match.group(2) in texts:
+                found[match.group(1)] = texts[match.group(2)]
+        return found
+
+    def connected_now(self, name: str) -> bool:
+        """Whether WeeChat has the link of a remote up (a ping it takes without a word)."""
+        rc, lines = self.quietly(f"/remote send {name} {PING}")
+        return rc == weechat.WEECHAT_RC_OK and not lines
+
+    def run(self) -> None:
+        """Read every remote's status and act on what changed."""
+        shell = self.shell
+        found = self.read_statuses()
+        now = shell.clock()
+        for name, remote in list(shell.engine.remotes.items()):
+            status = found.get(name) or (STATUS_CONNECTED if self.connected_now(name) else "")
+            if not status:
+                # WeeChat 4.3 shows no status: not connected, maybe in flight
+                if remote.status in STATUSES_IN_FLIGHT:
+                    self.check_later(name)
+                    continue
+                status = STATUS_DISCONNECTED if remote.status != STATUS_UNKNOWN else STATUS_UNKNOWN
+            if status == STATUS_DISCONNECTED and remote.wanted and remote.status != STATUS_DISCONNECTED:
+                # cancel a native attempt WeeChat planned while we could not see
+                self.quietly(f"/remote disconnect {name}")
+            shell.run(shell.engine.status_checked(name, status, now))
+            link = shell.links.of(name)
+            link.ready = status == STATUS_CONNECTED
+            shell.links.disarm(link, "ready_timer")
+        # decide on drops found now (settle only schedules: no /remote command)
+        shell.run(shell.engine.settle())
+        shell.prober.sync()
+
+    def check_later(self, name: str) -> None:
+        """An attempt WeeChat 4.3 may have in flight ends within its connection
+        timeout: if no signal came by then, the remote is down."""
+        timeout = weechat.config_integer(weechat.config_get("weechat.network.connection_timeout"))
+        link = self.shell.links.of(name)
+        hook = weechat.hook_timer((timeout + HANDSHAKE_SECONDS + 1) * 1000, 0, 1, "status_check_cb", link.key)
+        self.shell.links.arm(link, "check", hook)
+
+    def fired(self, key: str) -> None:
+        shell = self.shell
+        link = shell.links.find(key)
+        if link is not None:
+            shell.links.fired(link, "check")
+            remote = shell.engine.remotes.get(link.name)
+            if remote is not None and remote.status in STATUSES_IN_FLIGHT:
+                shell.run(shell.engine.status_checked(link.name, STATUS_DISCONNECTED, shell.clock()))
+                shell.run(shell.engine.settle())
+
+
 class Shell:
-    """Translates WeeChat events into Engine calls and actions into WeeChat calls."""
+    """Wires WeeChat's events to the engine and the engine's actions to WeeChat.
+
+    One record (Link) per remote holds every hook and notice of that remote;
+    the sibling classes own their own hooks: ConfigGuard (relay.conf and
+    native delays), Prober (heartbeat, polls, timeouts), Console (command, bar
+    item), Courier and InputGate (outbox).
+    """
 
     def __init__(
         self, clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time
     ) -> None:
         self.clock = clock
         self.wall_clock = wall_clock
-        self.last_wake = (clock(), wall_clock())
-        self.heartbeat_hook = ""
-        self.heartbeat_interval = 0
-        self.probes: Dict[str, str] = {}
-        self.watches: Dict[str, str] = {}
-        self.polls: Dict[str, str] = {}
-        self.bar_item = ""
-        self.bar_timer = ""
-        self.bar_last = ""
-        self.ready: Set[str] = set()
-        self.ready_timers: Dict[str, str] = {}
-        self.warned: Set[str] = set()
-        self.options = Options(self.options_changed)
-        self.native = NativeGuard()
         self.engine = Engine(Settings())
-        self.courier = Courier(lambda: self.engine.settings, lambda name: name in self.ready, wall_clock)
-        self.courier.on_change = self.refresh_bar
+        self.links = Links()
+        self.config = ConfigGuard(self)
+        self.prober = Prober(self)
+        self.console = Console(self)
+        self.courier = Courier(self.links, lambda: self.engine.settings, self.is_ready, wall_clock)
+        self.courier.on_change = self.console.refresh
         self.gate = InputGate(self.holds_input, self.courier, lambda: self.engine.settings)
+        self.handlers: Dict[type, Callable[[Any], None]] = {
+            Schedule: self.do_schedule,
+            Cancel: self.do_cancel,
+            Connect: self.do_connect,
+            Disconnect: self.do_disconnect,
+            GiveUp: self.do_giveup,
+            Watch: self.prober.watch,
+            Unwatch: self.prober.unwatch,
+            Probe: self.prober.probe,
+            DropLink: self.do_droplink,
+            PollAt: self.prober.poll_at,
+            ServerBack: self.do_serverback,
+        }
         self.hooks: List[str] = []
-        self.timers: Dict[str, str] = {}
         self.deferred = ""
         self.reconcile_needed = False
-        self.bar_dirty = False
-        self.bar_soon = ""
-        self.bar_built = float("-inf")
-        self.pending_commands: List[List[str]] = []
         self.own_command = False
-        self.config_command_running = False
         self.quitting = False
+        self.status = StatusCheck(self)
+        self.relay_gone = False  # the relay plugin is unloaded: remotes wait for it
 
     # -- life cycle ----------------------------------------------------------
 
     def start(self) -> bool:
-        """Check WeeChat, create options, hook signals; False if unusable."""
+        """Check WeeChat, create options, learn the remotes, hook signals; False if unusable."""
         version = int(weechat.info_get("version_number", "") or 0)
         if version < MIN_WEECHAT_VERSION:
             error("WeeChat >= 4.3.0 is required (relay remotes)")
@@ -2230,31 +2815,41 @@ class Shell:
         if not LAYOUT_VERSIONS[0] <= version < LAYOUT_VERSIONS[1]:
             error("this WeeChat version is not supported yet (remote names can not be read from signals)")
             return False
-        if not self.options.attach():
+        if not self.config.start():
             error('the relay plugin is not loaded; load it, then "/script reload relay_autoreconnect"')
             return False
-        self.engine.settings = self.options.settings()
+        self.engine.settings = self.config.options.settings()
         for name in remote_names():
-            self.engine.remote_add(name)
+            self.adopt(name, STATUS_UNKNOWN)
         self.take_over()
+        self.status.run()
         self.courier.start()
         self.gate.start()
+        self.console.start()
         self.hooks = [
             weechat.hook_signal("relay_remote_*", "remote_signal_cb", ""),
             weechat.hook_command_run("/remote", "remote_command_cb", ""),
-            weechat.hook_config("relay.remote.*.autoreconnect_delay", "native_delay_cb", ""),
-            weechat.hook_signal("quit", "quit_cb", ""),
             weechat.hook_signal("upgrade", "upgrade_cb", ""),
+            weechat.hook_signal("plugin_loaded", "plugin_cb", ""),
+            weechat.hook_signal("plugin_unloaded", "plugin_cb", ""),
             weechat.hook_print(weechat.buffer_search_main(), "", "remote[", 1, "core_print_cb", ""),
-            weechat.hook_command(
-                COMMAND, COMMAND_DESC, COMMAND_ARGS, COMMAND_ARGS_DESC, COMMAND_COMPLETION, "command_cb", ""
-            ),
         ]
-        self.bar_item = weechat.bar_item_new(BAR_ITEM, "bar_item_cb", "")
-        self.hooks += [weechat.hook_command_run(cmd, "config_command_cb", "") for cmd in CONFIG_COMMANDS]
-        self.guard_natives(announce=True)
-        self.warn_plain_passwords()
+        self.config.guard(announce=True)
+        self.console.warn_plain_passwords()
         return True
+
+    def stop(self) -> None:
+        """Remove every hook and timer, give back options and native delays."""
+        self.gate.stop()
+        self.courier.stop()
+        self.console.stop()
+        self.prober.stop()
+        for hook in [*self.hooks, self.deferred]:
+            if hook:
+                weechat.unhook(hook)
+        self.hooks, self.deferred = [], ""
+        self.config.stop()
+        self.links.release_all()
 
     def hand_over(self) -> None:
         """Leave the engine's state for a next instance (reload, /upgrade)."""
@@ -2262,110 +2857,110 @@ class Shell:
         weechat.buffer_set(weechat.buffer_search_main(), f"localvar_set_{HANDOVER_VAR}", json.dumps(state))
 
     def take_over(self) -> None:
-        """Carry on from the state a previous instance left (if recent)."""
+        """Carry on from the state a previous instance left (if recent and valid)."""
         core = weechat.buffer_search_main()
         text = weechat.buffer_get_string(core, f"localvar_{HANDOVER_VAR}")
         if not text:
             return
         weechat.buffer_set(core, f"localvar_del_{HANDOVER_VAR}", "")
-        try:
-            state = json.loads(text)
-            fresh = abs(self.wall_clock() - float(state["time"])) <= HANDOVER_MAX_AGE
-            saved = dict(state["remotes"]) if fresh else {}
-        except (ValueError, KeyError, TypeError):
-            return
+        saved, problem = parse_handover(text, self.wall_clock(), HANDOVER_MAX_AGE)
+        if problem:
+            error(f"ignoring saved state: {problem}")
         upgraded = weechat.info_get("weechat_upgrading", "") == "1"
         for name, values in saved.items():
-            if name in self.engine.remotes and isinstance(values, list) and len(values) == 4:
+            if name in self.engine.remotes:
                 self.run(self.engine.restore(name, values, self.clock(), upgraded))
-                if self.engine.remotes[name].status == STATUS_CONNECTED:
-                    self.ready.add(name)  # it answered before the reload
 
-    def stop(self) -> None:
-        """Remove every hook and timer, give back options and native delays."""
-        hooks = self.hooks + list(self.timers.values()) + list(self.watches.values()) + list(self.probes.values())
-        hooks += list(self.polls.values())
-        hooks += list(self.ready_timers.values())
-        self.ready_timers = {}
-        self.gate.stop()
-        self.courier.stop()
-        for hook in hooks + [self.deferred, self.heartbeat_hook, self.bar_timer, self.bar_soon]:
-            if hook:
-                weechat.unhook(hook)
-        if self.bar_item:
-            weechat.bar_item_remove(self.bar_item)
-        self.bar_item = self.bar_timer = self.bar_soon = ""
-        self.hooks = []
-        self.timers, self.watches, self.probes, self.polls = {}, {}, {}, {}
-        self.deferred = self.heartbeat_hook = ""
-        self.native.restore_all()
-        self.options.detach()
+    # -- remotes come, go, are renamed ----------------------------------------------
 
-    # -- relay.conf readers and writers ----------------------------------------
+    def adopt(self, name: str, status: str = STATUS_DISCONNECTED) -> None:
+        """Track a remote (known at load, or just made)."""
+        self.engine.remote_add(name, status)
+        self.links.of(name)
 
-    def release_config(self) -> None:
-        """Leave relay.conf as the user configured it (before it is written)."""
-        self.native.restore_all()
-        self.options.detach()
+    def forget(self, name: str, deleted: bool) -> None:
+        """A remote is gone: its record and hooks go; its queued lines too if it was deleted."""
+        if deleted:
+            self.courier.forget(name)
+        self.links.release(name)
+        self.run(self.engine.remote_remove(name))
 
-    def retake_config(self) -> None:
-        """Undo release_config once relay.conf was written or read."""
-        if self.options.attach():
-            self.options_changed()
-            self.defer(reconcile=True)
+    def follow_rename(self, old: str, new: str) -> None:
+        self.links.rename(old, new)
+        self.courier.rename(old, new)
+        self.run(self.engine.remote_rename(old, new))
 
-    def config_command(self, buffer: str, command: str) -> int:
-        """Run /save, /reload, ... with relay.conf released, then retake it."""
-        if command.split(maxsplit=1)[0].lower() in ("/save", "/reload"):
-            self.release_config()
-            self.config_command_running = True
-            try:
-                weechat.command(buffer, command)
-            finally:
-                self.config_command_running = False
-            self.retake_config()
-            return weechat.WEECHAT_RC_OK_EAT
-        # /upgrade and /plugin may unload this script or relay: release now,
-        # retake later if still there; /upgrade refuses to run with URL hooks
-        self.release_config()
-        self.cancel_probes()
-        self.courier.cancel_requests()
-        self.defer(reconcile=True)
-        return weechat.WEECHAT_RC_OK
+    def follow(self, buffer: str, command: str, args: List[str]) -> int:
+        """Run a /remote command that adds, deletes or renames remotes, and follow what it did.
 
-    # -- options -------------------------------------------------------------
+        Seen from the command itself, each command of a burst (a paste, the
+        fifo, a script) is followed in its order.
+        """
+        before = set(remote_names())
+        self.own_command = True
+        try:
+            weechat.command(buffer, command)
+        finally:
+            self.own_command = False
+        after = set(remote_names())
+        if args[1] == "rename" and len(args) > 3 and args[2] in before - after and args[3] in after - before:
+            self.follow_rename(args[2], args[3])
+        for name in before - after:
+            if self.links.get(name) is not None:
+                self.forget(name, deleted=True)
+        for name in after - before:
+            self.adopt(name)
+        self.config.take_user_values()  # /remote addreplace may set a native delay
+        self.config.guard(announce=True)
+        self.console.warn_plain_passwords()
+        return weechat.WEECHAT_RC_OK_EAT
 
-    def options_changed(self) -> None:
-        """Options were set or retaken: tell the engine, guard or free natives."""
-        was_enabled = self.engine.settings.enabled
-        actions = self.engine.settings_changed(self.options.settings(), self.clock())
-        if self.engine.settings.enabled:
-            self.guard_natives(announce=not was_enabled)
-        else:
-            self.native.restore_all()
-        self.run(actions)
-        if self.heartbeat_interval != self.engine.settings.heartbeat and self.heartbeat_hook:
-            weechat.unhook(self.heartbeat_hook)
-            self.heartbeat_hook = ""
-        self.sync_heartbeat()
-
-    def guard_natives(self, announce: bool) -> None:
-        """Switch the native engine off for every remote (if enabled)."""
-        if not self.engine.settings.enabled:
+    def reconcile(self) -> None:
+        """Read the list of remotes again (relay.conf read, /set of a remote's url...)."""
+        if self.relay_gone:
             return
-        changed = self.native.neutralise(list(self.engine.remotes))
-        if changed and announce:
-            names = ", ".join(changed)
-            message(
-                f"native auto-reconnect off for remote(s) {names}: "
-                "relay.remote.*.autoreconnect_delay set to 0 while this script runs "
-                "(your values are restored on unload and before each save)"
-            )
+        names = set(remote_names())
+        for name in list(self.engine.remotes):
+            if name not in names:
+                self.forget(name, deleted=False)  # its queued lines wait for it
+        for name in names:
+            self.adopt(name)
+        self.config.take_user_values()
+        self.config.guard(announce=True)
+        self.console.warn_plain_passwords()
 
-    def native_delay_changed(self) -> None:
-        """A native delay was set, not by us: take it as the user's (deferred)."""
-        if not self.native.busy:
-            self.defer(reconcile=True)
+    def plugin_event(self, signal: str, plugin: str) -> None:
+        """The relay plugin is unloaded or loaded (/plugin, /upgrade)."""
+        if os.path.basename(plugin).split(".")[0] != "relay":
+            return
+        if signal == "plugin_unloaded" and not self.relay_gone:
+            self.relay_unloaded()
+        elif signal == "plugin_loaded" and self.relay_gone:
+            self.relay_loaded()
+
+    def relay_unloaded(self) -> None:
+        """Remotes are gone with relay: keep what the user wanted and the pending attempts."""
+        self.relay_gone = True
+        snapshot = self.engine.snapshot(self.clock())
+        for link in self.links:
+            for hook_name in ("attempt", "watch", "poll", "probe", "ready_timer", "check"):
+                self.links.disarm(link, hook_name)
+            if link.name in snapshot:
+                status, wanted, attempt, due_in = snapshot[link.name]
+                link.saved = (status, wanted, attempt, due_in)
+            link.ready = False
+            link.native = None  # relay wrote the user's values; it reads them back
+
+    def relay_loaded(self) -> None:
+        """Remotes are back: those that were up or waiting get an attempt in 1 s."""
+        self.relay_gone = False
+        self.config.retake()
+        self.reconcile()
+        for link in self.links:
+            saved, link.saved = link.saved, None
+            if saved is not None:
+                self.run(self.engine.restore(link.name, saved, self.clock(), True))
+        self.status.run()
 
     # -- signals and commands ------------------------------------------------
 
@@ -2374,17 +2969,18 @@ class Shell:
         if status not in (STATUS_DISCONNECTED, STATUS_CONNECTING, STATUS_WAITING_AUTH, STATUS_CONNECTED):
             return
         name = remote_name_from_pointer(pointer)
-        if name is None:
-            return
+        if name is None or self.relay_gone:
+            return  # while relay loads, its remotes are learned after (check_statuses)
         known = name in self.engine.remotes
+        self.links.of(name)
         self.run(self.engine.status_changed(name, status, self.clock()))
-        self.sync_heartbeat()
+        self.prober.sync()
         self.track_ready(name, status)
-        self.refresh_bar()  # which also settles a drop, out of signal context
+        self.console.refresh()  # which also settles a drop, out of signal context
         if not known:
             self.defer(reconcile=True)
 
-    def remote_command(self, command: str) -> int:
+    def remote_command(self, buffer: str, command: str) -> int:
         """A /remote command is about to run: take the user's intent from it."""
         if self.own_command:
             return weechat.WEECHAT_RC_OK
@@ -2400,8 +2996,7 @@ class Shell:
         elif verb == "disconnect" and name:
             self.run(self.engine.user_disconnect(name))
         elif verb in ("add", "addreplace", "del", "rename"):
-            self.pending_commands.append(args[1:])
-            self.defer(reconcile=True)
+            return self.follow(buffer, command, args)
         return weechat.WEECHAT_RC_OK
 
     # -- deferred work (out of signal and command context) -------------------
@@ -2421,250 +3016,60 @@ class Shell:
         """
         self.deferred = ""
         reconcile, self.reconcile_needed = self.reconcile_needed, False
-        if self.quitting:
+        if self.quitting or self.relay_gone:
             return
-        if not self.options.pointers:
-            self.retake_config()
+        if not self.config.options.pointers:
+            self.config.retake()
             reconcile = True
         if reconcile:
             self.reconcile()
         self.run(self.engine.settle())
-        if self.bar_dirty and not self.bar_soon:
-            self.update_bar_soon()
+        self.console.flush()
 
-    def reconcile(self) -> None:
-        """Follow renames/deletions, guard new remotes."""
-        names = set(remote_names())
-        deleted = set()
-        for args in self.pending_commands:
-            if args[0] == "rename" and len(args) > 2 and args[1] not in names and args[2] in names:
-                self.native.rename(args[1], args[2])
-                self.courier.rename(args[1], args[2])
-                self.run(self.engine.remote_rename(args[1], args[2], self.clock()))
-            elif args[0] == "del" and len(args) > 1 and args[1] not in names:
-                deleted.add(args[1])
-        self.pending_commands = []
-        for name in deleted:
-            self.courier.forget(name)
-        for name in list(self.engine.remotes):
-            if name not in names:
-                # gone with the relay plugin, or deleted: queued lines stay
-                # unless it was deleted (they go when the remote is back)
-                self.native.forget(name)
-                self.run(self.engine.remote_remove(name))
-        for name in names:
-            self.engine.remote_add(name, STATUS_DISCONNECTED)
-        self.native.take_user_values()
-        self.guard_natives(announce=True)
-        self.warn_plain_passwords()
+    def attempt_fired(self, key: str) -> None:
+        name = self.prober.fired(key, "attempt")
+        if name is not None:
+            self.run(self.engine.timer_fired(name, self.clock()))
 
-    def timer_fired(self, name: str) -> None:
-        self.timers.pop(name, None)
-        self.check_clock()
-        self.run(self.engine.timer_fired(name, self.clock()))
+    # -- options ---------------------------------------------------------------
 
-    # -- dead links ------------------------------------------------------------
-
-    def check_clock(self) -> None:
-        """On each wake-up: a wall clock far ahead of the monotonic one is a resume."""
-        now, wall = self.clock(), self.wall_clock()
-        jump = (wall - self.last_wake[1]) - (now - self.last_wake[0])
-        self.last_wake = (now, wall)
-        if abs(jump) > CLOCK_JUMP_SECONDS:
-            message(f"clock jumped by {jump:+.0f} s (suspend/resume?): checking remotes now")
-            self.run(self.engine.clock_jumped(now))
-
-    def sync_heartbeat(self) -> None:
-        """Keep one heartbeat timer while a remote is connected, none otherwise."""
-        needed = self.engine.heartbeat_needed() and not self.quitting
-        if needed and not self.heartbeat_hook:
-            self.heartbeat_interval = self.engine.settings.heartbeat
-            self.heartbeat_hook = weechat.hook_timer(self.heartbeat_interval * 1000, 0, 1, "heartbeat_cb", "")
-        elif not needed and self.heartbeat_hook:
-            weechat.unhook(self.heartbeat_hook)
-            self.heartbeat_hook = ""
-
-    def heartbeat_tick(self) -> None:
-        self.heartbeat_hook = ""
-        self.check_clock()
-        self.run(self.engine.heartbeat(self.clock()))
-        self.sync_heartbeat()
-
-    def probe_done(self, name: str, output: Dict[str, str]) -> None:
-        """The out-of-band probe ended: any HTTP answer proves the server answers."""
-        self.probes.pop(name, None)
-        answered = not output.get("error") and output.get("response_code", "0") not in ("", "0")
-        self.probe_result(name, answered)
-
-    def probe_result(self, name: str, answered: Optional[bool]) -> None:
-        """A heartbeat (connected remote) or poll (waiting remote) ended; None: no verdict."""
-        remote = self.engine.remotes.get(name)
-        if remote is not None and remote.status == STATUS_DISCONNECTED:
-            self.run(self.engine.poll_answered(name, answered, self.clock()))
+    def options_changed(self) -> None:
+        """Options were set or retaken: tell the engine, guard or free natives."""
+        was_enabled = self.engine.settings.enabled
+        actions = self.engine.settings_changed(self.config.options.settings(), self.clock())
+        if self.engine.settings.enabled:
+            self.config.guard(announce=not was_enabled)
         else:
-            self.run(self.engine.probe_answered(name, answered is not False))
-
-    def cancel_probes(self) -> None:
-        """Stop probes in flight (no verdict: the next heartbeat probes again)."""
-        for name, hook in list(self.probes.items()):
-            weechat.unhook(hook)
-            del self.probes[name]
-            self.probe_result(name, None)
-
-    def poll_fired(self, name: str) -> None:
-        self.polls.pop(name, None)
-        self.check_clock()
-        self.run(self.engine.poll_fired(name, self.clock()))
-
-    def watch_fired(self, name: str) -> None:
-        self.watches.pop(name, None)
-        self.check_clock()
-        self.run(self.engine.watch_fired(name, self.clock()))
-
-    # -- the user steers: command, bar item, passwords -------------------------
-
-    def command(self, args: str) -> int:
-        """/autoreconnect [list] | retry|cancel|reset <remote>|-all | secure <remote>."""
-        words = args.split()
-        verb = words[0] if words else "list"
-        if verb == "list" and len(words) <= 1:
-            self.print_list()
-            return weechat.WEECHAT_RC_OK
-        if verb == "outbox":
-            return self.courier.command(words[1:])
-        if verb not in ("retry", "cancel", "reset", "secure"):
-            error(f'unknown argument "{verb}" (see /help {COMMAND})')
-            return weechat.WEECHAT_RC_ERROR
-        if len(words) != 2:
-            error(f'"{verb}" takes one remote name{"" if verb == "secure" else " or -all"}')
-            return weechat.WEECHAT_RC_ERROR
-        target = words[1]
-        if target == "-all" and verb != "secure":
-            names = sorted(self.engine.remotes)
-        elif target in self.engine.remotes:
-            names = [target]
-        else:
-            error(f'remote "{target}" not found (see /remote list)')
-            return weechat.WEECHAT_RC_ERROR
-        if verb == "secure":
-            return self.secure_password(target)
-        return self.steer(verb, names)
-
-    def steer(self, verb: str, names: List[str]) -> int:
-        """retry, cancel or reset remotes (one error line if a single one can not)."""
-        done = 0
-        for name in names:
-            problem, actions = getattr(self.engine, verb)(name, self.clock())
-            if problem and len(names) == 1:
-                error(problem)
-                return weechat.WEECHAT_RC_ERROR
-            done += 0 if problem else 1
-            self.run(actions)
-        if len(names) > 1 or verb == "reset":
-            message(f"{verb}: {done} remote(s)")
-        return weechat.WEECHAT_RC_OK
-
-    def print_list(self) -> None:
-        now = self.clock()
-        state = "on" if self.engine.settings.enabled else "off"
-        if not self.engine.remotes:
-            message(f"no relay remote (autoreconnect {state})")
-            return
-        message(f"{len(self.engine.remotes)} relay remote(s) (autoreconnect {state}):")
-        for name in sorted(self.engine.remotes):
-            weechat.prnt("", f"  {describe(self.engine, self.engine.remotes[name], now)}")
-
-    def refresh_bar(self) -> None:
-        """The bar item may have changed: update it after this burst of events.
-
-        flush() updates it once for every event until then, and at most
-        every BAR_INTERVAL s: a storm on many remotes does not rebuild the
-        text at each event.
-        """
-        self.bar_dirty = True
-        self.defer()
-
-    def update_bar_soon(self) -> None:
-        """Update the bar item now, or BAR_INTERVAL s after the last update."""
-        wait = self.bar_built + BAR_INTERVAL - self.clock()
-        if wait > 0:
-            self.bar_soon = weechat.hook_timer(max(1, int(round(wait * 1000))), 0, 1, "bar_soon_cb", "")
-        else:
-            self.update_bar()
-
-    def update_bar(self) -> None:
-        """Update the bar item if its text changed; count down while waiting."""
-        self.bar_dirty = False
-        if self.bar_soon:
-            weechat.unhook(self.bar_soon)
-            self.bar_soon = ""
-        self.bar_built = self.clock()
-        text = bar_text(self.engine, self.clock(), self.courier.outbox)
-        if text != self.bar_last:
-            self.bar_last = text
-            weechat.bar_item_update(BAR_ITEM)
-        waiting = bool(self.engine.pending())
-        if waiting and not self.bar_timer:
-            self.bar_timer = weechat.hook_timer(1000, 1, 0, "bar_timer_cb", "")
-        elif not waiting and self.bar_timer:
-            weechat.unhook(self.bar_timer)
-            self.bar_timer = ""
-
-    def warn_plain_passwords(self) -> None:
-        """Say once per remote that its password is in plain text in relay.conf."""
-        for name in sorted(self.engine.remotes):
-            value = weechat.config_string(remote_option(name, "password"))
-            if value and "${" not in value and name not in self.warned:
-                self.warned.add(name)
-                message(
-                    f"remote[{name}]: the password is stored in plain text in relay.conf; "
-                    f'move it to secured data with "/{COMMAND} secure {name}"'
-                )
-
-    def secure_password(self, name: str) -> int:
-        """Move the plain password of a remote into /secure; the value is never shown."""
-        option = remote_option(name, "password")
-        value = weechat.config_string(option)
-        if not value:
-            error(f"remote[{name}] has no password")
-            return weechat.WEECHAT_RC_ERROR
-        if "${" in value:
-            error(f"remote[{name}]: the password is already an expression (secured data?)")
-            return weechat.WEECHAT_RC_ERROR
-        key = f"relay_remote_{name}"
-        weechat.command("", f"/mute /secure set {key} {value}")
-        if weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}) != value:
-            error(f'remote[{name}]: could not store the password in secured data "{key}"')
-            return weechat.WEECHAT_RC_ERROR
-        weechat.config_option_set(option, f"${{sec.data.{key}}}", 1)
-        self.warned.discard(name)
-        message(
-            f'remote[{name}]: password moved to secured data "{key}"; relay.remote.{name}.password '
-            f"is now ${{sec.data.{key}}} (/save to keep it; /secure passphrase encrypts sec.conf)"
-        )
-        return weechat.WEECHAT_RC_OK
+            self.config.restore_all()
+        self.run(actions)
+        self.prober.sync()
 
     # -- outbox: input typed while a link is down ------------------------------
 
+    def is_ready(self, name: str) -> bool:
+        link = self.links.get(name)
+        return link is not None and link.ready
+
     def track_ready(self, name: str, status: str) -> None:
         """Input flows to a remote once it answered after connecting (or 2 s passed)."""
-        hook = self.ready_timers.pop(name, "")
-        if hook:
-            weechat.unhook(hook)
-        self.ready.discard(name)
+        link = self.links.of(name)
+        link.ready = False
         if status == STATUS_CONNECTED:
-            self.ready_timers[name] = weechat.hook_timer(
-                int(READY_FALLBACK_SECONDS * 1000), 0, 1, "ready_timer_cb", name
-            )
+            hook = weechat.hook_timer(int(READY_FALLBACK_SECONDS * 1000), 0, 1, "ready_timer_cb", link.key)
+            self.links.arm(link, "ready_timer", hook)
         else:
+            self.links.disarm(link, "ready_timer")
             self.courier.link_down(name)
 
-    def became_ready(self, name: str) -> None:
-        self.ready_timers.pop(name, None)
-        remote = self.engine.remotes.get(name)
+    def became_ready(self, key: str) -> None:
+        link = self.links.find(key)
+        if link is None:
+            return
+        self.links.fired(link, "ready_timer")
+        remote = self.engine.remotes.get(link.name)
         if remote is not None and remote.status == STATUS_CONNECTED:
-            self.ready.add(name)
-            self.courier.link_ready(name)
+            link.ready = True
+            self.courier.link_ready(link.name)
 
     def holds_input(self, name: str, buffer: str) -> bool:
         """Whether input for a buffer of a remote is kept: the link is not usable
@@ -2673,20 +3078,32 @@ class Shell:
         settings = self.engine.settings
         if remote is None or not settings.outbox:
             return False
-        if remote.status == STATUS_CONNECTED and name in self.ready:
+        if remote.status == STATUS_CONNECTED and self.is_ready(name):
             return self.courier.outbox.blocks(
                 name, buffer, self.wall_clock(), settings.outbox_max_age, settings.outbox_wait
             )
         return settings.enabled and bool(remote.wanted) and remote.status != STATUS_UNKNOWN
 
+    def core_line(self, line: str) -> None:
+        """A line printed in the core buffer: WeeChat may say why a link drops."""
+        found = failure_from_line(line)
+        if found:
+            self.engine.failure_said(*found)
+            return
+        match = VERSION_LINE.match(line)
+        link = self.links.get(match.group(1)) if match else None
+        if link is not None and link.ready_timer:
+            # a version mismatch is printed next and drops the link: look in 1 ms
+            self.links.arm(link, "ready_timer", weechat.hook_timer(1, 0, 1, "ready_timer_cb", link.key))
+
     # -- actions -------------------------------------------------------------
 
     def run(self, actions: List[Action]) -> None:
         for action in actions:
-            getattr(self, f"do_{type(action).__name__.lower()}")(action)
+            self.handlers[type(action)](action)
         if actions:
-            self.sync_heartbeat()
-            self.refresh_bar()
+            self.prober.sync()
+            self.console.refresh()
 
     def own(self, command: str) -> int:
         """Run a /remote command of the script (not taken as the user's intent)."""
@@ -2697,41 +3114,31 @@ class Shell:
             self.own_command = False
 
     def do_schedule(self, action: Schedule) -> None:
-        hook = self.timers.pop(action.name, "")
-        if hook:
-            weechat.unhook(hook)
-        wait_ms = max(1, int(round((action.due - self.clock()) * 1000)))
-        self.timers[action.name] = weechat.hook_timer(wait_ms, 0, 1, "attempt_timer_cb", action.name)
+        self.prober.timer(action.name, "attempt", action.due, "attempt_timer_cb")
         if not action.quiet:
             of_max = f"/{action.max_attempts}" if action.max_attempts else ""
             message(f"remote[{action.name}]: reconnecting in {seconds(action.wait)} (attempt {action.attempt}{of_max})")
 
     def do_cancel(self, action: Cancel) -> None:
-        self.unpoll(action.name)
-        hook = self.timers.pop(action.name, "")
-        if hook:
-            weechat.unhook(hook)
+        link = self.links.get(action.name)
+        if link is None:
+            return
+        self.links.disarm(link, "poll")
+        if link.attempt:
+            self.links.disarm(link, "attempt")
             if action.announce:
                 message(f"remote[{action.name}]: auto-reconnection cancelled")
 
     def do_connect(self, action: Connect) -> None:
-        if not weechat.config_get(f"relay.remote.{action.name}.url"):
-            self.run(self.engine.remote_remove(action.name))
+        if not remote_option(action.name, "url"):
+            self.forget(action.name, deleted=False)
             return
-        self.unpoll(action.name)
+        link = self.links.get(action.name)
+        if link is not None:
+            self.links.disarm(link, "poll")
         self.own(f"/remote connect {action.name}")
         self.run(self.engine.connect_issued(action.name, self.clock()))
         self.defer()
-
-    def do_pollat(self, action: PollAt) -> None:
-        self.unpoll(action.name)
-        wait_ms = max(1, int(round((action.due - self.clock()) * 1000)))
-        self.polls[action.name] = weechat.hook_timer(wait_ms, 0, 1, "poll_timer_cb", action.name)
-
-    def unpoll(self, name: str) -> None:
-        hook = self.polls.pop(name, "")
-        if hook:
-            weechat.unhook(hook)
 
     def do_serverback(self, action: ServerBack) -> None:
         message(f"remote[{action.name}]: the server answers again: reconnecting now")
@@ -2742,44 +3149,6 @@ class Shell:
     def do_droplink(self, action: DropLink) -> None:
         message(f"remote[{action.name}]: {action.reason}: disconnecting")
         self.own(f"/remote disconnect {action.name}")
-
-    def do_watch(self, action: Watch) -> None:
-        self.do_unwatch(Unwatch(action.name))
-        wait_ms = max(1, int(round((action.due - self.clock()) * 1000)))
-        self.watches[action.name] = weechat.hook_timer(wait_ms, 0, 1, "watch_timer_cb", action.name)
-
-    def do_unwatch(self, action: Unwatch) -> None:
-        hook = self.watches.pop(action.name, "")
-        if hook:
-            weechat.unhook(hook)
-
-    def do_probe(self, action: Probe) -> None:
-        """In-band ping on the live socket, out-of-band HTTP request to the server.
-
-        The in-band ping makes a half-open socket fail (the peer's kernel
-        resets it); the HTTP request shows whether the server answers at all
-        (frozen, unreachable). POST /api/handshake needs no credentials.
-        """
-        name = action.name
-        remote = self.engine.remotes.get(name)
-        linked = remote is not None and remote.status == STATUS_CONNECTED
-        if linked:
-            self.own(f'/remote send {name} {{"request": "POST /api/ping"}}')
-        request = api_request(name, "handshake", "{}")
-        if request is None or weechat.config_string(remote_option(name, "proxy")):
-            # no direct route to probe: the in-band ping is the check (linked),
-            # and a waiting remote is not polled
-            self.probe_result(name, None)
-            return
-        url, options = request
-        old = self.probes.pop(name, "")
-        if old:
-            weechat.unhook(old)
-        timeout = self.engine.settings.heartbeat_timeout
-        if not linked:
-            timeout = min(timeout, max(1, self.engine.settings.poll))
-        timeout_ms = timeout * 1000
-        self.probes[name] = weechat.hook_url(url, options, timeout_ms, "probe_cb", name)
 
     def do_giveup(self, action: GiveUp) -> None:
         name = action.name
@@ -2801,18 +3170,6 @@ class Shell:
                 f"(relay.network.autoreconnect_max); retry with {retry}"
             )
 
-    def core_line(self, line: str) -> None:
-        """A line printed in the core buffer: WeeChat may say why a link drops."""
-        found = failure_from_line(line)
-        if found:
-            self.engine.failure_said(*found)
-            return
-        match = VERSION_LINE.match(line)
-        if match and match.group(1) in self.ready_timers:
-            # a version mismatch is printed next and drops the link: look in 1 ms
-            weechat.unhook(self.ready_timers[match.group(1)])
-            self.ready_timers[match.group(1)] = weechat.hook_timer(1, 0, 1, "ready_timer_cb", match.group(1))
-
 
 SHELL: Optional[Shell] = None
 
@@ -2828,31 +3185,28 @@ def remote_signal_cb(_data: str, signal: str, signal_data: str) -> int:
     return weechat.WEECHAT_RC_OK
 
 
-def remote_command_cb(_data: str, _buffer: str, command: str) -> int:
-    return SHELL.remote_command(command) if SHELL else weechat.WEECHAT_RC_OK
+def remote_command_cb(_data: str, buffer: str, command: str) -> int:
+    return SHELL.remote_command(buffer, command) if SHELL else weechat.WEECHAT_RC_OK
 
 
 def config_command_cb(_data: str, buffer: str, command: str) -> int:
-    if SHELL and not SHELL.config_command_running:
-        return SHELL.config_command(buffer, command)
-    return weechat.WEECHAT_RC_OK
+    return SHELL.config.command(buffer, command) if SHELL else weechat.WEECHAT_RC_OK
 
 
 def native_delay_cb(_data: str, _option: str, _value: str) -> int:
     if SHELL:
-        SHELL.native_delay_changed()
+        SHELL.config.native_changed()
     return weechat.WEECHAT_RC_OK
 
 
 def option_change_cb(data: str, _option: str) -> None:
     if SHELL:
-        SHELL.options.changed(data)
+        SHELL.config.options.changed(data)
 
 
 def quit_cb(_data: str, _signal: str, _signal_data: str) -> int:
     if SHELL:
-        SHELL.quitting = True
-        SHELL.release_config()
+        SHELL.config.quit()
     return weechat.WEECHAT_RC_OK
 
 
@@ -2860,6 +3214,12 @@ def upgrade_cb(_data: str, _signal: str, _signal_data: str) -> int:
     # sent before the session is saved: the core buffer keeps the state
     if SHELL:
         SHELL.hand_over()
+    return weechat.WEECHAT_RC_OK
+
+
+def plugin_cb(_data: str, signal: str, signal_data: str) -> int:
+    if SHELL:
+        SHELL.plugin_event(signal, signal_data)
     return weechat.WEECHAT_RC_OK
 
 
@@ -2871,7 +3231,13 @@ def deferred_cb(_data: str, _remaining_calls: int) -> int:
 
 def attempt_timer_cb(data: str, _remaining_calls: int) -> int:
     if SHELL:
-        SHELL.timer_fired(data)
+        SHELL.attempt_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def status_check_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.status.fired(data)
     return weechat.WEECHAT_RC_OK
 
 
@@ -2881,6 +3247,13 @@ def core_print_cb(
     if SHELL:
         SHELL.core_line(line)
     return weechat.WEECHAT_RC_OK
+
+
+def quiet_print_cb(_data: str, _modifier: str, _modifier_data: str, line: str) -> str:
+    if SHELL and SHELL.status.caught is not None:
+        SHELL.status.caught.append(line)
+        return ""
+    return line
 
 
 def input_modifier_cb(_data: str, _modifier: str, buffer: str, text: str) -> str:
@@ -2916,47 +3289,47 @@ def ready_timer_cb(data: str, _remaining_calls: int) -> int:
 
 
 def command_cb(_data: str, _buffer: str, args: str) -> int:
-    return SHELL.command(args) if SHELL else weechat.WEECHAT_RC_OK
+    return SHELL.console.command(args) if SHELL else weechat.WEECHAT_RC_OK
 
 
 def bar_item_cb(_data: str, _item: str, _window: str) -> str:
-    return bar_text(SHELL.engine, SHELL.clock(), SHELL.courier.outbox) if SHELL else ""
+    return SHELL.console.text() if SHELL else ""
 
 
 def bar_soon_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
-        SHELL.bar_soon = ""  # fired: it is gone
-        SHELL.update_bar()
+        SHELL.console.soon = ""  # fired: it is gone
+        SHELL.console.update()
     return weechat.WEECHAT_RC_OK
 
 
 def bar_timer_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
-        SHELL.update_bar()
+        SHELL.console.update()
     return weechat.WEECHAT_RC_OK
 
 
 def heartbeat_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
-        SHELL.heartbeat_tick()
+        SHELL.prober.tick()
     return weechat.WEECHAT_RC_OK
 
 
 def poll_timer_cb(data: str, _remaining_calls: int) -> int:
     if SHELL:
-        SHELL.poll_fired(data)
+        SHELL.prober.poll_fired(data)
     return weechat.WEECHAT_RC_OK
 
 
 def watch_timer_cb(data: str, _remaining_calls: int) -> int:
     if SHELL:
-        SHELL.watch_fired(data)
+        SHELL.prober.watch_fired(data)
     return weechat.WEECHAT_RC_OK
 
 
 def probe_cb(data: str, _url: str, _options: Dict[str, str], output: Dict[str, str]) -> int:
     if SHELL:
-        SHELL.probe_done(data, output)
+        SHELL.prober.probe_done(data, output)
     return weechat.WEECHAT_RC_OK
 
 
@@ -2975,11 +3348,10 @@ def main(clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], f
     global SHELL  # pylint: disable=global-statement
     if not weechat.register(SCRIPT_NAME, SCRIPT_AUTHOR, SCRIPT_VERSION, SCRIPT_LICENSE, SCRIPT_DESC, "shutdown_cb", ""):
         return None
-    shell = Shell(clock, wall_clock)
-    if shell.start():
-        SHELL = shell
-    else:
-        shell.stop()
+    SHELL = Shell(clock, wall_clock)  # set first: start() runs commands whose hooks call back
+    if not SHELL.start():
+        SHELL.stop()
+        SHELL = None
     return SHELL
 
 

@@ -203,6 +203,8 @@ def prefix(prefix):  # pylint: disable=redefined-outer-name
 
 
 def prnt(buffer, message):
+    if _modifier("weechat_print", f"{buffer or _CORE_BUFFER};", message) == "":
+        return  # dropped by a modifier: not shown, no print hook sees it
     _STATE.printed.append((buffer, message))
     for hook in _STATE.of_kind("print"):
         if (
@@ -245,6 +247,14 @@ def buffer_get_integer(buffer, property):  # pylint: disable=redefined-builtin
     if target is None or property not in ("input_get_any_user_data", "input_multiline"):
         return 0
     return getattr(target, property)
+
+
+def gettext(string):
+    return string  # English
+
+
+def string_remove_color(string, replacement):
+    return string  # the fake module prints no colour codes
 
 
 def string_input_for_buffer(string):
@@ -353,6 +363,8 @@ def _run_builtin(command):  # pylint: disable=redefined-outer-name,too-many-retu
     if args[:2] == ["/secure", "set"] and len(args) > 3:
         _STATE.secured[args[2]] = " ".join(args[3:])
         return WEECHAT_RC_OK
+    if args[:2] == ["/remote", "list"] and _STATE.relay_loaded:
+        return _remote_list()
     if args[0] == "/remote" and len(args) > 2 and _STATE.relay_loaded:
         return _remote_command(args[1], args[2:])
     if args[0] == "/save":
@@ -360,6 +372,15 @@ def _run_builtin(command):  # pylint: disable=redefined-outer-name,too-many-retu
             o.full_name: o.value for o in _STATE.options.values() if o.full_name.startswith("relay.")
         }
         return WEECHAT_RC_OK
+    return WEECHAT_RC_OK
+
+
+def _remote_list():
+    """/remote list: one line a remote, with its status since WeeChat 4.4."""
+    for remote in _STATE.remotes.values():
+        url = config_string(config_get(f"relay.remote.{remote.name}.url"))
+        status = {"waiting_auth": "authenticating"}.get(remote.status, remote.status)
+        prnt("", f"  {remote.name}: {url} [{status}]" if _STATE.version >= 0x04040000 else f"  {remote.name}: {url}")
     return WEECHAT_RC_OK
 
 
@@ -386,6 +407,9 @@ def _remote_command(verb, args):
             _STATE.remove_option(_STATE.option(f"relay.remote.{remote.name}.{name}").pointer)
         del _STATE.remotes[remote.pointer]
     elif verb == "rename" and len(args) > 1:
+        if _STATE.find_remote(args[1]) is not None:
+            prnt("", f'{prefix("error")}relay: remote relay "{args[1]}" already exists for "remote rename" command')
+            return WEECHAT_RC_ERROR
         for name in _remote_options():
             _STATE.rename_option(_STATE.option(f"relay.remote.{remote.name}.{name}"), f"relay.remote.{args[1]}.{name}")
         remote.name = args[1]
@@ -397,7 +421,7 @@ def _remote_send(remote, json_text):
         _remote_disconnect(remote)  # the link drops while sending
     if remote.status != "connected":
         prnt("", f'{prefix("error")}relay: no connection to remote relay "{remote.name}"')
-        return WEECHAT_RC_ERROR
+        return WEECHAT_RC_ERROR if _STATE.version >= 0x04040000 else WEECHAT_RC_OK
     remote.sent.append(json_text)
     if remote.send_budget is not None:
         remote.send_budget -= 1

@@ -61,6 +61,31 @@ class Sim:
             raise KeyError(name)
         return remote
 
+    def relay_reload(self, between=None) -> None:
+        """/plugin reload relay: every remote freed (no signal), then made again from
+        relay.conf, disconnected, with new pointers; `between` runs while relay is gone."""
+        saved = [(r.name, self.option(f"relay.remote.{r.name}.url")) for r in self.state.remotes.values()]
+        for remote in list(self.state.remotes.values()):
+            for option in [
+                o for o in self.state.options.values() if o.full_name.startswith(f"relay.remote.{remote.name}.")
+            ]:
+                self.state.remove_option(option.pointer)
+            del self.state.remotes[remote.pointer]
+        self.state.relay_loaded = False
+        anchors = [self.state.option(f"relay.network.{n}") for n in ("password", "bind_address")]
+        for option in anchors:
+            self.state.remove_option(option.pointer)
+        weechat._signal_send("plugin_unloaded", "relay")  # pylint: disable=protected-access
+        if between:
+            between()
+        for option in anchors:
+            self.state.options[option.pointer] = option
+            self.state.by_name[option.full_name] = option
+        self.state.relay_loaded = True
+        for name, url in saved:
+            weechat._remote_add(name, url)  # pylint: disable=protected-access
+        weechat._signal_send("plugin_loaded", "/usr/lib/weechat/plugins/relay.so")  # pylint: disable=protected-access
+
     def status(self, name: str, status: str) -> None:
         """The relay moves a remote to a status (signal sent if it changed)."""
         weechat._remote_set_status(self.remote(name), status)  # pylint: disable=protected-access
@@ -104,8 +129,15 @@ class Sim:
         self.advance(0)
 
     def probes(self, name: str = "") -> List:
-        """Out-of-band probes in flight (hook_url): heartbeats and polls."""
-        return [h for h in self.state.of_kind("url") if h.callback == "probe_cb" and (not name or h.data == name)]
+        """Out-of-band probes in flight (hook_url): heartbeats and polls (of remote `name`)."""
+        return [
+            h for h in self.state.of_kind("url") if h.callback == "probe_cb" and (not name or self.remote_of(h) == name)
+        ]
+
+    def remote_of(self, hook) -> Optional[str]:
+        """Name of the remote a hook of the script was armed for (its data is the remote's key)."""
+        link = self.module.SHELL.links.find(hook.data) if self.module and self.module.SHELL else None
+        return link.name if link else None
 
     def deliveries(self) -> List:
         """Out-of-band requests of the outbox in flight (handshake, input)."""

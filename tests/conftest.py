@@ -13,12 +13,29 @@ for path in (ROOT / "stubs", ROOT):
         sys.path.insert(0, str(path))
 
 
-@pytest.fixture
-def sim():
-    """A simulated WeeChat with one remote, "home"; the script is unloaded after the test."""
-    import weechat_sim  # noqa: PLC0415  (importable once the paths above are set)
+import weechat_sim  # noqa: E402  (importable once the paths above are set)
 
-    simulation = weechat_sim.Sim()
+import relay_autoreconnect as ra  # noqa: E402
+
+
+@pytest.fixture
+def sim(request):
+    """A simulated WeeChat (4.6.3, or the version given as indirect parameter) with one
+    remote, "home"; the script is unloaded after the test."""
+    simulation = weechat_sim.Sim(version=getattr(request, "param", 0x04060300))
     simulation.add_remote("home")
     yield simulation
     simulation.unload()
+
+
+@pytest.fixture
+def load(sim):
+    """load(**values): load the script into `sim` with these option values (jitter 0 unless given)."""
+
+    def load_script(**values):
+        values = {"autoreconnect_jitter": 0, **values}
+        shell = sim.load(ra, {name: str(value) for name, value in values.items()})
+        assert shell is not None
+        return shell
+
+    return load_script

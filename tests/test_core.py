@@ -562,10 +562,7 @@ def test_remote_remove_cancels_pending():
 def test_remote_rename_keeps_due():
     settings = cfg(delay=10, growing=2, max_attempts=9)
     e, now = _engine_after_failures(2, settings)
-    assert e.remote_rename("r", "q", 0.0) == [
-        Cancel("r"),
-        Schedule("q", now, 40, 3, 9, quiet=True),
-    ]
+    assert e.remote_rename("r", "q") == []  # the timer follows the remote's record in the shell
     assert "r" not in e.remotes and e.remotes["q"].name == "q"
     assert e.remotes["q"].due == now
     assert e.timer_fired("r", now) == []
@@ -576,9 +573,9 @@ def test_remote_rename_keeps_due():
 def test_remote_rename_without_pending():
     e = Engine(cfg())
     new_connected(e, "r", 0.0)
-    assert e.remote_rename("r", "q", 0.0) == []
+    assert e.remote_rename("r", "q") == []
     assert list(e.remotes) == ["q"]
-    assert e.remote_rename("missing", "x", 0.0) == []
+    assert e.remote_rename("missing", "x") == []
     e.status_changed("q", DISC, 100.0)
     assert e.settle() == [Schedule("q", 110.0, 10, 1, 0)]
 
@@ -666,9 +663,9 @@ def test_refused_user_connect_cancels_earlier_disconnect():
 def test_rename_onto_tracked_name_keeps_pending_attempt():
     e, now = _engine_after_failures(0, cfg())
     e.status_changed("q", CONNECTING, 1.0)  # "q" already tracked
-    actions = e.remote_rename("r", "q", 0.0)
-    # either the rename is refused and "r" kept, or its timer is cancelled
-    assert "r" in e.remotes or Cancel("r") in actions
+    assert e.remote_rename("r", "q") == []  # the displaced "q" had no attempt pending
+    # the renamed remote wins and keeps its pending attempt (its timer follows it)
+    assert list(e.remotes) == ["q"] and e.remotes["q"].due == now and e.remotes["q"].status == DISC
 
 
 def test_lowered_cap_applies_to_pending_attempt():
@@ -957,11 +954,11 @@ class Driver:
             if old in self.in_flight:
                 self.in_flight.discard(old)
                 self.in_flight.add(new)
-            if old in self.last_sched:
-                self.last_sched[new] = self.last_sched[old]
-            self.call("remote_rename", e.remote_rename, old, new, self.now)
-            if not self.strict:
-                self.timers.pop(old, None)  # a leaked timer would fire as a no-op
+            self.call("remote_rename", e.remote_rename, old, new)
+            # the shell's timers belong to the remote's record: they follow it
+            for timers in (self.timers, self.polls, self.last_sched):
+                if old in timers:
+                    timers[new] = timers.pop(old)
         elif op == "add":
             self.add(rng.choice(NAME_POOL), rng.choice((UNKNOWN, DISC)))
         elif op == "poll":

@@ -178,12 +178,8 @@ def test_no_polls_after_auth_or_version_failures_or_when_off():
 
 def test_a_renamed_waiting_remote_keeps_being_polled_under_its_new_name():
     e, _ = waiting()
-    assert e.remote_rename("r", "q", 120.0) == [
-        ra.Cancel("r"),
-        Schedule("q", 160.0, 60, 1, 0, True),
-        PollAt("q", 135.0),
-    ]
-    assert e.poll_fired("r", 135.0) == []  # a poll timer left under the old name does nothing
+    assert e.remote_rename("r", "q") == []  # the poll timer follows the remote's record in the shell
+    assert e.poll_fired("r", 135.0) == []  # the old name is gone
     assert e.poll_fired("q", 135.0) == [Probe("q")]
 
 
@@ -202,32 +198,27 @@ def test_poll_results_after_the_link_changed_or_without_verdict_are_ignored():
 # -- shell -------------------------------------------------------------------------
 
 
-def load(sim, **values):
-    values = {"autoreconnect_heartbeat": 60, "autoreconnect_heartbeat_timeout": 20, "autoreconnect_jitter": 0, **values}
-    assert sim.load(ra, {k: str(v) for k, v in values.items()}) is not None
-
-
 def connected(sim):
     sim.user("/remote connect home")
     sim.accept("home")
 
 
-def test_no_heartbeat_timer_while_nothing_is_connected(sim):
-    load(sim)
+def test_no_heartbeat_timer_while_nothing_is_connected(sim, load):
+    load()
     sim.advance(3600)
     assert sim.timers(HEARTBEAT) == []
     assert sim.probes() == []
 
 
-def test_one_heartbeat_timer_for_all_remotes_and_none_after_the_links_drop(sim):
+def test_one_heartbeat_timer_for_all_remotes_and_none_after_the_links_drop(sim, load):
     sim.add_remote("work")
-    load(sim)
+    load()
     connected(sim)
     sim.user("/remote connect work")
     sim.accept("work")
     assert len(sim.timers(HEARTBEAT)) == 1
     sim.advance(60)
-    assert sorted(h.data for h in sim.probes()) == ["home", "work"]
+    assert sorted(sim.remote_of(h) for h in sim.probes()) == ["home", "work"]
     assert sim.remote("home").sent == ['{"request": "POST /api/ping"}']
     probe = sim.probes("home")[0]
     assert probe.pattern == "http://127.0.0.1:9000/api/handshake"
@@ -241,8 +232,8 @@ def test_one_heartbeat_timer_for_all_remotes_and_none_after_the_links_drop(sim):
     assert sim.timers(HEARTBEAT) == []
 
 
-def test_unanswered_probe_drops_the_link_and_the_backoff_follows(sim):
-    load(sim, autoreconnect_delay=5)
+def test_unanswered_probe_drops_the_link_and_the_backoff_follows(sim, load):
+    load(autoreconnect_delay=5)
     connected(sim)
     sim.advance(60)
     printed = len(sim.state.printed)
@@ -257,8 +248,8 @@ def test_unanswered_probe_drops_the_link_and_the_backoff_follows(sim):
     assert len(sim.connects("home")) == 2
 
 
-def test_answered_probes_print_nothing(sim):
-    load(sim)
+def test_answered_probes_print_nothing(sim, load):
+    load()
     connected(sim)
     printed = len(sim.state.printed)
     for _ in range(10):
@@ -268,8 +259,8 @@ def test_answered_probes_print_nothing(sim):
     assert len(sim.remote("home").sent) == 10
 
 
-def test_stuck_authentication_is_dropped_after_the_connect_timeout(sim):
-    load(sim, autoreconnect_connect_timeout=15, autoreconnect_delay=5)
+def test_stuck_authentication_is_dropped_after_the_connect_timeout(sim, load):
+    load(autoreconnect_connect_timeout=15, autoreconnect_delay=5)
     sim.user("/remote connect home")
     sim.status("home", "waiting_auth")
     sim.advance(14.9)
@@ -281,9 +272,9 @@ def test_stuck_authentication_is_dropped_after_the_connect_timeout(sim):
     assert sim.lines()[-1].endswith("reconnecting in 5 s (attempt 1)")
 
 
-def test_resume_checks_links_at_once_and_attempts_pending_ones(sim):
+def test_resume_checks_links_at_once_and_attempts_pending_ones(sim, load):
     sim.add_remote("work")
-    load(sim, autoreconnect_delay=300)
+    load(autoreconnect_delay=300)
     connected(sim)
     sim.user("/remote connect work")
     sim.accept("work")
@@ -295,12 +286,12 @@ def test_resume_checks_links_at_once_and_attempts_pending_ones(sim):
     sim.suspend(3600)  # WeeChat's wall-clock timers fire at resume
     sim.settle()
     assert sim.lines("clock jumped by +3600 s")
-    assert [h.data for h in sim.probes()] == ["home"]
+    assert [sim.remote_of(h) for h in sim.probes()] == ["home"]
     assert len(sim.connects("work")) == 2  # the pending attempt ran at once
 
 
-def test_probe_is_skipped_through_a_proxy_but_the_in_band_ping_is_sent(sim):
-    load(sim)
+def test_probe_is_skipped_through_a_proxy_but_the_in_band_ping_is_sent(sim, load):
+    load()
     sim.set_option("relay.remote.home.proxy", "myproxy")
     connected(sim)
     sim.advance(60)
@@ -308,8 +299,8 @@ def test_probe_is_skipped_through_a_proxy_but_the_in_band_ping_is_sent(sim):
     assert len(sim.remote("home").sent) == 1
 
 
-def test_upgrade_cancels_probes_in_flight(sim):
-    load(sim)
+def test_upgrade_cancels_probes_in_flight(sim, load):
+    load()
     connected(sim)
     sim.advance(60)
     assert sim.probes()
@@ -317,8 +308,8 @@ def test_upgrade_cancels_probes_in_flight(sim):
     assert sim.probes() == []
 
 
-def test_unload_with_probe_and_watch_in_flight_removes_every_hook(sim):
-    load(sim, autoreconnect_connect_timeout=30)
+def test_unload_with_probe_and_watch_in_flight_removes_every_hook(sim, load):
+    load(autoreconnect_connect_timeout=30)
     connected(sim)
     sim.advance(60)
     sim.user("/remote reconnect home")  # connecting: connect timeout watch
@@ -327,8 +318,8 @@ def test_unload_with_probe_and_watch_in_flight_removes_every_hook(sim):
     assert sim.hooks() == []
 
 
-def test_a_day_of_heartbeats_leaves_nothing_behind(sim):
-    load(sim)
+def test_a_day_of_heartbeats_leaves_nothing_behind(sim, load):
+    load()
     connected(sim)
     sim.advance(60)
     sim.answer_probes(True)
@@ -338,15 +329,16 @@ def test_a_day_of_heartbeats_leaves_nothing_behind(sim):
         sim.advance(60)
         sim.answer_probes(True)
     assert len(sim.hooks()) == hooks
-    assert (shell.probes, shell.watches, shell.timers) == ({}, {}, {})
+    (link,) = shell.links
+    assert (link.probe, link.watch, link.attempt) == ("", "", "")
     assert len(sim.remote("home").sent) == 1441
 
 
 # -- polls (shell) -------------------------------------------------------------------
 
 
-def test_a_waiting_remote_whose_server_answers_reconnects_at_once(sim):
-    load(sim, autoreconnect_delay=120, autoreconnect_poll=15)
+def test_a_waiting_remote_whose_server_answers_reconnects_at_once(sim, load):
+    load(autoreconnect_delay=120, autoreconnect_poll=15)
     connected(sim)
     sim.advance(100)
     sim.answer_probes(True)
@@ -372,8 +364,8 @@ def test_a_waiting_remote_whose_server_answers_reconnects_at_once(sim):
     assert sim.timers("poll_timer_cb") == [] and sim.probes() == []
 
 
-def test_no_polls_through_a_proxy_and_none_left_on_cancel_or_unload(sim):
-    load(sim, autoreconnect_delay=120, autoreconnect_poll=15)
+def test_no_polls_through_a_proxy_and_none_left_on_cancel_or_unload(sim, load):
+    load(autoreconnect_delay=120, autoreconnect_poll=15)
     sim.set_option("relay.remote.home.proxy", "myproxy")
     connected(sim)
     sim.advance(100)

@@ -4,33 +4,27 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-import weechat_sim
 
 import relay_autoreconnect as ra
 
 VAR = ra.HANDOVER_VAR
 
 
-@pytest.fixture
-def sim():
-    simulation = weechat_sim.Sim()
-    simulation.add_remote("home")
-    simulation.add_remote("work")
-    yield simulation
-    simulation.unload()
-
-
-def load(sim):
-    assert sim.load(ra, {"autoreconnect_jitter": "0", "autoreconnect_delay": "10"}) is not None
+@pytest.fixture(autouse=True)
+def work(sim):
+    """A second remote, "work"."""
+    sim.add_remote("work")
 
 
 def core_vars(sim):
     return sim.state.buffers[ra.weechat.buffer_search_main()].localvars
 
 
-def test_reload_while_pending_keeps_the_attempt_time(sim):
-    load(sim)
+def test_reload_while_pending_keeps_the_attempt_time(sim, load):
+    load()
     for name in ("home", "work"):
         sim.user(f"/remote connect {name}")
         sim.accept(name)
@@ -41,7 +35,7 @@ def test_reload_while_pending_keeps_the_attempt_time(sim):
     sim.advance(4)
     sim.unload()
     assert VAR in core_vars(sim)
-    load(sim)
+    load()
     assert VAR not in core_vars(sim)
     assert sim.lines("reconnecting in")[-1].endswith("reconnecting in 6 s (attempt 1)")
     sim.advance(6)
@@ -50,23 +44,23 @@ def test_reload_while_pending_keeps_the_attempt_time(sim):
     assert sim.timers("heartbeat_cb")
 
 
-def test_after_upgrade_remotes_that_were_up_come_back_in_a_second(sim):
-    load(sim)
+def test_after_upgrade_remotes_that_were_up_come_back_in_a_second(sim, load):
+    load()
     sim.user("/remote connect home")
     sim.accept("home")
     sim.unload()  # /upgrade: the script is unloaded ...
     for remote in sim.state.remotes.values():
         remote.status = "disconnected"  # ... and the new WeeChat has every remote disconnected
     sim.state.upgrading = True
-    load(sim)
+    load()
     assert sim.lines("reconnecting in")[-1].endswith("remote[home]: reconnecting in 1 s (attempt 1)")
     sim.advance(1)
     assert len(sim.connects("home")) == 2
     assert sim.connects("work") == []
 
 
-def test_an_old_or_broken_hand_over_is_ignored(sim):
-    load(sim)
+def test_an_old_or_broken_hand_over_is_ignored(sim, load):
+    load()
     sim.user("/remote connect home")
     sim.accept("home")
     sim.advance(60)
@@ -74,16 +68,118 @@ def test_an_old_or_broken_hand_over_is_ignored(sim):
     sim.settle()
     sim.unload()
     sim.advance(ra.HANDOVER_MAX_AGE + 1)
-    load(sim)
+    load()
     assert sim.timers("attempt_timer_cb") == []
     sim.unload()
     core_vars(sim)[VAR] = "{not json"
-    load(sim)
+    load()
     assert VAR not in core_vars(sim)
 
 
-def test_quit_leaves_no_hand_over(sim):
-    load(sim)
+def test_quit_leaves_no_hand_over(sim, load):
+    load()
     ra.weechat._signal_send("quit", "")  # pylint: disable=protected-access
     sim.unload()
     assert VAR not in core_vars(sim)
+
+
+# -- the state is checked, not assumed ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("remotes", "problem"),
+    [
+        ({"home": ["disconnected", True, "abc", 3.0]}, "remote 'home': attempt 'abc' is not a count"),
+        ({"home": ["disconnected", True, None, 3.0]}, "remote 'home': attempt None is not a count"),
+        ({"home": ["disconnected", True, True, 3.0]}, "remote 'home': attempt True is not a count"),
+        ({"home": ["disconnected", True, 1, 1e308]}, "remote 'home': due 1e+308 is not a wait in seconds"),
+        ({"home": ["disconnected", True, 1, "soon"]}, "remote 'home': due 'soon' is not a wait in seconds"),
+        ({"home": ["disconnected", True, 1, -1]}, "remote 'home': due -1 is not a wait in seconds"),
+        ({"home": ["sleeping", True, 1, None]}, "remote 'home': status 'sleeping' is not known"),
+        ({"home": ["connected", "yes", 1, None]}, "remote 'home': wanted 'yes' is not true, false or null"),
+        (
+            {"home": ["connected", True, 1]},
+            "remote 'home': ['connected', True, 1] is not [status, wanted, attempt, due]",
+        ),
+        (["home"], "no remotes"),
+    ],
+)
+def test_a_hand_over_that_is_not_valid_is_refused_whole(remotes, problem):
+    text = json.dumps({"time": 1000.0, "remotes": {"work": ["connected", True, 0, None], **remotes}}
+                      if isinstance(remotes, dict) else {"time": 1000.0, "remotes": remotes})  # fmt: skip
+    assert ra.parse_handover(text, 1001.0, 60.0) == ({}, problem)
+
+
+def test_a_hand_over_time_that_is_not_a_time_or_not_json_is_refused():
+    assert ra.parse_handover('{"time": "then", "remotes": {}}', 0.0, 60.0) == ({}, "time 'then' is not a time")
+    assert ra.parse_handover('{"time": NaN, "remotes": {}}', 0.0, 60.0) == ({}, "time nan is not a time")
+    assert ra.parse_handover("{", 0.0, 60.0)[1].startswith("not JSON")
+
+
+def test_a_bad_hand_over_gives_one_line_and_a_clean_start(sim, load):
+    core_vars(sim)[VAR] = json.dumps({"time": sim.wall_clock(), "remotes": {"home": ["connected", True, "x", None]}})
+    load()
+    assert sim.lines("ignoring saved state") == [
+        "=!=\trelay_autoreconnect: ignoring saved state: remote 'home': attempt 'x' is not a count"
+    ]
+    assert ra.SHELL.engine.remotes["home"].status == "disconnected"  # as WeeChat shows it
+
+
+def test_after_a_reload_while_connected_typed_text_goes_straight_to_the_remote(sim, load):
+    load()
+    sim.user("/remote connect home")
+    sim.accept("home")
+    buffer = sim.open_buffer("home", "irc.libera.#chan")
+    sim.unload()
+    load()
+    sim.type(buffer, "hello")
+    assert sim.state.buffers[buffer].received == ["hello"]
+
+
+def test_a_link_that_dropped_while_the_script_was_unloaded_is_found_down(sim, load):
+    load()
+    sim.user("/remote connect home")
+    sim.accept("home")
+    sim.unload()
+    sim.drop("home")  # nobody sees it
+    sim.advance(5)
+    load()
+    assert sim.lines("reconnecting in") == ["relay_autoreconnect: remote[home]: reconnecting in 10 s (attempt 1)"]
+    assert "home: disconnected, attempt 1 in 10 s" in ra.describe(
+        ra.SHELL.engine, ra.SHELL.engine.remotes["home"], sim.clock()
+    )
+    sim.advance(10)
+    assert len(sim.connects("home")) == 2
+
+
+def test_the_relay_plugin_going_and_coming_back_keeps_what_the_user_wanted(sim, load):
+    load()
+    sim.user("/remote connect home")
+    sim.accept("home")
+    sim.user("/remote connect work")
+    sim.drop("work")  # refused: "work" waits 10 s for its next attempt
+    sim.settle()
+    sim.relay_reload(between=lambda: sim.advance(30))
+    sim.settle()
+    assert sim.lines()[-2:] == [
+        "relay_autoreconnect: remote[home]: reconnecting in 1 s (attempt 1)",
+        "relay_autoreconnect: remote[work]: reconnecting in 1 s (attempt 1)",
+    ]
+    sim.advance(1)
+    assert sim.remote("home").status == sim.remote("work").status == "connecting"
+
+
+@pytest.mark.parametrize("sim", [0x04030600], indirect=True)
+def test_weechat_4_3_shows_no_status_so_an_attempt_in_flight_is_given_its_time(sim, load):
+    load()
+    sim.user("/remote connect home")  # in flight ...
+    sim.unload()
+    sim.drop("home")  # ... and over while the script is unloaded
+    load()
+    shell = ra.SHELL
+    assert shell.engine.remotes["home"].status == "connecting"  # as handed over: 4.3 can not say
+    (check,) = sim.timers("status_check_cb")
+    sim.advance(check.interval / 1000.0)  # WeeChat's own bound on an attempt
+    sim.settle()
+    assert shell.engine.remotes["home"].status == "disconnected"
+    assert sim.lines("reconnecting in")[-1] == "relay_autoreconnect: remote[home]: reconnecting in 10 s (attempt 1)"

@@ -230,9 +230,9 @@ def test_authorization_matches_independent_hashes():
 
 
 @pytest.fixture
-def linked(sim):
+def linked(sim, load):
     """The script loaded, remote "home" connected and answering, a buffer "#weechat" on it."""
-    sim.load(ra, {"autoreconnect_jitter": "0", "autoreconnect_delay": "10"})
+    load()
     sim.remote("home").server_buffers.add(CHAN)
     sim.user("/remote connect home")
     sim.accept("home")
@@ -475,11 +475,11 @@ def test_a_refused_password_keeps_the_lines_and_says_so(outage):
 
 
 @pytest.mark.parametrize("algos", [("plain",), ("sha256",), ("sha512",), ("pbkdf2+sha256",), ("pbkdf2+sha512",)])
-def test_every_hash_the_server_allows_is_accepted_and_secured_passwords_are_evaluated(sim, algos):
+def test_every_hash_the_server_allows_is_accepted_and_secured_passwords_are_evaluated(sim, algos, load):
     sim.state.secured["home_pw"] = "s3cret: with spaces"
     sim.add_remote("work")
     sim.set_option("relay.remote.home.password", "${sec.data.home_pw}")
-    sim.load(ra, {"autoreconnect_jitter": "0"})
+    load()
     sim.remote("home").server_algos = algos
     sim.user("/remote connect home")
     sim.accept("home")
@@ -574,7 +574,7 @@ def test_outbox_commands_and_their_errors(outage):
     assert delivered(sim) == []
 
 
-def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice(outage):
+def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice(outage, load):
     sim, buffer = outage
     sim.type(buffer, "a")
     sim.type(buffer, "b")
@@ -582,24 +582,24 @@ def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice
     assert (
         sim.lines()[-1] == f"relay_autoreconnect: outbox: 2 queued line(s) kept in {outbox_file(sim)} for the next load"
     )
-    sim.load(ra)
+    load()
     assert sim.lines("outbox: 2 line(s) kept from before for remote(s) home; /autoreconnect outbox lists them")
     back(sim, serve=False)
     (request,) = sim.deliveries()  # the handshake
     sim.serve(rounds=1)
     assert file_lines(sim) == [("a", LINE_SENDING), ("b", LINE_QUEUED)]
     sim.unload()  # while "a" is in flight
-    sim.load(ra)
+    load()
     assert sim.lines("(1 whose delivery was not confirmed)")
     back(sim)
     assert delivered(sim) == []  # "a" may have arrived: "b" waits behind it
     assert request.pointer not in sim.state.hooks
 
 
-def test_a_corrupt_file_gives_one_line_and_is_kept_aside(sim):
+def test_a_corrupt_file_gives_one_line_and_is_kept_aside(sim, load):
     with open(os.path.join(sim.state.data_dir, ra.OUTBOX_FILE), "w", encoding="utf-8") as file:
         file.write('{"format": 1, "lines": [')
-    sim.load(ra)
+    load()
     path = os.path.join(sim.state.data_dir, ra.OUTBOX_FILE)
     assert [m for m in sim.lines() if "outbox file" in m] == [
         f"=!=\trelay_autoreconnect: outbox file {path} is not valid (Expecting value: line 1 column 25 (char 24)): "
@@ -608,26 +608,26 @@ def test_a_corrupt_file_gives_one_line_and_is_kept_aside(sim):
     assert ra.SHELL is not None and os.path.exists(f"{path}.bad") and not os.path.exists(path)
 
 
-def test_a_file_with_some_bad_lines_keeps_the_good_ones_and_a_copy(sim):
+def test_a_file_with_some_bad_lines_keeps_the_good_ones_and_a_copy(sim, load):
     path = os.path.join(sim.state.data_dir, ra.OUTBOX_FILE)
     box = filled(("home", CHAN, "good"), ("home", CHAN, "bad"))
     data = json.loads(ra.outbox_to_json(box))
     data["lines"][1]["queued_at"] = "soon"
     with open(path, "w", encoding="utf-8") as file:
         json.dump(data, file)
-    sim.load(ra)
+    load()
     assert sim.lines(f"outbox file {path}: 1 line(s) not valid, 1 kept: kept as {path}.bad")
     assert [line.text for line in ra.SHELL.courier.outbox.lines] == ["good"]
     with open(f"{path}.bad", encoding="utf-8") as file:
         assert json.load(file) == data
 
 
-def test_a_file_that_can_not_be_read_is_left_alone_and_lines_stay_in_memory(linked):
+def test_a_file_that_can_not_be_read_is_left_alone_and_lines_stay_in_memory(linked, load):
     sim = linked
     sim.unload()
     path = outbox_file(sim)
     os.mkdir(path)  # not a file: reading it fails
-    sim.load(ra)
+    load()
     assert sim.lines(f"outbox file {path} can not be read")
     buffer = chan(sim)
     down(sim)

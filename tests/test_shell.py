@@ -6,19 +6,11 @@ from __future__ import annotations
 
 import pytest
 import weechat
-import weechat_sim
 
 import relay_autoreconnect as ra
 
 NETWORK = "relay.network."
 ATTEMPT = "attempt_timer_cb"
-
-
-def load(sim, **plugin_vars):
-    plugin_vars.setdefault("autoreconnect_jitter", 0)
-    shell = sim.load(ra, {k: str(v) for k, v in plugin_vars.items()})
-    assert shell is not None
-    return shell
 
 
 def connected(sim, name="home"):
@@ -73,8 +65,8 @@ def test_options_created_with_defaults_and_documented(sim):
     assert sim.state.option(NETWORK + "autoreconnect_max").maximum == 1000000
 
 
-def test_option_values_come_from_plugins_var_and_go_back_there(sim):
-    load(sim, autoreconnect_delay=7, autoreconnect_max="junk")
+def test_option_values_come_from_plugins_var_and_go_back_there(sim, load):
+    load(autoreconnect_delay=7, autoreconnect_max="junk")
     assert sim.option(NETWORK + "autoreconnect_delay") == "7"
     assert sim.option(NETWORK + "autoreconnect_max") == "0"
     assert sim.set_option(NETWORK + "autoreconnect_delay", "42") == weechat.WEECHAT_CONFIG_OPTION_SET_OK_CHANGED
@@ -83,8 +75,8 @@ def test_option_values_come_from_plugins_var_and_go_back_there(sim):
     assert sim.option(NETWORK + "autoreconnect_delay") == "42"
 
 
-def test_save_writes_relay_conf_without_script_options_and_with_user_native_delays(sim):
-    load(sim)
+def test_save_writes_relay_conf_without_script_options_and_with_user_native_delays(sim, load):
+    load()
     assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
     sim.user("/save")
     saved = sim.state.saved["relay"]
@@ -96,8 +88,8 @@ def test_save_writes_relay_conf_without_script_options_and_with_user_native_dela
     assert sim.lines("native auto-reconnect off") == [sim.lines()[0]]
 
 
-def test_quit_gives_relay_conf_back(sim):
-    load(sim)
+def test_quit_gives_relay_conf_back(sim, load):
+    load()
     weechat._signal_send("quit", "")  # pylint: disable=protected-access
     sim.settle()
     assert sim.option(NETWORK + "autoreconnect") is None
@@ -107,8 +99,8 @@ def test_quit_gives_relay_conf_back(sim):
 # -- engine through the shell -----------------------------------------------------
 
 
-def test_drop_schedules_growing_attempts_on_time(sim):
-    load(sim, autoreconnect_delay=10, autoreconnect_delay_max=35)
+def test_drop_schedules_growing_attempts_on_time(sim, load):
+    load(autoreconnect_delay=10, autoreconnect_delay_max=35)
     connected(sim)
     sim.advance(100)
     drop_time = sim.state.now
@@ -122,8 +114,8 @@ def test_drop_schedules_growing_attempts_on_time(sim):
     assert sim.state.overlaps == 0
 
 
-def test_attempt_cap_gives_up_once_with_how_to_retry(sim):
-    load(sim, autoreconnect_delay=1, autoreconnect_max=3)
+def test_attempt_cap_gives_up_once_with_how_to_retry(sim, load):
+    load(autoreconnect_delay=1, autoreconnect_max=3)
     connected(sim)
     sim.advance(60)
     sim.drop("home")
@@ -145,8 +137,8 @@ def test_attempt_cap_gives_up_once_with_how_to_retry(sim):
     assert sim.lines()[-1].endswith("reconnecting in 1 s (attempt 1/3)")
 
 
-def test_unstable_link_keeps_backing_off_and_stable_link_resets(sim):
-    load(sim, autoreconnect_delay=10)
+def test_unstable_link_keeps_backing_off_and_stable_link_resets(sim, load):
+    load(autoreconnect_delay=10)
     stable_link_drops(sim)
     sim.advance(10)
     sim.accept("home")  # attempt 1 connects ...
@@ -162,8 +154,8 @@ def test_unstable_link_keeps_backing_off_and_stable_link_resets(sim):
     assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
 
 
-def test_user_disconnect_cancels_and_is_respected(sim):
-    load(sim, autoreconnect_delay=5)
+def test_user_disconnect_cancels_and_is_respected(sim, load):
+    load(autoreconnect_delay=5)
     connected(sim)
     sim.user("/remote disconnect home")
     sim.settle()
@@ -182,8 +174,8 @@ def test_user_disconnect_cancels_and_is_respected(sim):
     assert len(sim.connects("home")) == 2
 
 
-def test_user_connect_while_connecting_is_refused(sim):
-    load(sim)
+def test_user_connect_while_connecting_is_refused(sim, load):
+    load()
     sim.user("/remote connect home")
     sim.user("/remote connect home")
     sim.user("/remote reconnect home")
@@ -192,8 +184,8 @@ def test_user_connect_while_connecting_is_refused(sim):
     assert sim.lines("already in progress")[0].startswith("=!=\t")
 
 
-def test_user_connect_resets_backoff_and_cancels_pending(sim):
-    load(sim, autoreconnect_delay=10)
+def test_user_connect_resets_backoff_and_cancels_pending(sim, load):
+    load(autoreconnect_delay=10)
     stable_link_drops(sim)
     attempt_times(sim, "home", 2)  # next wait would be 40 s
     sim.user("/remote connect home")
@@ -202,8 +194,8 @@ def test_user_connect_resets_backoff_and_cancels_pending(sim):
     assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
 
 
-def test_user_reconnect_is_not_a_drop(sim):
-    load(sim)
+def test_user_reconnect_is_not_a_drop(sim, load):
+    load()
     connected(sim)
     sim.user("/remote reconnect home")
     sim.settle()
@@ -211,8 +203,8 @@ def test_user_reconnect_is_not_a_drop(sim):
     assert sim.timers(ATTEMPT) == []
 
 
-def test_delete_while_pending_leaves_no_timer_and_no_error(sim):
-    load(sim)
+def test_delete_while_pending_leaves_no_timer_and_no_error(sim, load):
+    load()
     stable_link_drops(sim)
     sim.user("/remote del home")
     sim.settle()
@@ -222,8 +214,8 @@ def test_delete_while_pending_leaves_no_timer_and_no_error(sim):
     assert not sim.lines("=!=")
 
 
-def test_rename_while_pending_attempts_under_the_new_name_on_time(sim):
-    load(sim, autoreconnect_delay=10)
+def test_rename_while_pending_attempts_under_the_new_name_on_time(sim, load):
+    load(autoreconnect_delay=10)
     connected(sim)
     sim.advance(100)
     drop_time = sim.state.now
@@ -239,8 +231,8 @@ def test_rename_while_pending_attempts_under_the_new_name_on_time(sim):
     assert sim.option("relay.remote.office.autoreconnect_delay") == "10"
 
 
-def test_option_off_cancels_everything_and_gives_native_back(sim):
-    load(sim)
+def test_option_off_cancels_everything_and_gives_native_back(sim, load):
+    load()
     stable_link_drops(sim)
     assert sim.timers(ATTEMPT)
     sim.set_option(NETWORK + "autoreconnect", "off")
@@ -254,20 +246,17 @@ def test_option_off_cancels_everything_and_gives_native_back(sim):
     assert len(sim.connects("home")) == 2
 
 
-def test_remote_connected_before_load_is_managed_from_its_next_drop():
-    sim = weechat_sim.Sim()
-    sim.add_remote("home")
+def test_remote_connected_before_load_is_managed_from_its_next_drop(sim, load):
     sim.status("home", "connecting")
     sim.accept("home")
-    load(sim)
+    load()
     sim.drop("home")
     sim.settle()
     assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
-    sim.unload()
 
 
-def test_new_remote_is_not_a_drop_and_gets_native_off(sim):
-    load(sim)
+def test_new_remote_is_not_a_drop_and_gets_native_off(sim, load):
+    load()
     sim.user("/remote add work http://127.0.0.1:9001")
     sim.settle()
     assert not sim.lines("reconnecting in")
@@ -275,9 +264,9 @@ def test_new_remote_is_not_a_drop_and_gets_native_off(sim):
     assert sim.lines("native auto-reconnect off for remote(s) work")
 
 
-def test_remote_made_without_a_command_is_taken_at_its_first_signal(sim):
+def test_remote_made_without_a_command_is_taken_at_its_first_signal(sim, load):
     """/set relay.remote.NAME.url makes a remote too: no /remote command to see."""
-    load(sim)
+    load()
     sim.add_remote("work")
     sim.status("work", "connecting")
     sim.settle()
@@ -289,11 +278,11 @@ def test_remote_made_without_a_command_is_taken_at_its_first_signal(sim):
     assert sim.lines()[-1] == "relay_autoreconnect: remote[work]: reconnecting in 10 s (attempt 1)"
 
 
-def test_flaps_do_not_read_the_list_of_remotes_again(sim, mocker):
+def test_flaps_do_not_read_the_list_of_remotes_again(sim, mocker, load):
     """Each event costs the same with 10 or 10 000 remotes (see bench/scale.py)."""
     for n in range(20):
         sim.add_remote(f"r{n}")
-    load(sim, autoreconnect_delay=1)
+    load(autoreconnect_delay=1)
     for n in range(20):
         connected(sim, f"r{n}")
     sim.advance(100)
@@ -309,11 +298,11 @@ def test_flaps_do_not_read_the_list_of_remotes_again(sim, mocker):
     assert names.call_count == 0
     sim.user("/remote del r7")
     sim.settle()
-    assert names.call_count == 1
+    assert names.call_count == 2  # before and after the command ran
 
 
-def test_user_set_native_delay_is_kept_as_theirs(sim):
-    load(sim)
+def test_user_set_native_delay_is_kept_as_theirs(sim, load):
+    load()
     sim.set_option("relay.remote.home.autoreconnect_delay", "30")
     sim.settle()
     assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
@@ -323,9 +312,9 @@ def test_user_set_native_delay_is_kept_as_theirs(sim):
     assert sim.option("relay.remote.home.autoreconnect_delay") == "30"
 
 
-def test_unload_while_pending_removes_every_hook(sim, mocker):
+def test_unload_while_pending_removes_every_hook(sim, mocker, load):
     unhook = mocker.spy(weechat, "unhook")
-    load(sim)
+    load()
     stable_link_drops(sim)
     hooks = {h.pointer for h in sim.hooks() if h.kind != "bar_item"}
     items = [h.pointer for h in sim.hooks() if h.kind == "bar_item"]
@@ -339,10 +328,9 @@ def test_unload_while_pending_removes_every_hook(sim, mocker):
     assert ra.SHELL is None
 
 
-def test_weechat_4_3_has_no_native_engine_to_guard():
-    sim = weechat_sim.Sim(version=0x04030600)
-    sim.add_remote("home")
-    load(sim, autoreconnect_delay=3)
+@pytest.mark.parametrize("sim", [0x04030600], indirect=True)
+def test_weechat_4_3_has_no_native_engine_to_guard(sim, load):
+    load(autoreconnect_delay=3)
     assert not sim.lines("native")
     stable_link_drops(sim)
     sim.advance(3)
@@ -350,15 +338,15 @@ def test_weechat_4_3_has_no_native_engine_to_guard():
     sim.unload()
 
 
-def test_too_old_weechat_says_so_and_hooks_nothing():
-    sim = weechat_sim.Sim(version=0x04020000)
+@pytest.mark.parametrize("sim", [0x04020000], indirect=True)
+def test_too_old_weechat_says_so_and_hooks_nothing(sim):
     assert sim.load(ra) is None
     assert sim.lines()[0].startswith("=!=\trelay_autoreconnect: WeeChat >= 4.3.0 is required")
     assert sim.hooks() == []
 
 
-def test_unreadable_signal_pointer_is_ignored(sim, mocker):
-    load(sim)
+def test_unreadable_signal_pointer_is_ignored(sim, mocker, load):
+    load()
     mocker.patch.object(weechat, "hdata_string", autospec=True, return_value="")
     connected(sim)
     sim.drop("home")
@@ -366,10 +354,36 @@ def test_unreadable_signal_pointer_is_ignored(sim, mocker):
     assert not sim.lines("reconnecting")
 
 
-def test_timer_is_set_for_the_remaining_time(sim, mocker):
+def test_timer_is_set_for_the_remaining_time(sim, mocker, load):
     hook_timer = mocker.spy(weechat, "hook_timer")
-    load(sim, autoreconnect_delay=12)
+    load(autoreconnect_delay=12)
     stable_link_drops(sim)
     intervals = [call.args[0] for call in hook_timer.call_args_list if call.args[3] == "attempt_timer_cb"]
     # decided 1 ms after the drop (deferred out of the signal callback)
     assert intervals == [12000 - 1]
+
+
+def test_rename_with_a_heartbeat_probe_in_flight_keeps_the_heartbeat(sim, load):
+    load(autoreconnect_heartbeat=10, autoreconnect_heartbeat_timeout=5)
+    connected(sim)
+    sim.advance(10)  # a probe is in flight
+    assert len(sim.probes("home")) == 1
+    sim.user("/remote rename home office")
+    sim.settle()
+    sim.answer_probes(True)
+    sim.advance(10)
+    assert len(sim.probes("office")) == 1  # heartbeats go on under the new name
+
+
+def test_rename_then_add_of_the_old_name_in_one_burst_keeps_each_remote_its_own(sim, load):
+    load(autoreconnect_delay=10)
+    sim.set_option("relay.remote.home.autoreconnect_delay", "30")  # the user's native delay
+    stable_link_drops(sim)
+    sim.user("/remote rename home old")  # one burst: nothing runs in between
+    sim.user("/remote add home http://127.0.0.1:9999")
+    sim.settle()
+    sim.advance(10)
+    assert sim.connects("old") == ["/remote connect old"] and sim.connects("home") == ["/remote connect home"]
+    assert sim.remote("home").status == "disconnected"  # the new "home" was never attempted
+    sim.user("/save")
+    assert sim.state.saved["relay"]["relay.remote.old.autoreconnect_delay"] == "30"

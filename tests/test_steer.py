@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 
 import pytest
-import weechat_sim
 
 import relay_autoreconnect as ra
 from relay_autoreconnect import STATUS_DISCONNECTED, Engine, Settings, backoff_delay, jittered
@@ -51,24 +50,18 @@ def test_engine_schedules_with_jitter_from_its_draw():
 # -- shell helpers ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def sim():
-    simulation = weechat_sim.Sim()
-    simulation.add_remote("home")
-    simulation.add_remote("work")
-    weechat_set(simulation, "relay.remote.home.password", SECRET)
-    yield simulation
-    simulation.unload()
-    assert not [line for line in simulation.lines() if SECRET in line]
+@pytest.fixture(autouse=True)
+def secret_never_shown(sim):
+    """A second remote, "work"; "home" has a password, which no line may show."""
+    sim.add_remote("work")
+    weechat_set(sim, "relay.remote.home.password", SECRET)
+    yield
+    sim.unload()
+    assert not [line for line in sim.lines() if SECRET in line]
 
 
 def weechat_set(sim, name, value):
     sim.state.option(name).value = value
-
-
-def load(sim, **values):
-    values = {"autoreconnect_jitter": 0, "autoreconnect_delay": 10, **values}
-    assert sim.load(ra, {k: str(v) for k, v in values.items()}) is not None
 
 
 def up_then_down(sim, name="home"):
@@ -91,8 +84,8 @@ def auth_failure(sim, said=True):
 # -- command -----------------------------------------------------------------------------
 
 
-def test_list_shows_every_remote(sim):
-    load(sim, autoreconnect_max=5)
+def test_list_shows_every_remote(sim, load):
+    load(autoreconnect_max=5)
     up_then_down(sim)
     sim.user("/remote connect work")
     sim.accept("work")
@@ -105,8 +98,8 @@ def test_list_shows_every_remote(sim):
     ]
 
 
-def test_retry_cancel_reset(sim):
-    load(sim)
+def test_retry_cancel_reset(sim, load):
+    load()
     up_then_down(sim)
     sim.user("/autoreconnect retry home")
     assert len(sim.connects("home")) == 2
@@ -122,8 +115,8 @@ def test_retry_cancel_reset(sim):
     assert "not managed" in ra.describe(ra.SHELL.engine, ra.SHELL.engine.remotes["home"], 0)
 
 
-def test_retry_all_only_touches_disconnected_remotes(sim):
-    load(sim)
+def test_retry_all_only_touches_disconnected_remotes(sim, load):
+    load()
     up_then_down(sim)
     sim.user("/remote connect work")
     sim.accept("work")
@@ -143,23 +136,23 @@ def test_retry_all_only_touches_disconnected_remotes(sim):
         ("/autoreconnect secure -all", 'remote "-all" not found (see /remote list)'),
     ],
 )
-def test_bad_arguments_give_one_error_line(sim, command, text):
-    load(sim)
+def test_bad_arguments_give_one_error_line(sim, command, text, load):
+    load()
     printed = len(sim.state.printed)
     sim.user(command)
     assert sim.lines()[printed:] == [f"=!=\trelay_autoreconnect: {text}"]
 
 
-def test_retry_refused_while_connected(sim):
-    load(sim)
+def test_retry_refused_while_connected(sim, load):
+    load()
     sim.user("/remote connect home")
     sim.accept("home")
     sim.user("/autoreconnect retry home")
     assert sim.lines()[-1] == "=!=\trelay_autoreconnect: remote[home] is connected"
 
 
-def test_command_is_documented_and_completes_remote_names(sim):
-    load(sim)
+def test_command_is_documented_and_completes_remote_names(sim, load):
+    load()
     hook = next(h for h in sim.hooks() if h.kind == "command")
     assert hook.pattern == "autoreconnect"
     assert "retry %(relay_remotes)|-all" in hook.completion
@@ -170,8 +163,8 @@ def test_command_is_documented_and_completes_remote_names(sim):
 # -- bar item ------------------------------------------------------------------------
 
 
-def test_bar_item_counts_down_and_is_empty_when_nothing_waits(sim):
-    load(sim)
+def test_bar_item_counts_down_and_is_empty_when_nothing_waits(sim, load):
+    load()
     assert sim.bar_item() == ""
     up_then_down(sim)
     assert sim.bar_item() == "home 10s (network)"
@@ -187,11 +180,11 @@ def test_bar_item_counts_down_and_is_empty_when_nothing_waits(sim):
     assert len(sim.state.bar_updates) == updates  # nothing pending: no refresh
 
 
-def test_bar_item_is_rebuilt_once_per_burst_and_shows_eight_entries_at_most(sim):
+def test_bar_item_is_rebuilt_once_per_burst_and_shows_eight_entries_at_most(sim, load):
     names = [f"r{n:02}" for n in range(20)]
     for name in names:
         sim.add_remote(name)
-    load(sim)
+    load()
     for name in names:
         sim.user(f"/remote connect {name}")
         sim.accept(name)
@@ -219,11 +212,11 @@ def test_bar_text_counts_every_entry_it_leaves_out():
     ]
 
 
-def test_bar_item_is_rebuilt_at_most_four_times_a_second_in_a_storm(sim):
+def test_bar_item_is_rebuilt_at_most_four_times_a_second_in_a_storm(sim, load):
     names = [f"r{n:03}" for n in range(200)]
     for name in names:
         sim.add_remote(name)
-    load(sim, autoreconnect_jitter=30)
+    load(autoreconnect_jitter=30)
     for name in names:
         sim.user(f"/remote connect {name}")
         sim.accept(name)
@@ -239,8 +232,8 @@ def test_bar_item_is_rebuilt_at_most_four_times_a_second_in_a_storm(sim):
     assert sim.bar_item() == ""  # and the last one shows where things are
 
 
-def test_bar_item_shows_remotes_that_gave_up_with_their_class(sim):
-    load(sim, autoreconnect_auth_max=1)
+def test_bar_item_shows_remotes_that_gave_up_with_their_class(sim, load):
+    load(autoreconnect_auth_max=1)
     sim.user("/remote connect home")
     auth_failure(sim)
     assert sim.bar_item() == "home gave up (auth)"
@@ -250,8 +243,8 @@ def test_bar_item_shows_remotes_that_gave_up_with_their_class(sim):
 # -- failure classes ---------------------------------------------------------------------
 
 
-def test_wrong_password_stops_after_auth_max_with_how_to_fix(sim):
-    load(sim, autoreconnect_auth_max=3, autoreconnect_delay=1)
+def test_wrong_password_stops_after_auth_max_with_how_to_fix(sim, load):
+    load(autoreconnect_auth_max=3, autoreconnect_delay=1)
     sim.user("/remote connect home")
     auth_failure(sim)
     for _ in range(2):
@@ -267,15 +260,15 @@ def test_wrong_password_stops_after_auth_max_with_how_to_fix(sim):
     assert "last failure: auth (authentication failed with remote relay (Invalid password))" in sim.lines()[-2]
 
 
-def test_authentication_failure_is_known_without_weechat_s_words(sim):
-    load(sim, autoreconnect_auth_max=1)
+def test_authentication_failure_is_known_without_weechat_s_words(sim, load):
+    load(autoreconnect_auth_max=1)
     sim.user("/remote connect home")
     auth_failure(sim, said=False)  # another language: the signal sequence tells
     assert sim.lines("authentication failed 1 times")
 
 
-def test_version_mismatch_stops_at_once_naming_both_sides(sim):
-    load(sim)
+def test_version_mismatch_stops_at_once_naming_both_sides(sim, load):
+    load()
     sim.user("/remote connect home")
     sim.accept("home")
     ra.weechat.prnt("", VERSION_LINE)
@@ -289,8 +282,8 @@ def test_version_mismatch_stops_at_once_naming_both_sides(sim):
     assert len(sim.connects("home")) == 1
 
 
-def test_network_failures_back_off_and_heartbeat_drops_are_not_auth(sim):
-    load(sim, autoreconnect_auth_max=1, autoreconnect_connect_timeout=5)
+def test_network_failures_back_off_and_heartbeat_drops_are_not_auth(sim, load):
+    load(autoreconnect_auth_max=1, autoreconnect_connect_timeout=5)
     sim.user("/remote connect home")
     sim.status("home", "waiting_auth")
     sim.advance(5)  # stuck: dropped by the connect timeout while authenticating
@@ -302,8 +295,8 @@ def test_network_failures_back_off_and_heartbeat_drops_are_not_auth(sim):
 # -- passwords ---------------------------------------------------------------------------
 
 
-def test_plain_password_is_reported_once_and_moved_to_secured_data(sim):
-    load(sim)
+def test_plain_password_is_reported_once_and_moved_to_secured_data(sim, load):
+    load()
     assert sim.lines("plain text") == [
         "relay_autoreconnect: remote[home]: the password is stored in plain text in relay.conf; "
         'move it to secured data with "/autoreconnect secure home"'
@@ -323,3 +316,18 @@ def test_plain_password_is_reported_once_and_moved_to_secured_data(sim):
         sim.lines()[-1]
         == "=!=\trelay_autoreconnect: remote[home]: the password is already an expression (secured data?)"
     )
+
+
+def test_auth_failures_in_a_row_are_consecutive_attempts(sim, load):
+    load(autoreconnect_auth_max=2, autoreconnect_delay=1)
+    sim.user("/remote connect home")
+    auth_failure(sim)  # auth 1
+    sim.advance(1)
+    sim.drop("home")  # the next attempt is refused: network, the run ends
+    sim.settle()
+    sim.advance(2)
+    auth_failure(sim)  # auth 1 again, not 2
+    assert not sim.lines("giving up")
+    sim.advance(4)
+    auth_failure(sim)  # auth 2 in a row
+    assert sim.lines("authentication failed 2 times in a row")
