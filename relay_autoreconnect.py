@@ -1372,7 +1372,7 @@ BAR_ITEM = "relay_autoreconnect"
 
 # commands that read or write relay.conf: our options leave its section
 # while they run (see Options)
-CONFIG_COMMANDS = ("/save", "/reload", "/upgrade", "/plugin")
+CONFIG_COMMANDS = ("save", "reload", "upgrade", "plugin")
 
 
 def seconds(value: float) -> str:
@@ -1411,6 +1411,49 @@ STATUS_TEXTS = (
 )
 # WeeChat's own limit on the handshake of an attempt (seconds)
 HANDSHAKE_SECONDS = 5
+# WeeChat's own reconnection (relay.remote.NAME.autoreconnect_delay) exists since 4.4
+NATIVE_VERSION = 0x04040000
+# what WeeChat's own reconnection prints (msgids: translated through weechat.gettext)
+NATIVE_LINES = (
+    "remote[%s]: reconnecting to remote relay in %d %s, %d %s",
+    "remote[%s]: reconnecting to remote relay in %d %s",
+    "remote[%s]: auto-reconnection is cancelled",  # WeeChat < 4.9
+    "remote[%s]: auto-reconnection is canceled",
+)
+
+
+def native_line(text: str) -> re.Pattern:
+    """A pattern for a line printed with a format (%s: the remote's name, %d: a number)."""
+    pattern = re.escape(text).replace("%s", "(.+?)", 1).replace("%d", r"\d+").replace("%s", ".+?")
+    return re.compile(f"^{pattern}$")
+
+
+def config_command(command: str) -> str:
+    """Which command that reads or writes relay.conf a command line runs ("" if none).
+
+    With weechat.look.command_incomplete on, WeeChat also runs a command from
+    the start of its name when only one command starts so ("/sav").
+    """
+    word = command.split(maxsplit=1)[0][1:].lower() if command.strip() else ""
+    if word in CONFIG_COMMANDS or not word:
+        return word if word in CONFIG_COMMANDS else ""
+    targets = [name for name in CONFIG_COMMANDS if name.startswith(word)]
+    if len(targets) != 1 or not weechat.config_boolean(weechat.config_get("weechat.look.command_incomplete")):
+        return ""
+    return targets[0] if command_names(word) == [targets[0]] else ""
+
+
+def command_names(start: str) -> List[str]:
+    """Names of the commands that start with `start` (all plugins and scripts)."""
+    names = set()
+    infolist = weechat.infolist_get("hook", "", "command")
+    if infolist:
+        while weechat.infolist_next(infolist):
+            name = weechat.infolist_string(infolist, "command")
+            if name.lower().startswith(start):
+                names.add(name.lower())
+        weechat.infolist_free(infolist)
+    return sorted(names)
 
 
 def failure_from_line(line: str) -> Optional[Tuple[str, str, str]]:
@@ -1763,7 +1806,7 @@ class Link:
     retry: str = ""  # timer: outbox lines whose buffer was missing go again
     ready: bool = False  # the remote answered after connecting: typed input flows
     warned: bool = False  # told that its password is in plain text
-    native: Optional[str] = None  # the user's native autoreconnect_delay while ours is 0
+    hushed: bool = False  # it dropped: WeeChat's own attempt is cancelled at the next flush
     saved: Optional[Saved] = None  # its state while the relay plugin is unloaded
     delivery: Delivery = field(default_factory=Delivery)
 
@@ -1837,18 +1880,16 @@ class Links:
 class ConfigGuard:
     """relay.conf as the user configured it, whatever reads or writes it.
 
-    Our options step out of relay.conf's [network] section (see Options) and
-    the user's native delays go back in while the file is read or written:
-    around /save, /reload, /upgrade and /plugin, and at quit. While the script
-    is enabled, WeeChat's native engine (4.4+) is off for every remote:
-    relay.remote.NAME.autoreconnect_delay is 0, the user's value kept in the
-    remote's record.
+    Our options step out of relay.conf's [network] section (see Options) while
+    the file is read or written: around /save, /reload, /upgrade and /plugin
+    in any spelling WeeChat runs (incomplete names, aliases, /mute, /eval,
+    triggers and scripts run commands through the same hook), and at quit.
+    WeeChat's native delays are never touched (see Native).
     """
 
     def __init__(self, shell: Shell) -> None:
         self.shell = shell
         self.options = Options(shell.options_changed)
-        self.setting = False  # we are setting a native delay
         self.running = False  # a config command runs with relay.conf released
         self.hooks: List[str] = []
 
@@ -1857,9 +1898,8 @@ class ConfigGuard:
         if not self.options.attach():
             return False
         self.hooks = [
-            weechat.hook_config("relay.remote.*.autoreconnect_delay", "native_delay_cb", ""),
             weechat.hook_signal("quit", "quit_cb", ""),
-            *(weechat.hook_command_run(command, "config_command_cb", "") for command in CONFIG_COMMANDS),
+            weechat.hook_command_run("/*", "config_command_cb", ""),
         ]
         return True
 
@@ -1871,7 +1911,6 @@ class ConfigGuard:
 
     def release(self) -> None:
         """Leave relay.conf as the user configured it (before it is read or written)."""
-        self.restore_all()
         self.options.detach()
 
     def retake(self) -> None:
@@ -1881,10 +1920,12 @@ class ConfigGuard:
             self.shell.defer(reconcile=True)
 
     def command(self, buffer: str, command: str) -> int:
-        """Run /save, /reload, ... with relay.conf released, then retake it."""
+        """Run /save and /reload with relay.conf released, then retake it; release
+        it before /upgrade and /plugin (they may unload the script or relay)."""
         if self.running:
             return weechat.WEECHAT_RC_OK
-        if command.split(maxsplit=1)[0].lower() in ("/save", "/reload"):
+        name = config_command(command)
+        if name in ("save", "reload"):
             self.release()
             self.running = True
             try:
@@ -1893,70 +1934,73 @@ class ConfigGuard:
                 self.running = False
             self.retake()
             return weechat.WEECHAT_RC_OK_EAT
-        # /upgrade and /plugin may unload this script or relay: release now,
-        # retake later if still there; /upgrade refuses to run with URL hooks
-        self.release()
-        self.shell.prober.cancel()
-        self.shell.courier.cancel_requests()
-        self.shell.defer(reconcile=True)
+        if name in ("upgrade", "plugin"):
+            # retaken later if still there; /upgrade refuses to run with URL hooks
+            self.release()
+            self.shell.prober.cancel()
+            self.shell.courier.cancel_requests()
+            self.shell.defer(reconcile=True)
         return weechat.WEECHAT_RC_OK
 
     def quit(self) -> None:
         self.shell.quitting = True
         self.release()
 
-    # -- native delays (WeeChat 4.4+) --------------------------------------------
 
-    def _set(self, pointer: str, value: str) -> None:
-        self.setting = True
-        try:
-            weechat.config_option_set(pointer, value, 1)
-        finally:
-            self.setting = False
+class Native:
+    """Keeps WeeChat's own reconnection (4.4+) from acting too, without touching
+    relay.remote.NAME.autoreconnect_delay: a value never changed is never lost.
 
-    def guard(self, announce: bool) -> None:
-        """Switch the native engine off for every remote (if the script is enabled)."""
-        if not self.shell.engine.settings.enabled:
+    When a link drops, WeeChat plans its own attempt (if the remote's native
+    delay is not 0) and says "reconnecting to remote relay in N seconds". While
+    the script is enabled, that line is not shown, and 1 ms later the planned
+    attempt is cancelled with /remote disconnect (which cancels it and does
+    nothing else to a link that is down), quietly.
+    """
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.hook = ""  # weechat_print modifier, between a drop and the next flush
+        self.lines: List[re.Pattern] = []
+
+    def start(self) -> None:
+        """WeeChat's lines as it prints them, in the user's language."""
+        self.lines = [native_line(weechat.gettext(text)) for text in NATIVE_LINES]
+
+    def stop(self) -> None:
+        if self.hook:
+            weechat.unhook(self.hook)
+            self.hook = ""
+
+    def hush(self, name: str) -> None:
+        """A link drops (or we drop it): WeeChat's attempt is cancelled at the next flush."""
+        link = self.shell.links.get(name)
+        if link is None or not self.shell.engine.settings.enabled or self.shell.version < NATIVE_VERSION:
             return
-        changed = []
+        link.hushed = True
+        if not self.hook:
+            self.hook = weechat.hook_modifier(f"{INPUT_PRIORITY}|weechat_print", "native_print_cb", "")
+        self.shell.defer()
+
+    def line(self, line: str) -> str:
+        """weechat_print modifier: drop WeeChat's lines about its own attempt of a hushed remote."""
+        text = weechat.string_remove_color(line.rpartition("\t")[2], "")
+        for pattern in self.lines:
+            match = pattern.match(text)
+            link = self.shell.links.get(match.group(1)) if match else None
+            if link is not None and link.hushed:
+                return ""
+        return line
+
+    def flush(self) -> None:
+        """Cancel the attempts WeeChat planned for the remotes that dropped."""
         for link in self.shell.links:
-            pointer = remote_option(link.name, "autoreconnect_delay")
-            if not pointer or link.native is not None:
-                continue
-            link.native = str(weechat.config_integer(pointer))
-            if link.native != "0":
-                self._set(pointer, "0")
-                changed.append(link.name)
-        if changed and announce:
-            message(
-                f"native auto-reconnect off for remote(s) {', '.join(changed)}: "
-                "relay.remote.*.autoreconnect_delay set to 0 while this script runs "
-                "(your values are restored on unload and before each save)"
-            )
-
-    def restore(self, link: Link) -> None:
-        """Put back the user's native delay of one remote."""
-        value, link.native = link.native, None
-        pointer = remote_option(link.name, "autoreconnect_delay")
-        if value is not None and pointer and str(weechat.config_integer(pointer)) != value:
-            self._set(pointer, value)
-
-    def restore_all(self) -> None:
-        for link in self.shell.links:
-            self.restore(link)
-
-    def native_changed(self) -> None:
-        """A native delay was set, not by us: take it as the user's (deferred)."""
-        if not self.setting:
-            self.shell.defer(reconcile=True)
-
-    def take_user_values(self) -> None:
-        """A native delay that is not 0 any more was set by the user after we set
-        it to 0 (/set, /remote addreplace): it becomes the value to restore."""
-        for link in self.shell.links:
-            pointer = remote_option(link.name, "autoreconnect_delay")
-            if link.native is not None and pointer and weechat.config_integer(pointer) != 0:
-                link.native = None
+            if link.hushed:
+                remote = self.shell.engine.remotes.get(link.name)
+                if remote is not None and remote.status == STATUS_DISCONNECTED:
+                    self.shell.status.quietly(f"/remote disconnect {link.name}")
+                link.hushed = False
+        self.stop()
 
 
 class Prober:
@@ -2777,7 +2821,9 @@ class Shell:
         self.wall_clock = wall_clock
         self.engine = Engine(Settings())
         self.links = Links()
+        self.version = int(weechat.info_get("version_number", "") or 0)
         self.config = ConfigGuard(self)
+        self.native = Native(self)
         self.prober = Prober(self)
         self.console = Console(self)
         self.courier = Courier(self.links, lambda: self.engine.settings, self.is_ready, wall_clock)
@@ -2808,17 +2854,17 @@ class Shell:
 
     def start(self) -> bool:
         """Check WeeChat, create options, learn the remotes, hook signals; False if unusable."""
-        version = int(weechat.info_get("version_number", "") or 0)
-        if version < MIN_WEECHAT_VERSION:
+        if self.version < MIN_WEECHAT_VERSION:
             error("WeeChat >= 4.3.0 is required (relay remotes)")
             return False
-        if not LAYOUT_VERSIONS[0] <= version < LAYOUT_VERSIONS[1]:
+        if not LAYOUT_VERSIONS[0] <= self.version < LAYOUT_VERSIONS[1]:
             error("this WeeChat version is not supported yet (remote names can not be read from signals)")
             return False
         if not self.config.start():
             error('the relay plugin is not loaded; load it, then "/script reload relay_autoreconnect"')
             return False
         self.engine.settings = self.config.options.settings()
+        self.native.start()
         for name in remote_names():
             self.adopt(name, STATUS_UNKNOWN)
         self.take_over()
@@ -2834,7 +2880,6 @@ class Shell:
             weechat.hook_signal("plugin_unloaded", "plugin_cb", ""),
             weechat.hook_print(weechat.buffer_search_main(), "", "remote[", 1, "core_print_cb", ""),
         ]
-        self.config.guard(announce=True)
         self.console.warn_plain_passwords()
         return True
 
@@ -2844,6 +2889,7 @@ class Shell:
         self.courier.stop()
         self.console.stop()
         self.prober.stop()
+        self.native.stop()
         for hook in [*self.hooks, self.deferred]:
             if hook:
                 weechat.unhook(hook)
@@ -2910,8 +2956,6 @@ class Shell:
                 self.forget(name, deleted=True)
         for name in after - before:
             self.adopt(name)
-        self.config.take_user_values()  # /remote addreplace may set a native delay
-        self.config.guard(announce=True)
         self.console.warn_plain_passwords()
         return weechat.WEECHAT_RC_OK_EAT
 
@@ -2925,8 +2969,6 @@ class Shell:
                 self.forget(name, deleted=False)  # its queued lines wait for it
         for name in names:
             self.adopt(name)
-        self.config.take_user_values()
-        self.config.guard(announce=True)
         self.console.warn_plain_passwords()
 
     def plugin_event(self, signal: str, plugin: str) -> None:
@@ -2949,7 +2991,6 @@ class Shell:
                 status, wanted, attempt, due_in = snapshot[link.name]
                 link.saved = (status, wanted, attempt, due_in)
             link.ready = False
-            link.native = None  # relay wrote the user's values; it reads them back
 
     def relay_loaded(self) -> None:
         """Remotes are back: those that were up or waiting get an attempt in 1 s."""
@@ -2973,6 +3014,8 @@ class Shell:
             return  # while relay loads, its remotes are learned after (check_statuses)
         known = name in self.engine.remotes
         self.links.of(name)
+        if status == STATUS_DISCONNECTED:
+            self.native.hush(name)  # WeeChat plans its own attempt right after this signal
         self.run(self.engine.status_changed(name, status, self.clock()))
         self.prober.sync()
         self.track_ready(name, status)
@@ -3018,6 +3061,7 @@ class Shell:
         reconcile, self.reconcile_needed = self.reconcile_needed, False
         if self.quitting or self.relay_gone:
             return
+        self.native.flush()
         if not self.config.options.pointers:
             self.config.retake()
             reconcile = True
@@ -3034,14 +3078,8 @@ class Shell:
     # -- options ---------------------------------------------------------------
 
     def options_changed(self) -> None:
-        """Options were set or retaken: tell the engine, guard or free natives."""
-        was_enabled = self.engine.settings.enabled
-        actions = self.engine.settings_changed(self.config.options.settings(), self.clock())
-        if self.engine.settings.enabled:
-            self.config.guard(announce=not was_enabled)
-        else:
-            self.config.restore_all()
-        self.run(actions)
+        """Options were set or retaken: tell the engine."""
+        self.run(self.engine.settings_changed(self.config.options.settings(), self.clock()))
         self.prober.sync()
 
     # -- outbox: input typed while a link is down ------------------------------
@@ -3193,12 +3231,6 @@ def config_command_cb(_data: str, buffer: str, command: str) -> int:
     return SHELL.config.command(buffer, command) if SHELL else weechat.WEECHAT_RC_OK
 
 
-def native_delay_cb(_data: str, _option: str, _value: str) -> int:
-    if SHELL:
-        SHELL.config.native_changed()
-    return weechat.WEECHAT_RC_OK
-
-
 def option_change_cb(data: str, _option: str) -> None:
     if SHELL:
         SHELL.config.options.changed(data)
@@ -3247,6 +3279,10 @@ def core_print_cb(
     if SHELL:
         SHELL.core_line(line)
     return weechat.WEECHAT_RC_OK
+
+
+def native_print_cb(_data: str, _modifier: str, _modifier_data: str, line: str) -> str:
+    return SHELL.native.line(line) if SHELL else line
 
 
 def quiet_print_cb(_data: str, _modifier: str, _modifier_data: str, line: str) -> str:

@@ -79,6 +79,7 @@ class _Remote:
         self.in_flight = 0
         self.sent = []
         self.send_budget = None
+        self.native_due = None  # clock time of WeeChat's own planned attempt (4.4+)
         # the remote's server, as its HTTP API answers (see weechat_sim.Sim.serve)
         self.server_buffers = {"core.weechat"}
         self.server_inputs = []  # (buffer, text) run by the server
@@ -123,7 +124,8 @@ class _State:
         self.remotes = {}
         self.remote_index = {}  # name -> remote, checked on use (see find_remote)
         self.saved = {}
-        self.native_schedules = []
+        self.native_schedules = []  # (remote, delay) each time WeeChat's own engine planned an attempt
+        self.native_fired = []  # remotes WeeChat's own engine attempted
         self.overlaps = 0
         self.relay_loaded = True
         self.infolists = {}
@@ -137,6 +139,7 @@ class _State:
         for name in ("password", "bind_address"):
             self.add_option(f"relay.network.{name}", "string", 0, 0, "", "")
         self.add_option("relay.api.remote_autoreconnect_delay_growing", "integer", 1, 100, "2", "2")
+        self.add_option("weechat.look.command_incomplete", "boolean", 0, 0, "off", "off")
 
     def new_pointer(self):
         return hex(next(self.ids) * 16)
@@ -350,10 +353,80 @@ def _run_command(buffer, command):  # pylint: disable=redefined-outer-name
                 hook.running = False
             if rc == WEECHAT_RC_OK_EAT:
                 return WEECHAT_RC_OK
+    command = _complete(command)
     for hook in _STATE.of_kind("command"):
         if hook.kind == "command" and command.split()[0] == "/" + hook.pattern:
             return _STATE.callback(hook.callback)(hook.data, buffer, command.partition(" ")[2].strip())
     return _run_builtin(command)
+
+
+# WeeChat's commands (core and the plugins of a default install), for incomplete names
+_COMMANDS = [
+    "alias",
+    "allbuf",
+    "away",
+    "bar",
+    "buffer",
+    "color",
+    "command",
+    "cursor",
+    "debug",
+    "eval",
+    "exec",
+    "fifo",
+    "filter",
+    "fset",
+    "help",
+    "history",
+    "hotlist",
+    "input",
+    "item",
+    "key",
+    "layout",
+    "logger",
+    "mouse",
+    "mute",
+    "plugin",
+    "print",
+    "proxy",
+    "python",
+    "quit",
+    "relay",
+    "reload",
+    "remote",
+    "repeat",
+    "reset",
+    "save",
+    "say",
+    "script",
+    "secure",
+    "server",
+    "set",
+    "spell",
+    "toggle",
+    "trigger",
+    "unset",
+    "upgrade",
+    "uptime",
+    "version",
+    "wait",
+    "window",
+    "xfer",
+]
+
+
+def _commands():
+    return sorted(set(_COMMANDS) | {h.pattern for h in _STATE.of_kind("command")})
+
+
+def _complete(command):
+    """weechat.look.command_incomplete: a command run from the start of its name if only one starts so."""
+    word, _, rest = command[1:].partition(" ")
+    option = _STATE.option("weechat.look.command_incomplete")
+    if word.lower() in _commands() or not option or option.value != "on":
+        return command
+    found = [name for name in _commands() if name.startswith(word.lower())]
+    return f"/{found[0]}{' ' + rest if rest else ''}" if len(found) == 1 else command
 
 
 def _run_builtin(command):  # pylint: disable=redefined-outer-name,too-many-return-statements
@@ -399,7 +472,7 @@ def _remote_command(verb, args):
         _remote_disconnect(remote)
         _remote_connect(remote)
     elif verb == "disconnect":
-        _remote_disconnect(remote)
+        _remote_disconnect_command(remote)
     elif verb == "send":
         return _remote_send(remote, " ".join(args[1:]))
     elif verb == "del" and remote.status == "disconnected":
@@ -456,6 +529,14 @@ def _remote_connect(remote):
     _remote_set_status(remote, "connecting")
 
 
+def _remote_disconnect_command(remote):
+    """/remote disconnect: close the link, then cancel WeeChat's own planned attempt."""
+    _remote_disconnect(remote)
+    if remote.native_due is not None:
+        remote.native_due = None
+        prnt("", f"remote[{remote.name}]: auto-reconnection is cancelled")
+
+
 def _remote_disconnect(remote):
     if remote.status in ("waiting_auth", "connected"):
         remote.in_flight = 0
@@ -468,9 +549,23 @@ def _remote_set_status(remote, status):
     previous = remote.status
     remote.status = status
     _send_remote_signal(remote)
+    if status != "disconnected":
+        remote.native_due = None
     native = _STATE.option(f"relay.remote.{remote.name}.autoreconnect_delay")
     if status == "disconnected" and previous != "disconnected" and native and int(native.value) > 0:
+        # WeeChat 4.4+ plans its own attempt right after the signal, and says so
         _STATE.native_schedules.append((remote.name, int(native.value)))
+        remote.native_due = _STATE.now + int(native.value)
+        prnt("", f"remote[{remote.name}]: reconnecting to remote relay in {native.value} seconds")
+
+
+def _native_attempts(until):
+    """WeeChat's own engine attempts the remotes whose planned time came."""
+    for remote in list(_STATE.remotes.values()):
+        if remote.native_due is not None and remote.native_due <= until and remote.status == "disconnected":
+            remote.native_due = None
+            _STATE.native_fired.append(remote.name)
+            _remote_connect(remote)
 
 
 def _send_remote_signal(remote):
@@ -725,11 +820,15 @@ def config_set_desc_plugin(option, description):
 
 
 def infolist_get(infolist_name, pointer, arguments):
-    if infolist_name != "option":
+    if infolist_name == "option":
+        names = [o.full_name for o in _STATE.options.values() if _fnmatch.fnmatchcase(o.full_name, arguments)]
+        items = [{"full_name": name} for name in sorted(names)]
+    elif infolist_name == "hook" and arguments == "command":
+        items = [{"command": name} for name in _commands()]
+    else:
         return ""
-    items = [o.full_name for o in _STATE.options.values() if _fnmatch.fnmatchcase(o.full_name, arguments)]
     infolist_pointer = _STATE.new_pointer()
-    _STATE.infolists[infolist_pointer] = [-1, sorted(items)]
+    _STATE.infolists[infolist_pointer] = [-1, items]
     return infolist_pointer
 
 
@@ -741,7 +840,7 @@ def infolist_next(infolist):
 
 def infolist_string(infolist, var):
     cursor = _STATE.infolists[infolist]
-    return cursor[1][cursor[0]] if var == "full_name" else ""
+    return cursor[1][cursor[0]].get(var, "")
 
 
 def infolist_free(infolist):

@@ -102,6 +102,7 @@ class Sim:
         end = self.state.now + seconds
         heap = self.state.timer_heap
         while heap and heap[0][0] <= end:
+            weechat._native_attempts(heap[0][0])  # pylint: disable=protected-access
             due, _, pointer = heapq.heappop(heap)
             hook = self.state.hooks.get(pointer)
             if hook is None or hook.due != due:
@@ -114,6 +115,7 @@ class Sim:
                 hook.due += hook.interval / 1000.0
                 self.state.push_timer(hook)
             self.state.callback(hook.callback)(hook.data, max(hook.remaining, 0))
+        weechat._native_attempts(end)  # pylint: disable=protected-access
         self.state.now = end
 
     def suspend(self, seconds: float) -> None:

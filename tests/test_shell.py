@@ -77,15 +77,34 @@ def test_option_values_come_from_plugins_var_and_go_back_there(sim, load):
 
 def test_save_writes_relay_conf_without_script_options_and_with_user_native_delays(sim, load):
     load()
-    assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
+    assert sim.option("relay.remote.home.autoreconnect_delay") == "10"  # never touched
     sim.user("/save")
     saved = sim.state.saved["relay"]
     assert not [k for k in saved if k.startswith(NETWORK + "autoreconnect")]
     assert saved["relay.remote.home.autoreconnect_delay"] == "10"
     # back in place right after the save
     assert sim.option(NETWORK + "autoreconnect") == "on"
-    assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
-    assert sim.lines("native auto-reconnect off") == [sim.lines()[0]]
+    assert not sim.lines("native")
+
+
+@pytest.mark.parametrize("spelling", ["/save", "/SAVE relay", "/sav", "/sa"])
+def test_save_in_any_spelling_weechat_runs_leaves_script_options_out(sim, load, spelling):
+    load()
+    sim.user("/set weechat.look.command_incomplete on")
+    sim.state.options[ra.weechat.config_get("weechat.look.command_incomplete")].value = "on"
+    sim.user(spelling)
+    saved = sim.state.saved.get("relay", {})
+    assert not [k for k in saved if k.startswith(NETWORK + "autoreconnect")], spelling
+    assert sim.option(NETWORK + "autoreconnect") == "on"
+
+
+def test_an_ambiguous_start_of_a_command_is_not_taken_for_save(sim, load, mocker):
+    load()
+    sim.state.options[ra.weechat.config_get("weechat.look.command_incomplete")].value = "on"
+    detach = mocker.spy(ra.Options, "detach")
+    for command in ("/s", "/se", "/sa x"):  # /say, /secure, /set, /server ... start so too
+        sim.user(command)
+    assert ra.config_command("/sa x") == "" and detach.call_count == 0
 
 
 def test_quit_gives_relay_conf_back(sim, load):
@@ -110,7 +129,9 @@ def test_drop_schedules_growing_attempts_on_time(sim, load):
     times = attempt_times(sim, "home", 4)
     waits = [times[0] - drop_time] + [b - a for a, b in zip(times, times[1:])]
     assert waits == pytest.approx([10, 20, 35, 35], abs=0.005)
-    assert sim.state.native_schedules == []
+    # WeeChat's own engine planned an attempt at each drop: never shown, always cancelled
+    assert len(sim.state.native_schedules) == 5 and sim.state.native_fired == []
+    assert not sim.lines("reconnecting to remote relay") and not sim.lines("auto-reconnection is cancelled")
     assert sim.state.overlaps == 0
 
 
@@ -231,19 +252,24 @@ def test_rename_while_pending_attempts_under_the_new_name_on_time(sim, load):
     assert sim.option("relay.remote.office.autoreconnect_delay") == "10"
 
 
-def test_option_off_cancels_everything_and_gives_native_back(sim, load):
+def test_option_off_cancels_everything_and_leaves_weechat_its_own_engine(sim, load):
     load()
     stable_link_drops(sim)
     assert sim.timers(ATTEMPT)
     sim.set_option(NETWORK + "autoreconnect", "off")
     assert sim.timers(ATTEMPT) == []
-    assert sim.option("relay.remote.home.autoreconnect_delay") == "10"
     sim.advance(3600)
-    assert len(sim.connects("home")) == 1
+    assert len(sim.connects("home")) == 1 and sim.state.native_fired == []  # that drop was ours
     sim.set_option(NETWORK + "autoreconnect", "on")
-    assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
     sim.advance(10)
     assert len(sim.connects("home")) == 2
+    sim.set_option(NETWORK + "autoreconnect", "off")
+    sim.accept("home")
+    sim.drop("home")  # off: WeeChat alone, as the user configured it
+    sim.settle()
+    assert sim.lines()[-1] == "remote[home]: reconnecting to remote relay in 10 seconds"
+    sim.advance(10)
+    assert sim.state.native_fired == ["home"]
 
 
 def test_remote_connected_before_load_is_managed_from_its_next_drop(sim, load):
@@ -255,13 +281,12 @@ def test_remote_connected_before_load_is_managed_from_its_next_drop(sim, load):
     assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
 
 
-def test_new_remote_is_not_a_drop_and_gets_native_off(sim, load):
+def test_new_remote_is_not_a_drop_and_keeps_its_native_delay(sim, load):
     load()
     sim.user("/remote add work http://127.0.0.1:9001")
     sim.settle()
     assert not sim.lines("reconnecting in")
-    assert sim.option("relay.remote.work.autoreconnect_delay") == "0"
-    assert sim.lines("native auto-reconnect off for remote(s) work")
+    assert sim.option("relay.remote.work.autoreconnect_delay") == "10"
 
 
 def test_remote_made_without_a_command_is_taken_at_its_first_signal(sim, load):
@@ -270,7 +295,6 @@ def test_remote_made_without_a_command_is_taken_at_its_first_signal(sim, load):
     sim.add_remote("work")
     sim.status("work", "connecting")
     sim.settle()
-    assert sim.option("relay.remote.work.autoreconnect_delay") == "0"
     sim.accept("work")
     sim.advance(100)
     sim.drop("work")
@@ -301,15 +325,17 @@ def test_flaps_do_not_read_the_list_of_remotes_again(sim, mocker, load):
     assert names.call_count == 2  # before and after the command ran
 
 
-def test_user_set_native_delay_is_kept_as_theirs(sim, load):
+@pytest.mark.parametrize("value", ["30", "0"])
+def test_the_users_native_delay_is_never_touched(sim, load, value):
     load()
-    sim.set_option("relay.remote.home.autoreconnect_delay", "30")
-    sim.settle()
-    assert sim.option("relay.remote.home.autoreconnect_delay") == "0"
+    sim.set_option("relay.remote.home.autoreconnect_delay", value)  # an explicit 0 too
+    stable_link_drops(sim)
+    assert sim.option("relay.remote.home.autoreconnect_delay") == value
     sim.user("/save")
-    assert sim.state.saved["relay"]["relay.remote.home.autoreconnect_delay"] == "30"
+    assert sim.state.saved["relay"]["relay.remote.home.autoreconnect_delay"] == value
     sim.unload()
-    assert sim.option("relay.remote.home.autoreconnect_delay") == "30"
+    assert sim.option("relay.remote.home.autoreconnect_delay") == value
+    assert sim.state.native_fired == []
 
 
 def test_unload_while_pending_removes_every_hook(sim, mocker, load):
@@ -351,7 +377,7 @@ def test_unreadable_signal_pointer_is_ignored(sim, mocker, load):
     connected(sim)
     sim.drop("home")
     sim.settle()
-    assert not sim.lines("reconnecting")
+    assert not sim.lines("relay_autoreconnect: remote[home]: reconnecting")
 
 
 def test_timer_is_set_for_the_remaining_time(sim, mocker, load):

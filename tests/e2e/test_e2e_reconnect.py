@@ -147,7 +147,7 @@ def test_options_persist_across_restart_without_warning(lab):
     assert not [m for m in early if "unknown option" in m or ("Warning" in m and "relay.conf" in m)], early
     assert client.option("relay.network.autoreconnect_delay") == "7"
     assert client.option("relay.network.autoreconnect_max") == "5"
-    assert client.option("relay.remote.srv.autoreconnect_delay") == "0"
+    assert client.option("relay.remote.srv.autoreconnect_delay") == "10"  # never touched
 
 
 def test_invalid_values_are_refused_by_weechat(lab):
@@ -174,7 +174,7 @@ def test_save_and_reload_keep_values_and_print_no_warning(lab):
     client.send("/reload")
     # fifo commands run in order: the probe answers after /save and /reload ran
     assert client.option("relay.network.autoreconnect_delay") == "9"
-    assert client.option("relay.remote.srv.autoreconnect_delay") == "0"
+    assert client.option("relay.remote.srv.autoreconnect_delay") == "10"
     assert not [e["message"] for e in client.lines("relay.conf", since) if "Warning" in e["message"]]
     assert not client.lines("unknown option", since)
     assert "\nautoreconnect" not in (client.home / "relay.conf").read_text()
@@ -190,7 +190,7 @@ def test_rename_while_pending_attempts_under_the_new_name(lab):
     client.wait_line("reconnecting in 4 s (attempt 2)", since, 5)
     assert client.lines("remote[office]: reconnecting in 4 s", since)
     assert not script_or_lookup_errors(client, since)
-    assert client.option("relay.remote.office.autoreconnect_delay") == "0"
+    assert client.option("relay.remote.office.autoreconnect_delay") == "10"
 
 
 def test_delete_while_pending_leaves_no_attempt_and_no_error(lab):
@@ -210,7 +210,7 @@ def test_remote_connected_before_the_script_loads_is_managed(lab):
     script.write_bytes(SCRIPT.read_bytes())
     since = time.monotonic()
     client.send(f"/python load {script}")
-    client.wait_line("native auto-reconnect off for remote(s) srv", since, 5)
+    client.wait_line('registered script "relay_autoreconnect"', since, 5)
     for command in FAST:
         client.send(command)
     assert client.option("relay.network.autoreconnect_delay") == "1"
@@ -225,6 +225,6 @@ def test_remote_add_is_not_a_drop(lab):
     since = time.monotonic()
     client.send("/remote add other http://127.0.0.1:1")
     client.wait_line('Remote relay "other" created', since, 5)
-    assert client.option("relay.remote.other.autoreconnect_delay") == "0"
+    assert client.option("relay.remote.other.autoreconnect_delay") == "10"
     client.assert_no_signal("connecting", since, seconds=2)
     assert not client.lines("reconnecting in", since)
