@@ -1089,6 +1089,35 @@ def outbox_from_json(text: str) -> Tuple[List[QueuedLine], int]:
     return lines, bad
 
 
+# -- configuration files -------------------------------------------------------
+
+
+def config_section(text: str, section: str) -> Dict[str, str]:
+    """The "name = value" lines of one section of a WeeChat configuration file,
+    read as WeeChat reads them (core-config-file.c): leading spaces skipped,
+    "#" comments, one pair of quotes and trailing spaces taken off a value."""
+    values: Dict[str, str] = {}
+    current = None
+    for raw in text.splitlines():
+        line = raw.lstrip(" ")
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and "=" not in line:
+            current = line[1 : line.index("]")] if "]" in line else None
+            continue
+        if current != section or " =" not in line:
+            continue
+        line = line[1:] if line.startswith("\\") else line
+        name, _, value = line.partition(" =")
+        value = value.lstrip(" ")
+        if len(value) > 1:
+            value = value.rstrip(" ") or value[:1]
+            if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+        values[name.rstrip(" ")] = value
+    return values
+
+
 # -- delivery: POST /api/input to the remote, out of band --------------------
 
 DELIVERED = "delivered"  # the remote took the line
@@ -1322,6 +1351,8 @@ OPTIONS = (
         3600,
     ),
 )
+
+OPTION_NAMES = frozenset(spec.name for spec in OPTIONS)
 
 COMMAND = "autoreconnect"
 COMMAND_DESC = "see and steer the automatic reconnection of relay remotes"
@@ -1559,15 +1590,46 @@ def option_value(pointer: str, spec: OptionSpec) -> str:
     return str(weechat.config_integer(pointer))
 
 
-def valid_value(spec: OptionSpec, value: str) -> bool:
-    """Whether a stored value is acceptable for an option."""
+# what WeeChat reads as a boolean (core-config-file.c, exact and case-sensitive)
+BOOLEAN_TRUE = ("on", "yes", "y", "true", "t", "1")
+BOOLEAN_FALSE = ("off", "no", "n", "false", "f", "0")
+
+
+def weechat_integer(text: str) -> Optional[int]:
+    """The integer WeeChat reads from a text, or None: strtol in base 10 over the
+    whole text (leading blanks and a sign allowed, ASCII digits, nothing after)."""
+    position = len(text) - len(text.lstrip(" \t\n\v\f\r"))
+    digits = text[position + 1 :] if text[position : position + 1] in ("+", "-") else text[position:]
+    if not digits:
+        return 0 if not text else None  # strtol reads "" as 0 (and nothing else without digits)
+    if not all("0" <= char <= "9" for char in digits):
+        return None
+    return int(text[position:])
+
+
+def weechat_value(spec: OptionSpec, text: str) -> Optional[str]:
+    """A value as WeeChat would take it for an option ("on"/"off", a number in range), or None."""
     if spec.kind == "boolean":
-        return value in ("on", "off")
-    try:
-        number = int(value)
-    except ValueError:
-        return False
-    return spec.minimum <= number <= spec.maximum
+        return "on" if text in BOOLEAN_TRUE else "off" if text in BOOLEAN_FALSE else None
+    number = weechat_integer(text)
+    return str(number) if number is not None and spec.minimum <= number <= spec.maximum else None
+
+
+def stored_value(spec: OptionSpec, text: str, where: str) -> Tuple[str, str]:
+    """The value to use for a stored text, and what to tell the user ("" if it is fine).
+
+    A text WeeChat would refuse is never used as it is, since WeeChat would
+    make it the minimum (heartbeat off, no cap, no limit): blanks around it and
+    letter case are forgiven ("60 " is 60, "On" is on); anything else gives the
+    default. An empty text is refused too (WeeChat would read it as 0).
+    """
+    value = weechat_value(spec, text) if text else None
+    if value is not None:
+        return value, ""
+    forgiven = weechat_value(spec, text.strip().lower()) if text.strip() else None
+    used = forgiven if forgiven is not None else spec.default
+    how = "" if forgiven is not None else " (the default)"
+    return used, f'{where}: invalid value "{text}", using {used}{how}'
 
 
 class Options:
@@ -1583,11 +1645,35 @@ class Options:
     def __init__(self, on_change: Callable[[], None]) -> None:
         self.on_change = on_change
         self.pointers: Dict[str, str] = {}
+        self.told: Set[str] = set()  # stored values reported as not valid (once per load)
 
     def stored(self, spec: OptionSpec) -> str:
-        """Value kept in plugins.var, or the default."""
-        value = weechat.config_get_plugin(spec.name)
-        return value if valid_value(spec, value) else spec.default
+        """Value kept in plugins.var (read as WeeChat reads it), or the default."""
+        if not weechat.config_is_set_plugin(spec.name):
+            return spec.default
+        text = weechat.config_get_plugin(spec.name)
+        value, problem = stored_value(spec, text, f"plugins.var.python.{SCRIPT_NAME}.{spec.name}")
+        if problem and spec.name not in self.told:
+            self.told.add(spec.name)
+            error(problem)
+        return value
+
+    def adopt(self, deployed: Dict[str, str], where: str) -> None:
+        """Take values written by hand into relay.conf's [network] section (deployment
+        by files): they move to plugins.var, and relay.conf loses them at its next write."""
+        adopted = []
+        for spec in OPTIONS:
+            if spec.name in deployed:
+                value, problem = stored_value(spec, deployed[spec.name], f"{where} {spec.name}")
+                if problem:
+                    error(problem)
+                weechat.config_set_plugin(spec.name, value)
+                adopted.append(f"{spec.name} = {value}")
+        if adopted:
+            message(
+                f"adopted from {where}: {', '.join(adopted)}; these values now live in "
+                f"plugins.var.python.{SCRIPT_NAME}.* (relay.conf drops them at its next save)"
+            )
 
     def attach(self) -> bool:
         """Create the options in relay.conf's [network] section."""
@@ -1895,6 +1981,7 @@ class ConfigGuard:
 
     def start(self) -> bool:
         """Create the options and watch what reads or writes relay.conf; False without relay."""
+        self.adopt_deployed()
         if not self.options.attach():
             return False
         self.hooks = [
@@ -1912,6 +1999,19 @@ class ConfigGuard:
     def release(self) -> None:
         """Leave relay.conf as the user configured it (before it is read or written)."""
         self.options.detach()
+
+    def adopt_deployed(self) -> None:
+        """Values written by hand into relay.conf's [network] section (dotfiles,
+        Ansible): WeeChat dropped them at start-up, before scripts load; they are
+        read from the file and adopted."""
+        path = os.path.join(weechat.info_get("weechat_config_dir", ""), "relay.conf")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as file:
+                section = config_section(file.read(), "network")
+        except OSError:
+            return
+        deployed = {name: value for name, value in section.items() if name in OPTION_NAMES}
+        self.options.adopt(deployed, f"{path} [network]")
 
     def retake(self) -> None:
         """Undo release() once relay.conf was written or read."""

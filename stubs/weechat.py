@@ -317,7 +317,7 @@ def info_get(info_name, arguments):
         return str(_STATE.version)
     if info_name == "weechat_upgrading":
         return "1" if _STATE.upgrading else "0"
-    if info_name == "weechat_data_dir":
+    if info_name in ("weechat_data_dir", "weechat_config_dir"):
         return _STATE.data_dir
     if info_name == "totp_generate":
         return str(int(_hashlib.sha256(arguments.encode()).hexdigest(), 16) % 1000000).zfill(6) if arguments else ""
