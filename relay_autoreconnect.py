@@ -106,6 +106,20 @@ class Settings:
     outbox_wait: int = 60
 
 
+def duration(value: float) -> str:
+    """A duration as WeeChat says it: "1 second", "8.7 seconds", "1 minute, 30 seconds", "2 hours"."""
+    if round(value, 1) < 60:
+        number = f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+        return f"{number} second{'' if number == '1' else 's'}"
+    left = int(round(value))
+    parts = []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, left = divmod(left, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+    return ", ".join(parts[:2])
+
+
 def jittered(wait: float, settings: Settings, draw: float) -> float:
     """Shorten a wait by up to `jitter` percent (draw in [0, 1)), never below 1 s.
 
@@ -542,7 +556,7 @@ class Engine:
             # no socket to close yet (WeeChat bounds this step itself: 5-s
             # handshake, weechat.network.connection_timeout): look again soon
             return [Watch(name, now + 1.0)]
-        reason = f"no answer within {timeout} s while authenticating"
+        reason = f"no answer within {duration(timeout)} while authenticating"
         remote.hint = (FAILURE_NETWORK, reason)
         return [DropLink(name, reason)]
 
@@ -567,7 +581,7 @@ class Engine:
         remote.probe_sent = None
         if answered or remote.status != STATUS_CONNECTED:
             return []
-        reason = f"no answer from the server within {self.settings.heartbeat_timeout} s (heartbeat)"
+        reason = f"no answer from the server within {duration(self.settings.heartbeat_timeout)} (heartbeat)"
         remote.hint = (FAILURE_NETWORK, reason)
         return [DropLink(name, reason)]
 
@@ -1219,17 +1233,19 @@ class OptionSpec:
     maximum: int = 0
 
 
+# descriptions in WeeChat's words (relay-config.c, irc-config.c): what the option
+# does, units and special values in parentheses; /set and /fset show the default
 OPTIONS = (
     OptionSpec(
         "autoreconnect",
         "boolean",
-        "reconnect relay remotes automatically when their link drops (script relay_autoreconnect; default: on)",
+        "automatically reconnect to remote relay servers when disconnected (script relay_autoreconnect)",
         "on",
     ),
     OptionSpec(
         "autoreconnect_delay",
         "integer",
-        "delay before the first reconnection attempt, in seconds (script relay_autoreconnect; default: 10)",
+        "delay before trying again to reconnect to a remote relay server (in seconds) (script relay_autoreconnect)",
         "10",
         1,
         65535,
@@ -1237,8 +1253,8 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_delay_growing",
         "integer",
-        "growing factor of the delay after each failed attempt: attempt n waits "
-        "delay * growing^(n-1) (script relay_autoreconnect; default: 2)",
+        "growing factor for autoreconnect delay to remote relay (1 = always same delay, "
+        "2 = delay*2 for each retry, etc.) (script relay_autoreconnect)",
         "2",
         1,
         100,
@@ -1246,7 +1262,7 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_delay_max",
         "integer",
-        "maximum delay between two attempts, in seconds, 0 = no cap (script relay_autoreconnect; default: 600)",
+        "maximum autoreconnect delay to remote relay (in seconds, 0 = no maximum) (script relay_autoreconnect)",
         "600",
         0,
         604800,
@@ -1254,8 +1270,7 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_max",
         "integer",
-        "number of consecutive failed attempts before giving up, 0 = unlimited "
-        "(script relay_autoreconnect; default: 0)",
+        "number of failed attempts in a row before giving up (0 = unlimited) (script relay_autoreconnect)",
         "0",
         0,
         1000000,
@@ -1263,9 +1278,8 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_jitter",
         "integer",
-        "shorten each wait by a random 0 to N percent, so that many clients cut off "
-        "together do not come back in the same second, 0 = none "
-        "(script relay_autoreconnect; default: 30)",
+        "shorten each delay by a random part up to this, so that clients cut off together do not "
+        "come back in the same second (in percent, 0 = no jitter) (script relay_autoreconnect)",
         "30",
         0,
         100,
@@ -1273,8 +1287,8 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_auth_max",
         "integer",
-        "authentication failures in a row (wrong password or TOTP) before giving up, "
-        "0 = never give up for that (script relay_autoreconnect; default: 2)",
+        "number of authentication failures in a row (wrong password or TOTP) before giving up "
+        "(0 = never give up for that) (script relay_autoreconnect)",
         "2",
         0,
         100,
@@ -1282,22 +1296,22 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_outbox",
         "boolean",
-        "keep text typed in the buffers of a remote that is not connected and send it "
-        "after the reconnection (script relay_autoreconnect; default: on)",
+        "keep text typed in the buffers of a remote relay server that is not connected and send it "
+        "after the reconnection (script relay_autoreconnect)",
         "on",
     ),
     OptionSpec(
         "autoreconnect_outbox_commands",
         "boolean",
-        "also keep commands for the remote typed while it is not connected "
-        "(off: refuse them) (script relay_autoreconnect; default: off)",
+        "also keep commands for the remote typed while it is not connected (off = refuse them) "
+        "(script relay_autoreconnect)",
         "off",
     ),
     OptionSpec(
         "autoreconnect_outbox_max_age",
         "integer",
-        "queued text older than this, in seconds, is not sent automatically: you are "
-        "asked to send or drop it, 0 = no limit (script relay_autoreconnect; default: 600)",
+        "text kept longer than this is not sent by itself: you are asked to send or drop it "
+        "(in seconds, 0 = no limit) (script relay_autoreconnect)",
         "600",
         0,
         604800,
@@ -1305,10 +1319,9 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_outbox_wait",
         "integer",
-        "a queued line for a buffer the remote does not have (yet) is tried again "
-        "while the buffer may still appear (a channel joined after a restart), for "
-        "this long, in seconds; then it waits for you to send, move or drop it "
-        "(script relay_autoreconnect; default: 60)",
+        "text kept for a buffer the remote does not have (yet, like a channel joined again after a "
+        "restart) is tried again for this long, then waits for you to send, move or drop it "
+        "(in seconds) (script relay_autoreconnect)",
         "60",
         1,
         86400,
@@ -1316,8 +1329,8 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_heartbeat",
         "integer",
-        "interval between two checks that a connected remote's link and server "
-        "answer, in seconds, 0 = off (script relay_autoreconnect; default: 60)",
+        "interval between two checks that the link and the server of a connected remote answer "
+        "(in seconds, 0 = disable) (script relay_autoreconnect)",
         "60",
         0,
         86400,
@@ -1325,8 +1338,8 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_heartbeat_timeout",
         "integer",
-        "a heartbeat check without answer within this time, in seconds, drops the "
-        "link and reconnects (script relay_autoreconnect; default: 20)",
+        "a check without answer within this delay drops the link and reconnects "
+        "(in seconds) (script relay_autoreconnect)",
         "20",
         1,
         3600,
@@ -1334,9 +1347,9 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_poll",
         "integer",
-        "while an attempt waits after a network failure, check every N seconds whether "
-        "the server answers (one HTTP request, no login) and attempt as soon as it does, "
-        "0 = off (script relay_autoreconnect; default: 15)",
+        "while an attempt waits after a network failure, check at this interval whether the server "
+        "answers (one HTTP request, no login) and reconnect as soon as it does "
+        "(in seconds, 0 = disable) (script relay_autoreconnect)",
         "15",
         0,
         86400,
@@ -1344,8 +1357,8 @@ OPTIONS = (
     OptionSpec(
         "autoreconnect_connect_timeout",
         "integer",
-        "drop a connection attempt still connecting or authenticating after this "
-        "time, in seconds, 0 = off (script relay_autoreconnect; default: 30)",
+        "drop a connection attempt still connecting or authenticating after this delay "
+        "(in seconds, 0 = disable) (script relay_autoreconnect)",
         "30",
         0,
         3600,
@@ -1355,30 +1368,34 @@ OPTIONS = (
 OPTION_NAMES = frozenset(spec.name for spec in OPTIONS)
 
 COMMAND = "autoreconnect"
-COMMAND_DESC = "see and steer the automatic reconnection of relay remotes"
+COMMAND_DESC = "automatic reconnection of remote relay servers"
 COMMAND_ARGS = (
-    "[list] || retry|cancel|reset <remote>|-all || secure <remote> "
-    "|| outbox [list] || outbox send|drop <remote>|-all [<buffer>] || outbox move <remote> <buffer> <new_buffer>"
+    "[list] || retry|cancel|reset <name>|-all || secure <name>|-all "
+    "|| outbox [list] || outbox send|drop <name>|-all [<buffer>] || outbox move <name> <buffer> <new_buffer>"
 )
+# "[fmt]": WeeChat aligns the lines "argument: description" as in its own /help
 COMMAND_ARGS_DESC = "\n".join(
     (
-        "  list: every remote: status, attempt, time to the next attempt, last failure, managed or not",
-        " retry: attempt now (also after the script gave up)",
-        "cancel: cancel the pending attempt; no more attempts until you connect the remote",
-        " reset: start the backoff over (a pending attempt becomes attempt 1)",
-        "secure: move a password stored in plain text into secured data (/secure) and point "
-        "relay.remote.<remote>.password at it; the password is never displayed",
-        "outbox: text typed in a remote buffer while its link was down, delivered after the reconnection "
-        "(kept in relay_autoreconnect_outbox.json in WeeChat's data directory): list it; send it now "
-        "(also lines waiting for your word: too old, buffer not found, delivery not confirmed); drop it; "
-        "move the lines of a buffer to another buffer of the remote",
-        "remote: a remote name (see /remote list)",
-        "  -all: every remote",
-        "buffer: full name of a buffer on the remote WeeChat, as in /autoreconnect outbox list "
-        "(e.g. irc.libera.#weechat)",
+        "[fmt]",
+        "raw[list]: list remote relay servers with the state of their reconnection: status, attempt, "
+        "time to the next attempt, last failure, managed or not (without argument, this list is displayed)",
+        "raw[retry]: attempt now (also after the script gave up)",
+        "raw[cancel]: cancel the pending attempt; no more attempts until the remote is connected again",
+        "raw[reset]: start the growing delay over (a pending attempt becomes attempt 1)",
+        "raw[secure]: move a password stored in plain text into secured data (/secure) and set "
+        "relay.remote.name.password to it; the password is never displayed",
+        "raw[outbox]: list, send now, drop, or move to another buffer the lines typed in the buffers of a "
+        "remote while it was not connected; sent after the reconnection, they are kept meanwhile in "
+        "relay_autoreconnect_outbox.json in WeeChat's data directory; send also sends the lines that wait "
+        "for your word (too old, buffer not found, delivery not confirmed)",
+        "name: name of remote relay server (see /remote list)",
+        "raw[-all]: all remote relay servers",
+        "buffer: full name of a buffer on the remote WeeChat, as /autoreconnect outbox shows it "
+        "(for example irc.libera.#weechat)",
+        "new_buffer: full name of the buffer on the remote WeeChat that gets the lines instead",
         "",
         "Options: /set relay.network.autoreconnect*",
-        "Bar item: relay_autoreconnect (remotes waiting or given up, with a countdown)",
+        "Bar item: relay_autoreconnect (remotes waiting, with a countdown, or given up, and lines kept)",
         "",
         "Examples:",
         "  /autoreconnect",
@@ -1395,7 +1412,7 @@ COMMAND_COMPLETION = " || ".join(
         "retry %(relay_remotes)|-all",
         "cancel %(relay_remotes)|-all",
         "reset %(relay_remotes)|-all",
-        "secure %(relay_remotes)",
+        "secure %(relay_remotes)|-all",
         "outbox list|send|drop|move %(relay_remotes)|-all",
     )
 )
@@ -1404,11 +1421,6 @@ BAR_ITEM = "relay_autoreconnect"
 # commands that read or write relay.conf: our options leave its section
 # while they run (see Options)
 CONFIG_COMMANDS = ("save", "reload", "upgrade", "plugin")
-
-
-def seconds(value: float) -> str:
-    """A duration as the script prints it: "10 s", "8.7 s"."""
-    return f"{value:.0f} s" if abs(value - round(value)) < 0.05 else f"{value:.1f} s"
 
 
 # WeeChat's own lines that tell why a link drops (English; other languages
@@ -1451,6 +1463,19 @@ NATIVE_LINES = (
     "remote[%s]: auto-reconnection is cancelled",  # WeeChat < 4.9
     "remote[%s]: auto-reconnection is canceled",
 )
+
+
+def secure_problem(password: str) -> str:
+    """Why a password can not be moved intact with /secure set ("" if it can)."""
+    if not password:
+        return "no password"
+    if "${" in password:
+        return "the password is already an expression (secured data?)"
+    if password != password.strip(" "):
+        return "the password starts or ends with a space, which /secure set can not keep"
+    if any(char in password for char in "\r\n"):
+        return "the password holds a line break, which /secure set can not keep"
+    return ""
 
 
 def native_line(text: str) -> re.Pattern:
@@ -1501,9 +1526,9 @@ def describe(engine: Engine, remote: Remote, now: float) -> str:
     limit = f"/{engine.settings.max_attempts}" if engine.settings.max_attempts else ""
     parts = [remote.status]
     if remote.due is not None:
-        parts.append(f"attempt {remote.attempt + 1}{limit} in {seconds(max(0.0, remote.due - now))}")
+        parts.append(f"attempt {remote.attempt + 1}{limit} in {duration(max(0.0, remote.due - now))}")
         if engine.polled(remote) and remote.due - now > engine.settings.poll + 1.0:
-            parts.append(f"server polled every {seconds(engine.settings.poll)}")
+            parts.append(f"server polled every {duration(engine.settings.poll)}")
     elif remote.gave_up:
         parts.append(f"gave up after {remote.attempt} attempt(s)")
     elif remote.attempt and remote.status != STATUS_CONNECTED:
@@ -1545,6 +1570,11 @@ def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str
 def message(text: str) -> None:
     """Print one line of the script in the core buffer."""
     weechat.prnt("", f"{SCRIPT_NAME}: {text}")
+
+
+def network(text: str) -> None:
+    """Print one line about a link (an attempt, a drop, a delivery) in the core buffer."""
+    weechat.prnt("", f"{weechat.prefix('network')}{SCRIPT_NAME}: {text}")
 
 
 def error(text: str) -> None:
@@ -2124,7 +2154,7 @@ class Prober:
         jump = (wall - self.last_wake[1]) - (now - self.last_wake[0])
         self.last_wake = (now, wall)
         if abs(jump) > CLOCK_JUMP_SECONDS:
-            message(f"clock jumped by {jump:+.0f} s (suspend/resume?): checking remotes now")
+            network(f"clock jumped by {duration(abs(jump))} (suspend/resume?): checking remotes now")
             self.shell.run(self.shell.engine.clock_jumped(now))
 
     def sync(self) -> None:
@@ -2460,7 +2490,7 @@ class Courier:
         """Nothing more goes now: say what was delivered and what waits, once."""
         name, record = link.name, link.delivery
         if record.delivered:
-            message(f"remote[{name}]: {record.delivered} queued line(s) delivered")
+            network(f"remote[{name}]: {record.delivered} queued line(s) delivered")
             record.delivered = 0
         settings = self.settings()
         now = self.wall_clock()
@@ -2474,7 +2504,7 @@ class Courier:
         if reason == HELD_OLD and reason not in record.told:
             record.told.add(reason)
             message(
-                f"remote[{name}]: {len(lines)} queued line(s) older than {seconds(settings.outbox_max_age)} not sent; "
+                f"remote[{name}]: {len(lines)} queued line(s) older than {duration(settings.outbox_max_age)} not sent; "
                 f'"/{COMMAND} outbox send {name}" sends them, "/{COMMAND} outbox drop {name}" drops them'
             )
         if reason == HELD_NO_BUFFER:
@@ -2483,7 +2513,7 @@ class Courier:
                     record.told.add(f"{reason}:{buffer}")
                     error(
                         f'remote[{name}]: buffer "{buffer}" not found on the remote after '
-                        f"{seconds(settings.outbox_wait)}: {self.outbox.count(name, buffer)} queued line(s) kept; "
+                        f"{duration(settings.outbox_wait)}: {self.outbox.count(name, buffer)} queued line(s) kept; "
                         f'"/{COMMAND} outbox move {name} {buffer} <buffer>" sends them to another buffer, '
                         f'"/{COMMAND} outbox drop {name} {buffer}" drops them'
                     )
@@ -2531,8 +2561,10 @@ class Courier:
         target, buffer = words[1], (words[2] if len(words) == 3 else "")
         names = self.outbox.remotes() if target == "-all" else [target]
         if not any(self.outbox.count(name, buffer) for name in names):
-            where = "" if target == "-all" else f" for remote[{target}]" + (f" in {buffer}" if buffer else "")
-            error(f"outbox: nothing queued{where}")
+            if target == "-all":
+                message("outbox: nothing queued")  # nothing to do: said, not an error
+                return weechat.WEECHAT_RC_OK
+            error(f"outbox: nothing queued for remote[{target}]" + (f" in {buffer}" if buffer else ""))
             return weechat.WEECHAT_RC_ERROR
         for name in names:
             if verb == "drop":
@@ -2574,7 +2606,7 @@ class Courier:
         for line in self.outbox.lines:
             held = self.outbox.held(line, now, settings.outbox_max_age, settings.outbox_wait)
             state = f"waits for your word: {held}" if held else line.state
-            age = seconds(max(0.0, now - line.queued_at))
+            age = duration(max(0.0, now - line.queued_at))
             weechat.prnt("", f"  remote[{line.remote}] {line.buffer} (queued {age} ago, {state}): {line.text}")
 
 
@@ -2701,42 +2733,41 @@ class Console:
         engine = self.shell.engine
         words = args.split()
         verb = words[0] if words else "list"
-        if verb == "list" and len(words) <= 1:
-            self.print_list()
-            return weechat.WEECHAT_RC_OK
         if verb == "outbox":
             return self.shell.courier.command(words[1:])
-        steer = {"retry": engine.retry, "cancel": engine.cancel, "reset": engine.reset}
-        if verb not in steer and verb != "secure":
+        if verb == "list":
+            if len(words) > 1:
+                error(f'"list" takes no argument (see /help {COMMAND})')
+                return weechat.WEECHAT_RC_ERROR
+            self.print_list()
+            return weechat.WEECHAT_RC_OK
+        steer = {"retry": engine.retry, "cancel": engine.cancel, "reset": engine.reset, "secure": self.secure}
+        if verb not in steer:
             error(f'unknown argument "{verb}" (see /help {COMMAND})')
             return weechat.WEECHAT_RC_ERROR
         if len(words) != 2:
-            error(f'"{verb}" takes one remote name{"" if verb == "secure" else " or -all"}')
+            error(f'"{verb}" takes one remote name or -all (see /help {COMMAND})')
             return weechat.WEECHAT_RC_ERROR
         target = words[1]
-        if target == "-all" and verb != "secure":
-            names = sorted(engine.remotes)
-        elif target in engine.remotes:
-            names = [target]
-        else:
+        if target != "-all" and target not in engine.remotes:
             error(f'remote "{target}" not found (see /remote list)')
             return weechat.WEECHAT_RC_ERROR
-        if verb == "secure":
-            return self.secure_password(target)
-        return self.steer(verb, steer[verb], names)
+        return self.steer(verb, steer[verb], target)
 
-    def steer(self, verb: str, act: Callable[[str, float], Tuple[str, List[Action]]], names: List[str]) -> int:
-        """retry, cancel or reset remotes (one error line if a single one can not)."""
+    def steer(self, verb: str, act: Callable[[str, float], Tuple[str, List[Action]]], target: str) -> int:
+        """retry, cancel, reset or secure one remote (an error line if it can not) or all
+        (one line: how many could, of how many; the reason for each other is in /autoreconnect)."""
+        names = sorted(self.shell.engine.remotes) if target == "-all" else [target]
         done = 0
         for name in names:
             problem, actions = act(name, self.shell.clock())
-            if problem and len(names) == 1:
+            if problem and target != "-all":
                 error(problem)
                 return weechat.WEECHAT_RC_ERROR
             done += 0 if problem else 1
             self.shell.run(actions)
-        if len(names) > 1 or verb == "reset":
-            message(f"{verb}: {done} remote(s)")
+        if target == "-all" or verb == "reset":
+            message(f"{verb}: {done} of {len(names)} remote(s)")
         return weechat.WEECHAT_RC_OK
 
     def print_list(self) -> None:
@@ -2804,28 +2835,41 @@ class Console:
                     f'move it to secured data with "/{COMMAND} secure {link.name}"'
                 )
 
-    def secure_password(self, name: str) -> int:
-        """Move the plain password of a remote into /secure; the value is never shown."""
+    def secure(self, name: str, _now: float) -> Tuple[str, List[Action]]:
+        """Move the plain password of a remote into /secure; the value is never shown.
+
+        Any password /secure set keeps intact is moved; otherwise nothing changes
+        (and no copy is left in secured data). Returns (why not, no actions).
+        """
         option = remote_option(name, "password")
         value = weechat.config_string(option)
-        if not value:
-            error(f"remote[{name}] has no password")
-            return weechat.WEECHAT_RC_ERROR
-        if "${" in value:
-            error(f"remote[{name}]: the password is already an expression (secured data?)")
-            return weechat.WEECHAT_RC_ERROR
-        key = f"relay_remote_{name}"
-        weechat.command(weechat.buffer_search_main(), f"/mute /secure set {key} {value}")
+        problem = secure_problem(value)
+        if problem:
+            return f"remote[{name}]: {problem}: nothing changed", []
+        key = self.free_key(f"relay_remote_{name}")
+        core = weechat.buffer_search_main()
+        weechat.command(core, f"/mute /secure set {key} {value}")
         if weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}) != value:
-            error(f'remote[{name}]: could not store the password in secured data "{key}"')
-            return weechat.WEECHAT_RC_ERROR
-        weechat.config_option_set(option, f"${{sec.data.{key}}}", 1)
+            weechat.command(core, f"/mute /secure del {key}")
+            return f'remote[{name}]: the password could not be stored in secured data "{key}": nothing changed', []
+        if weechat.config_option_set(option, f"${{sec.data.{key}}}", 1) == weechat.WEECHAT_CONFIG_OPTION_SET_ERROR:
+            weechat.command(core, f"/mute /secure del {key}")
+            return f"remote[{name}]: relay.remote.{name}.password could not be set: nothing changed", []
         self.shell.links.of(name).warned = False
         message(
             f'remote[{name}]: password moved to secured data "{key}"; relay.remote.{name}.password '
             f"is now ${{sec.data.{key}}} (/save to keep it; /secure passphrase encrypts sec.conf)"
         )
-        return weechat.WEECHAT_RC_OK
+        return "", []
+
+    @staticmethod
+    def free_key(base: str) -> str:
+        """A name of secured data not used yet (the user's own data is never overwritten)."""
+        key, number = base, 1
+        while weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}):
+            number += 1
+            key = f"{base}_{number}"
+        return key
 
 
 class StatusCheck:
@@ -3254,8 +3298,8 @@ class Shell:
     def do_schedule(self, action: Schedule) -> None:
         self.prober.timer(action.name, "attempt", action.due, "attempt_timer_cb")
         if not action.quiet:
-            of_max = f"/{action.max_attempts}" if action.max_attempts else ""
-            message(f"remote[{action.name}]: reconnecting in {seconds(action.wait)} (attempt {action.attempt}{of_max})")
+            attempt = f"{action.attempt}/{action.max_attempts}" if action.max_attempts else f"{action.attempt}"
+            network(f"remote[{action.name}]: reconnecting in {duration(action.wait)} (attempt {attempt})")
 
     def do_cancel(self, action: Cancel) -> None:
         link = self.links.get(action.name)
@@ -3265,7 +3309,7 @@ class Shell:
         if link.attempt:
             self.links.disarm(link, "attempt")
             if action.announce:
-                message(f"remote[{action.name}]: auto-reconnection cancelled")
+                network(f"remote[{action.name}]: auto-reconnection cancelled")
 
     def do_connect(self, action: Connect) -> None:
         if not remote_option(action.name, "url"):
@@ -3279,13 +3323,13 @@ class Shell:
         self.defer()
 
     def do_serverback(self, action: ServerBack) -> None:
-        message(f"remote[{action.name}]: the server answers again: reconnecting now")
+        network(f"remote[{action.name}]: the server answers again: reconnecting now")
 
     def do_disconnect(self, action: Disconnect) -> None:
         self.own(f"/remote disconnect {action.name}")
 
     def do_droplink(self, action: DropLink) -> None:
-        message(f"remote[{action.name}]: {action.reason}: disconnecting")
+        network(f"remote[{action.name}]: {action.reason}: disconnecting")
         self.own(f"/remote disconnect {action.name}")
 
     def do_giveup(self, action: GiveUp) -> None:
@@ -3303,7 +3347,7 @@ class Shell:
                 f"or TOTP?): giving up; fix relay.remote.{name}.password (or totp_secret), then {retry}"
             )
         else:
-            message(
+            network(
                 f"remote[{name}]: giving up after {action.attempts} failed attempts "
                 f"(relay.network.autoreconnect_max); retry with {retry}"
             )

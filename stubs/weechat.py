@@ -434,7 +434,12 @@ def _run_builtin(command):  # pylint: disable=redefined-outer-name,too-many-retu
     if args[0] == "/mute":
         args = args[1:]
     if args[:2] == ["/secure", "set"] and len(args) > 3:
-        _STATE.secured[args[2]] = " ".join(args[3:])
+        # WeeChat splits a command with its right end stripped; the value is the rest of the line
+        line = command.rstrip(" ").removeprefix("/mute ").lstrip(" ")
+        _STATE.secured[args[2]] = line.split(" ", 3)[3].lstrip(" ")
+        return WEECHAT_RC_OK
+    if args[:2] == ["/secure", "del"] and len(args) > 2:
+        _STATE.secured.pop(args[2], None)
         return WEECHAT_RC_OK
     if args[:2] == ["/remote", "list"] and _STATE.relay_loaded:
         return _remote_list()

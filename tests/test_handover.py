@@ -37,7 +37,7 @@ def test_reload_while_pending_keeps_the_attempt_time(sim, load):
     assert VAR in core_vars(sim)
     load()
     assert VAR not in core_vars(sim)
-    assert sim.lines("reconnecting in")[-1].endswith("reconnecting in 6 s (attempt 1)")
+    assert sim.lines("reconnecting in")[-1].endswith("reconnecting in 6 seconds (attempt 1)")
     sim.advance(6)
     assert len(sim.connects("home")) == 2 and sim.state.now == pytest.approx(drop + 10, abs=0.005)
     assert ra.SHELL.engine.remotes["work"].status == "connected"
@@ -53,7 +53,7 @@ def test_after_upgrade_remotes_that_were_up_come_back_in_a_second(sim, load):
         remote.status = "disconnected"  # ... and the new WeeChat has every remote disconnected
     sim.state.upgrading = True
     load()
-    assert sim.lines("reconnecting in")[-1].endswith("remote[home]: reconnecting in 1 s (attempt 1)")
+    assert sim.lines("reconnecting in")[-1].endswith("remote[home]: reconnecting in 1 second (attempt 1)")
     sim.advance(1)
     assert len(sim.connects("home")) == 2
     assert sim.connects("work") == []
@@ -144,8 +144,10 @@ def test_a_link_that_dropped_while_the_script_was_unloaded_is_found_down(sim, lo
     sim.drop("home")  # nobody sees it
     sim.advance(5)
     load()
-    assert sim.lines("reconnecting in") == ["relay_autoreconnect: remote[home]: reconnecting in 10 s (attempt 1)"]
-    assert "home: disconnected, attempt 1 in 10 s" in ra.describe(
+    assert sim.lines("reconnecting in") == [
+        "--\trelay_autoreconnect: remote[home]: reconnecting in 10 seconds (attempt 1)"
+    ]
+    assert "home: disconnected, attempt 1 in 10 seconds" in ra.describe(
         ra.SHELL.engine, ra.SHELL.engine.remotes["home"], sim.clock()
     )
     sim.advance(10)
@@ -162,8 +164,8 @@ def test_the_relay_plugin_going_and_coming_back_keeps_what_the_user_wanted(sim, 
     sim.relay_reload(between=lambda: sim.advance(30))
     sim.settle()
     assert sim.lines()[-2:] == [
-        "relay_autoreconnect: remote[home]: reconnecting in 1 s (attempt 1)",
-        "relay_autoreconnect: remote[work]: reconnecting in 1 s (attempt 1)",
+        "--\trelay_autoreconnect: remote[home]: reconnecting in 1 second (attempt 1)",
+        "--\trelay_autoreconnect: remote[work]: reconnecting in 1 second (attempt 1)",
     ]
     sim.advance(1)
     assert sim.remote("home").status == sim.remote("work").status == "connecting"
@@ -182,4 +184,7 @@ def test_weechat_4_3_shows_no_status_so_an_attempt_in_flight_is_given_its_time(s
     sim.advance(check.interval / 1000.0)  # WeeChat's own bound on an attempt
     sim.settle()
     assert shell.engine.remotes["home"].status == "disconnected"
-    assert sim.lines("reconnecting in")[-1] == "relay_autoreconnect: remote[home]: reconnecting in 10 s (attempt 1)"
+    assert (
+        sim.lines("reconnecting in")[-1]
+        == "--\trelay_autoreconnect: remote[home]: reconnecting in 10 seconds (attempt 1)"
+    )

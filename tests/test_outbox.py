@@ -302,7 +302,7 @@ def test_text_typed_while_down_is_on_disk_before_it_is_said_kept_then_delivered_
     assert sim.bar_item() == "home 10s (network), home outbox 3"
     back(sim)
     assert delivered(sim) == [(CHAN, "first"), (CHAN, "second"), (CHAN, "third")]
-    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 3 queued line(s) delivered"
+    assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: 3 queued line(s) delivered"
     assert not os.path.exists(outbox_file(sim))  # removed once delivered
     assert sim.bar_item() == ""
     sim.type(buffer, "live")  # connected and nothing queued: WeeChat sends it on the link
@@ -408,9 +408,9 @@ def test_a_buffer_that_never_appears_keeps_its_line_and_says_so_once(linked):
     for _ in range(30):
         sim.advance(5)
         sim.serve()
-    told = sim.lines('buffer "irc.libera.#gone" not found on the remote after 60 s')
+    told = sim.lines('buffer "irc.libera.#gone" not found on the remote after 1 minute')
     assert told == [
-        '=!=\trelay_autoreconnect: remote[home]: buffer "irc.libera.#gone" not found on the remote after 60 s: '
+        '=!=\trelay_autoreconnect: remote[home]: buffer "irc.libera.#gone" not found on the remote after 1 minute: '
         '1 queued line(s) kept; "/autoreconnect outbox move home irc.libera.#gone <buffer>" sends them to another '
         'buffer, "/autoreconnect outbox drop home irc.libera.#gone" drops them'
     ]
@@ -538,7 +538,7 @@ def test_old_lines_are_held_back_until_the_user_says(linked):
     back(sim)
     assert delivered(sim) == [("irc.libera.#other", "fresh")]
     assert sim.lines("older than") == [
-        'relay_autoreconnect: remote[home]: 2 queued line(s) older than 60 s not sent; "/autoreconnect outbox '
+        'relay_autoreconnect: remote[home]: 2 queued line(s) older than 1 minute not sent; "/autoreconnect outbox '
         'send home" sends them, "/autoreconnect outbox drop home" drops them'
     ]
     sim.user("/autoreconnect outbox")
@@ -567,7 +567,7 @@ def test_outbox_commands_and_their_errors(outage):
     sim.user("/autoreconnect outbox drop -all")
     assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 1 queued line(s) dropped"
     sim.user("/autoreconnect outbox send -all")
-    assert sim.lines()[-1] == "=!=\trelay_autoreconnect: outbox: nothing queued"
+    assert sim.lines()[-1] == "relay_autoreconnect: outbox: nothing queued"
     sim.user("/autoreconnect outbox move home a")
     assert sim.lines()[-1].startswith('=!=\trelay_autoreconnect: outbox: "list"')
     back(sim)
@@ -686,4 +686,4 @@ def test_a_burst_of_lines_arrives_complete_and_in_order(linked):
     assert sorted(delivered(sim)) == sorted(typed)
     for name in {b for b, _ in typed}:
         assert [t for b, t in delivered(sim) if b == name] == [t for b, t in typed if b == name]
-    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 300 queued line(s) delivered"
+    assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: 300 queued line(s) delivered"

@@ -56,7 +56,12 @@ def test_options_created_with_defaults_and_documented(sim):
         option = sim.state.option(NETWORK + spec.name)
         assert option is not None, spec.name
         assert option.value == spec.default
-        assert "default: " + spec.default in spec.description
+        # WeeChat's words: no "default: N" (/set and /fset show it), units and zero values in parentheses
+        assert "default" not in spec.description and spec.description.endswith("(script relay_autoreconnect)")
+        if spec.kind == "integer" and spec.name not in ("autoreconnect_delay_growing",):
+            assert "(in seconds" in spec.description or "(in percent" in spec.description or "(0 = " in spec.description
+        if spec.kind == "integer" and spec.minimum == 0:
+            assert "0 = " in spec.description, spec.name
     assert (
         sim.state.option(NETWORK + "autoreconnect_delay").minimum,
         sim.state.option(NETWORK + "autoreconnect_delay").maximum,
@@ -125,7 +130,7 @@ def test_drop_schedules_growing_attempts_on_time(sim, load):
     drop_time = sim.state.now
     sim.drop("home")
     sim.settle()
-    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: reconnecting in 10 s (attempt 1)"
+    assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: reconnecting in 10 seconds (attempt 1)"
     times = attempt_times(sim, "home", 4)
     waits = [times[0] - drop_time] + [b - a for a, b in zip(times, times[1:])]
     assert waits == pytest.approx([10, 20, 35, 35], abs=0.005)
@@ -146,7 +151,7 @@ def test_attempt_cap_gives_up_once_with_how_to_retry(sim, load):
     assert len(sim.connects("home")) == 4  # the user's and 3 attempts
     give_up = sim.lines("giving up")
     assert give_up == [
-        "relay_autoreconnect: remote[home]: giving up after 3 failed attempts "
+        "--\trelay_autoreconnect: remote[home]: giving up after 3 failed attempts "
         '(relay.network.autoreconnect_max); retry with "/remote connect home"'
     ]
     assert [line for line in sim.lines("attempt ") if "/3)" in line][-1].endswith("(attempt 3/3)")
@@ -155,7 +160,7 @@ def test_attempt_cap_gives_up_once_with_how_to_retry(sim, load):
     sim.advance(60)
     sim.drop("home")
     sim.settle()
-    assert sim.lines()[-1].endswith("reconnecting in 1 s (attempt 1/3)")
+    assert sim.lines()[-1].endswith("reconnecting in 1 second (attempt 1/3)")
 
 
 def test_unstable_link_keeps_backing_off_and_stable_link_resets(sim, load):
@@ -166,13 +171,13 @@ def test_unstable_link_keeps_backing_off_and_stable_link_resets(sim, load):
     sim.advance(5)
     sim.drop("home")  # ... and drops within the stability window
     sim.settle()
-    assert sim.lines()[-1].endswith("reconnecting in 20 s (attempt 2)")
+    assert sim.lines()[-1].endswith("reconnecting in 20 seconds (attempt 2)")
     sim.advance(20)
     sim.accept("home")
     sim.advance(ra.STABLE_SECONDS + 1)
     sim.drop("home")
     sim.settle()
-    assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
+    assert sim.lines()[-1].endswith("reconnecting in 10 seconds (attempt 1)")
 
 
 def test_user_disconnect_cancels_and_is_respected(sim, load):
@@ -189,7 +194,7 @@ def test_user_disconnect_cancels_and_is_respected(sim, load):
     sim.drop("home")
     sim.settle()
     sim.user("/remote disconnect home")
-    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: auto-reconnection cancelled"
+    assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: auto-reconnection cancelled"
     assert sim.timers(ATTEMPT) == []
     sim.advance(600)
     assert len(sim.connects("home")) == 2
@@ -212,7 +217,7 @@ def test_user_connect_resets_backoff_and_cancels_pending(sim, load):
     sim.user("/remote connect home")
     assert sim.timers(ATTEMPT) == []
     refuse(sim)
-    assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
+    assert sim.lines()[-1].endswith("reconnecting in 10 seconds (attempt 1)")
 
 
 def test_user_reconnect_is_not_a_drop(sim, load):
@@ -278,7 +283,7 @@ def test_remote_connected_before_load_is_managed_from_its_next_drop(sim, load):
     load()
     sim.drop("home")
     sim.settle()
-    assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
+    assert sim.lines()[-1].endswith("reconnecting in 10 seconds (attempt 1)")
 
 
 def test_new_remote_is_not_a_drop_and_keeps_its_native_delay(sim, load):
@@ -299,7 +304,7 @@ def test_remote_made_without_a_command_is_taken_at_its_first_signal(sim, load):
     sim.advance(100)
     sim.drop("work")
     sim.settle()
-    assert sim.lines()[-1] == "relay_autoreconnect: remote[work]: reconnecting in 10 s (attempt 1)"
+    assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[work]: reconnecting in 10 seconds (attempt 1)"
 
 
 def test_flaps_do_not_read_the_list_of_remotes_again(sim, mocker, load):

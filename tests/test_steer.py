@@ -93,7 +93,7 @@ def test_list_shows_every_remote(sim, load):
     sim.user("/autoreconnect")
     assert sim.lines()[-3:] == [
         "relay_autoreconnect: 2 relay remote(s) (autoreconnect on):",
-        "  home: disconnected, attempt 1/5 in 7 s, last failure: network, managed",
+        "  home: disconnected, attempt 1/5 in 7 seconds, last failure: network, managed",
         "  work: connected, managed",
     ]
 
@@ -105,11 +105,11 @@ def test_retry_cancel_reset(sim, load):
     assert len(sim.connects("home")) == 2
     sim.drop("home")
     sim.settle()
-    assert sim.lines()[-1].endswith("reconnecting in 20 s (attempt 2)")
+    assert sim.lines()[-1].endswith("reconnecting in 20 seconds (attempt 2)")
     sim.user("/autoreconnect reset home")
-    assert sim.lines()[-2].endswith("reconnecting in 10 s (attempt 1)")
+    assert sim.lines()[-2].endswith("reconnecting in 10 seconds (attempt 1)")
     sim.user("/autoreconnect cancel home")
-    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: auto-reconnection cancelled"
+    assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: auto-reconnection cancelled"
     sim.advance(3600)
     assert len(sim.connects("home")) == 2
     assert "not managed" in ra.describe(ra.SHELL.engine, ra.SHELL.engine.remotes["home"], 0)
@@ -122,18 +122,37 @@ def test_retry_all_only_touches_disconnected_remotes(sim, load):
     sim.accept("work")
     sim.user("/autoreconnect retry -all")
     assert len(sim.connects("home")) == 2 and len(sim.connects("work")) == 1
-    assert sim.lines()[-1] == "relay_autoreconnect: retry: 1 remote(s)"
+    assert sim.lines()[-1] == "relay_autoreconnect: retry: 1 of 2 remote(s)"
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        ("/autoreconnect retry -all", "retry: 0 of 2 remote(s)"),  # both connected: nothing to do, said
+        ("/autoreconnect cancel -all", "cancel: 0 of 2 remote(s)"),  # no error for idle remotes
+        ("/autoreconnect reset -all", "reset: 2 of 2 remote(s)"),
+        ("/autoreconnect secure -all", "secure: 1 of 2 remote(s)"),  # "work" has no password
+    ],
+)
+def test_all_says_how_many_remotes_it_touched_and_never_errs(sim, load, command, said):
+    load()
+    for name in ("home", "work"):
+        sim.user(f"/remote connect {name}")
+        sim.accept(name)
+    sim.user(command)
+    assert sim.lines()[-1] == f"relay_autoreconnect: {said}"
+    assert not sim.lines("=!=")
 
 
 @pytest.mark.parametrize(
     "command, text",
     [
         ("/autoreconnect retry nosuch", 'remote "nosuch" not found (see /remote list)'),
-        ("/autoreconnect retry", '"retry" takes one remote name or -all'),
+        ("/autoreconnect retry", '"retry" takes one remote name or -all (see /help autoreconnect)'),
+        ("/autoreconnect list extra", '"list" takes no argument (see /help autoreconnect)'),
         ("/autoreconnect frobnicate", 'unknown argument "frobnicate" (see /help autoreconnect)'),
         ("/autoreconnect cancel home", "remote[home] has no attempt pending"),
-        ("/autoreconnect secure work", "remote[work] has no password"),
-        ("/autoreconnect secure -all", 'remote "-all" not found (see /remote list)'),
+        ("/autoreconnect secure work", "remote[work]: no password: nothing changed"),
     ],
 )
 def test_bad_arguments_give_one_error_line(sim, command, text, load):
@@ -288,7 +307,7 @@ def test_network_failures_back_off_and_heartbeat_drops_are_not_auth(sim, load):
     sim.status("home", "waiting_auth")
     sim.advance(5)  # stuck: dropped by the connect timeout while authenticating
     sim.settle()
-    assert sim.lines()[-1].endswith("reconnecting in 10 s (attempt 1)")
+    assert sim.lines()[-1].endswith("reconnecting in 10 seconds (attempt 1)")
     assert ra.SHELL.engine.remotes["home"].failure == "network"
 
 
@@ -312,10 +331,61 @@ def test_plain_password_is_reported_once_and_moved_to_secured_data(sim, load):
         'relay_autoreconnect: remote[home]: password moved to secured data "relay_remote_home"'
     )
     sim.user("/autoreconnect secure home")
-    assert (
-        sim.lines()[-1]
-        == "=!=\trelay_autoreconnect: remote[home]: the password is already an expression (secured data?)"
+    assert sim.lines()[-1] == (
+        "=!=\trelay_autoreconnect: remote[home]: the password is already an expression (secured data?): nothing changed"
     )
+    sim.user("/remote rename home house")
+    sim.settle()
+    sim.user("/remote rename house home")
+    sim.settle()
+    assert len(sim.lines("plain text")) == 1  # not said again after a rename
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["with  inner  spaces", "quotes \"double\" and 'single'", "ünïcödé ✓ 密码", "semi;colon /slash -dash", "%percent"],
+)
+def test_any_password_secure_set_keeps_is_moved_intact(sim, load, password):
+    weechat_set(sim, "relay.remote.home.password", password)
+    load()
+    sim.user("/autoreconnect secure home")
+    assert sim.state.secured == {"relay_remote_home": password}
+    assert ra.weechat.string_eval_expression(sim.option("relay.remote.home.password"), {}, {}, {}) == password
+    assert not [line for line in sim.lines() if password in line]
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        (" leading", "starts or ends with a space"),
+        ("trailing ", "starts or ends with a space"),
+        ("pre${sec.data.x}", "already an expression"),
+    ],
+)
+def test_a_password_secure_set_would_change_is_left_alone_with_one_line(sim, load, password, why):
+    weechat_set(sim, "relay.remote.home.password", password)
+    load()
+    sim.user("/autoreconnect secure home")
+    assert sim.option("relay.remote.home.password") == password and sim.state.secured == {}
+    (line,) = sim.lines("nothing changed")
+    assert why in line and line.startswith("=!=\trelay_autoreconnect: remote[home]: ")
+
+
+def test_secure_never_overwrites_the_users_secured_data_and_leaves_no_half_copy(sim, load, mocker):
+    sim.state.secured["relay_remote_home"] = "the user's own"
+    load()
+    sim.user("/autoreconnect secure home")
+    assert sim.state.secured == {"relay_remote_home": "the user's own", "relay_remote_home_2": SECRET}
+    assert sim.option("relay.remote.home.password") == "${sec.data.relay_remote_home_2}"
+    weechat_set(sim, "relay.remote.work.password", "kept as it is")
+    real = ra.weechat.command
+    mocker.patch.object(  # /secure set stores a different value (say, cut short)
+        ra.weechat, "command", side_effect=lambda b, c: real(b, c.replace("kept as it is", "kept as"))
+    )
+    sim.user("/autoreconnect secure work")
+    assert sim.option("relay.remote.work.password") == "kept as it is"
+    assert "relay_remote_work" not in sim.state.secured  # the copy was removed
+    assert sim.lines()[-1].endswith('could not be stored in secured data "relay_remote_work": nothing changed')
 
 
 def test_auth_failures_in_a_row_are_consecutive_attempts(sim, load):

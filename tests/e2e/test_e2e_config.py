@@ -43,7 +43,7 @@ def test_the_native_engine_never_acts_while_the_script_runs_and_is_whole_after(l
     client.connect_remote()
     since = time.monotonic()
     server.kill()
-    client.wait_line("remote[srv]: reconnecting in 30 s (attempt 1)", since, 5)
+    client.wait_line("remote[srv]: reconnecting in 30 seconds (attempt 1)", since, 5)
     client.assert_no_signal("connecting", since, seconds=3)  # WeeChat's own 1-s attempt was cancelled
     assert not client.lines("reconnecting to remote relay", since) and not client.lines("auto-reconnection", since)
     assert client.option("relay.remote.srv.autoreconnect_delay") == "1"

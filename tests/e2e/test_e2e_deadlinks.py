@@ -38,7 +38,7 @@ def test_heartbeats_are_silent_on_both_sides_and_a_frozen_server_is_noticed(lab)
     detection = drop["t"] - frozen
     print(f"frozen server noticed in {detection:.2f} s (bound {BOUND} s)")
     assert detection <= BOUND
-    assert client.lines("no answer from the server within 1 s (heartbeat): disconnecting", frozen)
+    assert client.lines("no answer from the server within 1 second (heartbeat): disconnecting", frozen)
     server.thaw()
     client.nth("signal", "connected", frozen, timeout=20)
 
@@ -84,7 +84,7 @@ def test_listener_that_never_answers_is_dropped_and_backoff_continues(lab):
         drop = client.nth("signal", "disconnected", since, timeout=10)
         # nothing to close while connecting: WeeChat's own 5-s handshake timeout ends it
         assert drop["t"] - first["t"] <= 5 + 1
-        client.wait_line("reconnecting in 2 s (attempt 2)", since, 20)
+        client.wait_line("reconnecting in 2 seconds (attempt 2)", since, 20)
     finally:
         listener.close()
 
@@ -101,9 +101,9 @@ def test_authentication_that_never_ends_is_dropped_after_the_connect_timeout(lab
         print(f"stuck authentication dropped {drop['t'] - connecting['t']:.2f} s after the attempt started")
         context = [e.get("status") or e.get("message") for e in client.poll() if e["t"] >= since]
         assert abs(drop["t"] - connecting["t"] - 2) <= 0.2, context
-        assert client.lines("no answer within 2 s while authenticating: disconnecting", since)
-        client.wait_line("reconnecting in 1 s (attempt 1)", since, 5)
+        assert client.lines("no answer within 2 seconds while authenticating: disconnecting", since)
+        client.wait_line("reconnecting in 1 second (attempt 1)", since, 5)
         client.nth("signal", "waiting_auth", since, n=1, timeout=10)
-        client.wait_line("reconnecting in 2 s (attempt 2)", since, 10)
+        client.wait_line("reconnecting in 2 seconds (attempt 2)", since, 10)
     finally:
         relay.close()

@@ -86,10 +86,10 @@ def test_client_upgrade_with_an_attempt_pending(lab):
     baseline = steady_hooks(client)
     since = time.monotonic()
     server.kill()
-    client.wait_line("reconnecting in 3 s (attempt 1)", since, 5)
+    client.wait_line("reconnecting in 3 seconds (attempt 1)", since, 5)
     client.send("/upgrade")
     client.wait_line("Upgrade done", since, 10)
-    client.wait_line("reconnecting in 1 s (attempt 1)", since, 5)  # taken over after /upgrade
+    client.wait_line("reconnecting in 1 second (attempt 1)", since, 5)  # taken over after /upgrade
     lab.server()
     reconnected(client, since)
     assert_healthy(client, baseline)
@@ -115,7 +115,7 @@ def test_script_reload_while_pending_keeps_the_schedule(lab):
     since = time.monotonic()
     server.kill()
     drop = client.wait_for(lambda: statuses(client, "disconnected", since), 5, "drop")[0]["t"]
-    client.wait_line("reconnecting in 3 s (attempt 1)", since, 5)
+    client.wait_line("reconnecting in 3 seconds (attempt 1)", since, 5)
     client.send("/python reload relay_autoreconnect")
     client.wait_line('registered script "relay_autoreconnect"', since, 5)
     attempt = client.wait_for(lambda: statuses(client, "connecting", since), 6, "the attempt")[0]["t"]
@@ -157,7 +157,7 @@ def test_tls_verification_failure_backs_off(lab, tls_pem):
     baseline = steady_hooks(client)
     since = time.monotonic()
     client.send("/remote connect srv")
-    client.wait_line("reconnecting in 2 s (attempt 2)", since, 15)
+    client.wait_line("reconnecting in 2 seconds (attempt 2)", since, 15)
     assert not statuses(client, "connected", since)
     client.send("/autoreconnect")
     assert "last failure: network" in client.wait_line("  srv: ", since, 5)["message"]
@@ -174,7 +174,7 @@ def test_unresolvable_host_backs_off(lab, net):
         baseline = steady_hooks(client)
         since = time.monotonic()
         client.send("/remote connect srv")
-        client.wait_line("reconnecting in 2 s (attempt 2)", since, 20)
+        client.wait_line("reconnecting in 2 seconds (attempt 2)", since, 20)
         never_two_attempts_in_flight(client, since)
         assert_healthy(client, baseline)
     finally:

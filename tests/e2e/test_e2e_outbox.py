@@ -126,7 +126,9 @@ def test_a_buffer_that_never_appears_keeps_the_line_and_says_so(lab):
     client.send("nobody hears", buffer=MIRROR)
     client.wait_line("(1 waiting", since, 5)
     server = lab.server()  # without the buffer
-    told = client.wait_line('buffer "python.chan" not found on the remote after 3 s: 1 queued line(s) kept', since, 20)
+    told = client.wait_line(
+        'buffer "python.chan" not found on the remote after 3 seconds: 1 queued line(s) kept', since, 20
+    )
     assert len(client.lines("not found on the remote", since)) == 1
     assert not client.lines("delivered", since)
     assert kept_lines(client) == [("nobody hears", "missing")]

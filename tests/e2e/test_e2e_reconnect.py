@@ -61,21 +61,21 @@ def test_server_killed_then_restarted_reconnects_on_schedule(lab, native_delay):
     assert min(b - a for a, b in zip(attempts, attempts[1:])) >= 1.0
     assert not client.lines("reconnecting to remote relay", since)  # the native engine stayed off
     assert [line["message"] for line in client.lines("relay_autoreconnect: remote[srv]", since)] == [
-        "relay_autoreconnect: remote[srv]: reconnecting in 1 s (attempt 1)",
-        "relay_autoreconnect: remote[srv]: reconnecting in 2 s (attempt 2)",
-        "relay_autoreconnect: remote[srv]: reconnecting in 2 s (attempt 3)",
-        "relay_autoreconnect: remote[srv]: reconnecting in 2 s (attempt 4)",
+        "relay_autoreconnect: remote[srv]: reconnecting in 1 second (attempt 1)",
+        "relay_autoreconnect: remote[srv]: reconnecting in 2 seconds (attempt 2)",
+        "relay_autoreconnect: remote[srv]: reconnecting in 2 seconds (attempt 3)",
+        "relay_autoreconnect: remote[srv]: reconnecting in 2 seconds (attempt 4)",
     ]
     no_secret_anywhere(client)
 
 
 @pytest.mark.parametrize("poll", [1, 0])
 def test_server_back_during_a_long_wait_is_polled_and_reconnected_at_once(lab, poll):
-    """A 30-s wait; the server is back after 2 s: polls every second find it."""
+    """A 30-s wait; the server is back after 2 seconds: polls every second find it."""
     client, since = killed_after_connect(
         lab, ["/set relay.network.autoreconnect_delay 30", f"/set relay.network.autoreconnect_poll {poll}"]
     )
-    client.wait_line("reconnecting in 30 s (attempt 1)", since, 5)
+    client.wait_line("reconnecting in 30 seconds (attempt 1)", since, 5)
     time.sleep(2)  # the outage lasts 2 s
     server = lab.server()
     up = server.find(kind="ready")[-1]["t"]
@@ -110,7 +110,7 @@ def test_user_disconnect_is_respected(lab):
     client.connect_remote()
     since = time.monotonic()
     server.kill()
-    client.wait_line("reconnecting in 1 s", since, 5)
+    client.wait_line("reconnecting in 1 second", since, 5)
     client.send("/remote disconnect srv")
     client.wait_line("remote[srv]: auto-reconnection cancelled", since, 5)
     client.assert_no_signal("connecting", since, seconds=2.5)
@@ -127,7 +127,7 @@ def test_option_off_does_nothing(lab):
 
 def test_unload_while_pending_stops_everything(lab):
     client, since = killed_after_connect(lab, ["/set relay.network.autoreconnect_delay 2"])
-    client.wait_line("reconnecting in 2 s (attempt 1)", since, 5)
+    client.wait_line("reconnecting in 2 seconds (attempt 1)", since, 5)
     client.send("/python unload relay_autoreconnect")
     client.wait_line('script "relay_autoreconnect" unloaded', since, 5)
     client.assert_no_signal("connecting", since, seconds=3.5)
@@ -183,19 +183,19 @@ def test_save_and_reload_keep_values_and_print_no_warning(lab):
 def test_rename_while_pending_attempts_under_the_new_name(lab):
     client, since = killed_after_connect(lab, ["/set relay.network.autoreconnect_delay 2"])
     drop = client.nth("signal", "disconnected", since, n=0)["t"]
-    client.wait_line("reconnecting in 2 s (attempt 1)", since, 5)
+    client.wait_line("reconnecting in 2 seconds (attempt 1)", since, 5)
     client.send("/remote rename srv office")
     attempt = client.nth("signal", "connecting", since, n=0)["t"]
     assert abs(attempt - drop - 2) <= TOLERANCE
-    client.wait_line("reconnecting in 4 s (attempt 2)", since, 5)
-    assert client.lines("remote[office]: reconnecting in 4 s", since)
+    client.wait_line("reconnecting in 4 seconds (attempt 2)", since, 5)
+    assert client.lines("remote[office]: reconnecting in 4 seconds", since)
     assert not script_or_lookup_errors(client, since)
     assert client.option("relay.remote.office.autoreconnect_delay") == "10"
 
 
 def test_delete_while_pending_leaves_no_attempt_and_no_error(lab):
     client, since = killed_after_connect(lab, ["/set relay.network.autoreconnect_delay 2"])
-    client.wait_line("reconnecting in 2 s (attempt 1)", since, 5)
+    client.wait_line("reconnecting in 2 seconds (attempt 1)", since, 5)
     client.send("/remote del srv")
     client.wait_line('remote relay "srv" has been deleted', since, 5)
     client.assert_no_signal("connecting", since, seconds=3)

@@ -56,7 +56,7 @@ def test_case1_rename_while_a_heartbeat_probe_is_in_flight_keeps_the_heartbeat(l
     server.freeze()  # the renamed remote still gets heartbeats: this is noticed
     drop = client.nth("signal", "disconnected", frozen, timeout=8)
     assert drop["t"] - frozen <= 1 + 3 + 1.5
-    assert client.lines("remote[office]: no answer from the server within 3 s (heartbeat)", frozen)
+    assert client.lines("remote[office]: no answer from the server within 3 seconds (heartbeat)", frozen)
     server.thaw()
 
 
@@ -73,7 +73,7 @@ def test_case2_rename_and_add_in_one_burst_keep_each_remote_its_own(lab):
     client.connect_remote()
     since = time.monotonic()
     server.kill()
-    client.wait_line("remote[srv]: reconnecting in 3 s (attempt 1)", since, 5)
+    client.wait_line("remote[srv]: reconnecting in 3 seconds (attempt 1)", since, 5)
     # one burst: the fifo reads both lines at once
     client.send(f"/remote rename srv old\n*/remote add srv http://127.0.0.1:{other_port} -password=x")
     client.wait_line('Remote relay "srv" created', since, 5)
@@ -159,7 +159,7 @@ def test_case6_relay_plugin_unload_and_load_keep_what_the_user_wanted(lab):
     client.connect_remote()
     since = time.monotonic()
     client.send("/remote connect down")
-    client.wait_line("remote[down]: reconnecting in 2 s (attempt 1)", since, 5)
+    client.wait_line("remote[down]: reconnecting in 2 seconds (attempt 1)", since, 5)
     client.send("/plugin unload relay")
     client.wait_line('Plugin "relay" unloaded', since, 5)
     back = time.monotonic()
@@ -177,10 +177,10 @@ def test_case7_auth_failures_in_a_row_are_consecutive_attempts(lab):
     client = lab.client(FAST, password="Wr0ng-pa55word-e2e")
     since = time.monotonic()
     client.send("/remote connect srv")
-    client.wait_line("remote[srv]: reconnecting in 1 s (attempt 1)", since, 5)  # after auth failure 1
+    client.wait_line("remote[srv]: reconnecting in 1 second (attempt 1)", since, 5)  # after auth failure 1
     server.kill(signal.SIGKILL)
     # the next attempt is refused: a network failure, which ends the run of auth failures
-    refused = client.wait_line("remote[srv]: reconnecting in 2 s (attempt 2)", since, 5)
+    refused = client.wait_line("remote[srv]: reconnecting in 2 seconds (attempt 2)", since, 5)
     server = lab.server()
-    client.wait_line("remote[srv]: reconnecting in 2 s (attempt 3)", refused["t"], 10)  # auth failure again
+    client.wait_line("remote[srv]: reconnecting in 2 seconds (attempt 3)", refused["t"], 10)  # auth failure again
     assert not client.lines("authentication failed 2 times in a row", since)
