@@ -2064,7 +2064,8 @@ class ConfigGuard:
                 self.running = False
             self.retake()
             return weechat.WEECHAT_RC_OK_EAT
-        if name in ("upgrade", "plugin"):
+        words = command.split()
+        if name == "upgrade" or (name == "plugin" and len(words) > 1 and words[1] in ("unload", "reload")):
             # retaken later if still there; /upgrade refuses to run with URL hooks
             self.release()
             self.shell.prober.cancel()

@@ -4,14 +4,20 @@
 
 from __future__ import annotations
 
+import sys
 import time
+
+from harness import ROOT
+
+sys.path.insert(0, str(ROOT))
+import relay_autoreconnect as ra  # noqa: E402
 
 FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
 
 
-def warnings(client):
-    """WeeChat's start-up lines about relay.conf (printed before the script loads)."""
-    early = [e["message"] for e in client.find(kind="line", early=True)]
+def warnings(client, since=None):
+    """WeeChat's start-up lines about relay.conf (printed before the script loads), since a start."""
+    early = [e["message"] for e in client.find(kind="line", early=True, since=since)]
     return [m for m in early if "unknown option" in m or ("Warning" in m and "relay.conf" in m)]
 
 
@@ -65,7 +71,7 @@ def test_incomplete_config_commands_never_write_script_options_and_a_crash_after
         ]
     )
     since = time.monotonic()
-    for command in ("/sav", "/relo", "/plu list"):
+    for command in ("/sav", "/relo", "/plu list"):  # /plugin list writes nothing: nothing released
         client.send(command)
     assert client.option("relay.network.autoreconnect_delay") == "7"  # fifo commands run in order
     text = relay_conf(client)
@@ -76,3 +82,136 @@ def test_incomplete_config_commands_never_write_script_options_and_a_crash_after
     assert warnings(client) == []
     assert client.option("relay.network.autoreconnect_delay") == "7"
     assert client.option("relay.remote.srv.autoreconnect_delay") == "25"
+
+
+# -- values read as WeeChat reads them; secure that cannot half-fail ----------------------
+
+
+def test_stored_values_weechat_would_refuse_are_told_once_and_replaced(lab):
+    home = lab.tmp / "client"
+    home.mkdir()
+    (home / "plugins.conf").write_text(
+        "[var]\n"
+        'python.relay_autoreconnect.autoreconnect_heartbeat = "60 "\n'
+        'python.relay_autoreconnect.autoreconnect_auth_max = "２"\n'
+        'python.relay_autoreconnect.autoreconnect_connect_timeout = "1_0"\n'
+    )
+    client = lab.client()
+    assert client.option("relay.network.autoreconnect_heartbeat") == "60"  # not 0: the heartbeat stays on
+    assert client.option("relay.network.autoreconnect_auth_max") == "2"  # not 0: a wrong password stops
+    assert client.option("relay.network.autoreconnect_connect_timeout") == "30"
+    told = [e["message"] for e in client.lines("invalid value")]
+    assert len(told) == 3 and all(m.startswith("relay_autoreconnect: plugins.var.python.") for m in told), told
+
+
+PASSWORD = "in ner  'single' ünï 密码"  # spaces inside, quotes, unicode
+
+
+def test_secure_moves_any_password_secure_set_keeps_and_the_remote_connects(lab):
+    lab.server(extra=[f'/set relay.network.password "{PASSWORD}"'])
+    client = lab.client([f'/set relay.remote.srv.password "{PASSWORD}"'])
+    since = time.monotonic()
+    client.send("/autoreconnect secure srv")
+    client.wait_line('password moved to secured data "relay_remote_srv"', since, 5)
+    client.connect_remote()
+    # connected: the server took the password as it is now, in secured data
+    assert client.option("relay.remote.srv.password") == "${sec.data.relay_remote_srv}"
+    assert PASSWORD not in "".join(e["message"] for e in client.lines("relay_autoreconnect"))
+
+
+def test_a_password_with_spaces_at_its_ends_is_left_alone_and_no_copy_is_left(lab):
+    client = lab.client(['/set relay.remote.srv.password " lead and trail "'])
+    assert client.option("relay.remote.srv.password") == " lead and trail "
+    since = time.monotonic()
+    client.send("/autoreconnect secure srv")
+    client.wait_line("starts or ends with a space, which /secure set can not keep: nothing changed", since, 5)
+    client.send("/save")
+    assert client.option("relay.remote.srv.password") == " lead and trail "
+    assert "relay_remote_srv" not in (client.home / "sec.conf").read_text()
+
+
+# -- deployment by files: every documented way, zero warnings from then on -------------------
+
+
+def restart_clean(lab, client):
+    """/save, /quit, and start again from the files alone (no /set on the command line).
+
+    Returns the new client and when it started (its probe file goes on).
+    """
+    client.send("/save")
+    client.quit()
+    started = time.monotonic()
+    return lab.client(), started
+
+
+def test_deployed_in_plugins_conf(lab):
+    home = lab.tmp / "client"
+    home.mkdir()
+    (home / "plugins.conf").write_text('[var]\npython.relay_autoreconnect.autoreconnect_delay = "5"\n')
+    client = lab.client()
+    assert warnings(client) == []
+    assert client.option("relay.network.autoreconnect_delay") == "5"
+    client, started = restart_clean(lab, client)
+    assert warnings(client, started) == [] and client.option("relay.network.autoreconnect_delay") == "5"
+
+
+def test_deployed_in_weechat_conf_startup_command(lab):
+    home = lab.tmp / "client"
+    home.mkdir()
+    (home / "weechat.conf").write_text(
+        '[startup]\ncommand_after_plugins = "/set relay.network.autoreconnect_delay 6"\n'
+    )
+    client = lab.client()
+    assert warnings(client) == []
+    assert client.option("relay.network.autoreconnect_delay") == "6"
+
+
+def test_deployed_on_the_command_line(lab):
+    client = lab.client(["/set relay.network.autoreconnect_delay 4"])  # weechat -r "/set ..."
+    assert warnings(client) == [] and client.option("relay.network.autoreconnect_delay") == "4"
+    client, started = restart_clean(lab, client)
+    assert warnings(client, started) == [] and client.option("relay.network.autoreconnect_delay") == "4"
+
+
+def test_deployed_in_relay_conf_by_hand_is_adopted_then_lives_in_plugins_conf(lab):
+    home = lab.tmp / "client"
+    home.mkdir()
+    (home / "relay.conf").write_text("[network]\nautoreconnect_delay = 3\nautoreconnect_max = 9\n")
+    client = lab.client()
+    # WeeChat warns once (it reads relay.conf before any script), the script adopts the values
+    assert len(warnings(client)) == 2
+    adopted = client.wait_line("adopted from", time.monotonic() - 60, 5)["message"]
+    assert "autoreconnect_delay = 3, autoreconnect_max = 9" in adopted
+    assert client.option("relay.network.autoreconnect_delay") == "3"
+    assert client.option("relay.network.autoreconnect_max") == "9"
+    client, started = restart_clean(lab, client)
+    assert warnings(client, started) == []
+    assert client.option("relay.network.autoreconnect_delay") == "3"
+    assert client.option("relay.network.autoreconnect_max") == "9"
+    assert "\nautoreconnect" not in relay_conf(client)
+
+
+# -- /help as WeeChat shows it -------------------------------------------------------------
+
+
+def test_help_speaks_like_weechat(lab):
+    client = lab.client()
+    since = time.monotonic()
+    client.send("/help autoreconnect")
+    client.send("/help relay.network.autoreconnect_delay")
+    client.wait_line("current value:", since, 5)
+    lines = [e["message"] for e in client.lines(since=since)]
+    text = "\n".join(lines)
+    print(text)
+    assert "raw[" not in text and "[fmt]" not in text
+    # the argument lines are aligned on their colon, as in /help remote, and start with a verb
+    start = next(n for n, line in enumerate(lines) if line.endswith(ra.COMMAND_DESC))
+    block = lines[start + 2 : next(n for n, line in enumerate(lines) if line.startswith("Options: /set")) - 1]
+    arguments = {line.split(":")[0].strip(): line for line in block}
+    for verb in ("list", "retry", "cancel", "reset", "secure"):
+        assert arguments[verb].split(": ", 1)[1].split()[0] in (verb, "attempt", "start", "move", "list")
+    assert len({line.index(":") for line in arguments.values() if not line.startswith("  /")}) == 1
+    (description,) = [line for line in lines if line.startswith("  description: ")]
+    assert description.startswith("  description: delay before trying again to reconnect to a remote relay server")
+    assert "(in seconds)" in description and "default" not in description  # WeeChat shows it below
+    assert "  default value: 10" in lines
