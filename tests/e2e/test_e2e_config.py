@@ -215,3 +215,16 @@ def test_help_speaks_like_weechat(lab):
     assert description.startswith("  description: delay before trying again to reconnect to a remote relay server")
     assert "(in seconds)" in description and "default" not in description  # WeeChat shows it below
     assert "  default value: 10" in lines
+
+
+def test_relay_plugin_reload_and_quit_write_relay_conf_without_script_options(lab):
+    client = lab.client(["/set relay.network.autoreconnect_delay 8", "/set relay.remote.srv.autoreconnect_delay 12"])
+    since = time.monotonic()
+    client.send("/plugin reload relay")  # relay writes relay.conf as it unloads
+    client.wait_line('Plugin "relay" loaded', since, 5)
+    text = relay_conf(client)
+    assert "\nautoreconnect" not in text and "srv.autoreconnect_delay = 12" in text
+    assert client.option("relay.network.autoreconnect_delay") == "8"  # back once relay is
+    client.quit()
+    text = relay_conf(client)
+    assert "\nautoreconnect" not in text and "srv.autoreconnect_delay = 12" in text
