@@ -71,7 +71,8 @@ def test_incomplete_config_commands_never_write_script_options_and_a_crash_after
         ]
     )
     since = time.monotonic()
-    for command in ("/sav", "/relo", "/plu list"):  # /plugin list writes nothing: nothing released
+    client.send("/alias add sv /save")
+    for command in ("/sav", "/relo", "/plu list", "/sv", "/mute /save", "/eval /save", "/mute /eval /sav"):
         client.send(command)
     assert client.option("relay.network.autoreconnect_delay") == "7"  # fifo commands run in order
     text = relay_conf(client)
