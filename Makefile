@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SCRIPT := relay_autoreconnect.py
 WEECHAT_HOME ?= $(or $(XDG_DATA_HOME),$(HOME)/.local/share)/weechat
 
-.PHONY: all test test-fast demo lint install uninstall weechat venv bench clean
+.PHONY: all test test-newest test-fast demo lint install uninstall weechat venv bench clean
 
 all: test
 
@@ -25,9 +25,20 @@ venv: $(PY)
 weechat:
 	@bash tools/install-weechat.sh
 
-## every test: core, shell (stub) and end-to-end on real weechat-headless
+## every test: core, shell (stub) and end-to-end on real WeeChat, then the
+## end-to-end tests marked "newest" again on the newest WeeChat
 test: $(PY) weechat
 	$(PY) -m pytest -ra tests
+	@$(MAKE) --no-print-directory test-newest
+
+## the tests marked "newest" on WeeChat from Debian sid (4.10), in a chroot
+## made by tools/install-weechat-newest.sh (debootstrap: needs root)
+test-newest: $(PY)
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "*** make test: the newest WeeChat (Debian sid) was NOT tested: its chroot needs root ***" >&2; \
+	  exit 0; fi; \
+	root=$$(bash tools/install-weechat-newest.sh) && \
+	RELAY_AUTORECONNECT_ROOT=$$root $(PY) -m pytest -ra -m newest tests
 
 ## core and shell tests only (no WeeChat needed)
 test-fast: $(PY)

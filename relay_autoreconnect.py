@@ -1167,7 +1167,7 @@ def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
         return DELIVERED, ""
     if code and code != "0":
         said = api_error(output)
-        if code == "400" and said.endswith("not found"):
+        if code in ("400", "404") and said.endswith("not found"):  # 400 up to WeeChat 4.9, 404 since 4.10
             return MISSING, said
         return REFUSED, f"HTTP {code}" + (f": {said}" if said else "")
     said = output.get("error", "") or "no answer"

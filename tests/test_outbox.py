@@ -172,6 +172,7 @@ def test_numbers_that_are_not_finite_are_refused():
         ({"response_code": "204"}, ra.DELIVERED),
         ({"response_code": "200"}, ra.DELIVERED),
         ({"response_code": "400", "output": '{"error":"Buffer \\"irc.x\\" not found"}'}, ra.MISSING),
+        ({"response_code": "404", "output": '{"error":"Buffer \\"irc.x\\" not found"}'}, ra.MISSING),  # 4.10
         ({"response_code": "400", "output": '{"error":"Bad request"}'}, ra.REFUSED),
         ({"response_code": "401", "output": '{"error":"Invalid password"}'}, ra.REFUSED),
         ({"error": "Couldn't connect to server", "error_code": "2", "error_code_curl": "7"}, ra.NOT_SENT),

@@ -4,13 +4,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import List, Optional
 
 import pytest
-from harness import PASSWORD, PROBE, SCRIPT, NetPair, WeeChat, client_commands, free_port, server_commands
+from harness import NEWEST_ROOT, PASSWORD, PROBE, SCRIPT, NetPair, WeeChat, client_commands, free_port, server_commands
 from terminal import Terminal, curses_available
 
 HERE = Path(__file__).resolve().parent
@@ -25,8 +27,29 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session", autouse=True)
 def weechat_installed():
+    if NEWEST_ROOT:
+        yield from newest_root_mounted()
+        return
     if not shutil.which("weechat-headless"):
         pytest.fail("weechat-headless is not installed: run 'make test' (it installs it)")
+    yield
+
+
+def newest_root_mounted():
+    """/proc, /dev and /tmp in the root of the newest WeeChat for the session, then unmounted."""
+    mounted = []
+    for source, target, options in (("proc", "proc", ["-t", "proc"]), ("/dev", "dev", ["--bind"]),
+                                    ("/tmp", "tmp", ["--bind"])):  # fmt: skip
+        path = os.path.join(NEWEST_ROOT, target)
+        if not os.path.ismount(path):
+            subprocess.run(["mount", *options, source, path], check=True, capture_output=True, timeout=10)
+            mounted.append(path)
+    try:
+        print(f"WeeChat in {NEWEST_ROOT}: {WeeChat.version()}")
+        yield
+    finally:
+        for path in reversed(mounted):
+            subprocess.run(["umount", "-l", path], check=False, capture_output=True, timeout=10)
 
 
 class Lab:

@@ -25,6 +25,14 @@ ROOT = HERE.parent.parent
 SCRIPT = ROOT / "relay_autoreconnect.py"
 PROBE = HERE / "probe.py"
 PASSWORD = "e2e-Secret-pw"
+# RELAY_AUTORECONNECT_ROOT: a root with another WeeChat (tools/install-weechat-newest.sh),
+# run with chroot; the tests' files are under /tmp, which the session binds into it
+NEWEST_ROOT = os.environ.get("RELAY_AUTORECONNECT_ROOT", "")
+
+
+def weechat_command(program: str) -> List[str]:
+    """The command line that runs a WeeChat program (in the root of the newest WeeChat if set)."""
+    return ["chroot", NEWEST_ROOT, f"/usr/bin/{program}"] if NEWEST_ROOT else [program]
 
 
 def secret_in_files(home: Path, secret: str) -> List[str]:
@@ -84,7 +92,8 @@ class WeeChat:
         with open(self.home / "stdout.txt", "ab") as stdout:
             self.proc = subprocess.Popen(
                 (["ip", "netns", "exec", self.netns] if self.netns else [])
-                + ["weechat-headless", "--dir", str(self.home), "-r", ";".join(self.startup_commands())],
+                + weechat_command("weechat-headless")
+                + ["--dir", str(self.home), "-r", ";".join(self.startup_commands())],
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=subprocess.STDOUT,
@@ -98,7 +107,7 @@ class WeeChat:
     @staticmethod
     def version() -> str:
         return subprocess.run(
-            ["weechat-headless", "--version"], capture_output=True, text=True, check=True
+            [*weechat_command("weechat-headless"), "--version"], capture_output=True, text=True, check=True
         ).stdout.strip()
 
     # -- commands ------------------------------------------------------------

@@ -7,10 +7,13 @@ from __future__ import annotations
 import sys
 import time
 
+import pytest
 from harness import ROOT
 
 sys.path.insert(0, str(ROOT))
 import relay_autoreconnect as ra  # noqa: E402
+
+pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
 
 FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fakes import SilentListener, StallingRelay
 
 HEARTBEAT, TIMEOUT = 2, 1
@@ -23,6 +24,7 @@ def own_lines(instance, since):
     return [e["message"] for e in instance.lines(since=since) if not e["buffer"].startswith("relay.remote.")]
 
 
+@pytest.mark.newest
 def test_heartbeats_are_silent_on_both_sides_and_a_frozen_server_is_noticed(lab):
     server = lab.server()
     client = lab.client(SETTINGS)

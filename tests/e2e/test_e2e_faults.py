@@ -67,6 +67,7 @@ def test_server_sigterm_then_restart(lab):
     assert_healthy(client, baseline)
 
 
+@pytest.mark.newest
 def test_server_upgrade(lab):
     server = lab.server()
     client = lab.client(FAST)
@@ -79,6 +80,7 @@ def test_server_upgrade(lab):
     assert_healthy(client, baseline)
 
 
+@pytest.mark.newest
 def test_client_upgrade_with_an_attempt_pending(lab):
     server = lab.server()
     client = lab.client(["/set relay.network.autoreconnect_delay 3", "/set relay.network.autoreconnect_delay_max 3"])
@@ -95,6 +97,7 @@ def test_client_upgrade_with_an_attempt_pending(lab):
     assert_healthy(client, baseline)
 
 
+@pytest.mark.newest
 def test_client_upgrade_while_connected_reconnects(lab):
     lab.server()
     client = lab.client(FAST)

@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
+
 FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
 CHAN = ["/probe buffer chan"]  # a buffer on the server whose input the probe records
 MIRROR = "relay.remote.srv.python.chan"

@@ -41,6 +41,7 @@ def no_secret_anywhere(instance):
     assert own and PASSWORD not in "".join(e.get("prefix", "") + e.get("message", "") for e in own)
 
 
+@pytest.mark.newest
 @pytest.mark.parametrize("native_delay", ["default", "0"])
 def test_server_killed_then_restarted_reconnects_on_schedule(lab, native_delay):
     server = lab.server()
@@ -98,6 +99,7 @@ def test_attempt_cap_holds(lab):
     client.assert_no_signal("connecting", since=time.monotonic(), seconds=3)
 
 
+@pytest.mark.newest
 def test_user_disconnect_is_respected(lab):
     server = lab.server()
     client = lab.client(FAST)
@@ -135,6 +137,7 @@ def test_unload_while_pending_stops_everything(lab):
     assert client.option("relay.network.autoreconnect") is None
 
 
+@pytest.mark.newest
 def test_options_persist_across_restart_without_warning(lab):
     client = lab.client(["/set relay.network.autoreconnect_delay 7", "/save", "/set relay.network.autoreconnect_max 5"])
     assert client.option("relay.network.autoreconnect_delay") == "7"
@@ -180,6 +183,7 @@ def test_save_and_reload_keep_values_and_print_no_warning(lab):
     assert "\nautoreconnect" not in (client.home / "relay.conf").read_text()
 
 
+@pytest.mark.newest
 def test_rename_while_pending_attempts_under_the_new_name(lab):
     client, since = killed_after_connect(lab, ["/set relay.network.autoreconnect_delay 2"])
     drop = client.nth("signal", "disconnected", since, n=0)["t"]
@@ -202,6 +206,7 @@ def test_delete_while_pending_leaves_no_attempt_and_no_error(lab):
     assert not script_or_lookup_errors(client, since)
 
 
+@pytest.mark.newest
 def test_remote_connected_before_the_script_loads_is_managed(lab):
     server = lab.server()
     client = lab.client(script=False)

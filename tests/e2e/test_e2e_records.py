@@ -13,7 +13,10 @@ import json
 import signal
 import time
 
+import pytest
 from harness import free_port
+
+pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
 
 FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
 CHAN = ["/probe buffer chan"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fakes import OtherVersionRelay
 from harness import PASSWORD, secret_in_files
 
@@ -17,6 +18,7 @@ def statuses(client, status, since):
     return [e for e in client.signals(since) if e["status"] == status]
 
 
+@pytest.mark.newest
 def test_wrong_password_stops_at_auth_max_and_is_never_shown(lab):
     lab.server()
     client = lab.client([*FAST, "/set logger.file.flush_delay 0"], password=WRONG)
@@ -37,6 +39,7 @@ def test_wrong_password_stops_at_auth_max_and_is_never_shown(lab):
     assert secret_in_files(client.home, WRONG) == []
 
 
+@pytest.mark.newest
 def test_secure_moves_the_password_and_the_remote_still_connects(lab):
     lab.server()
     client = lab.client(FAST)

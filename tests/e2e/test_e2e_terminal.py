@@ -17,7 +17,10 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from terminal import plain
+
+pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
 
 FAST = ["/set relay.network.autoreconnect_delay 3", "/set relay.network.autoreconnect_delay_max 3"]
 # the script's bar item at the end of the status bar, as the README says to add it
