@@ -61,6 +61,9 @@ bench: $(PY) weechat
 	$(PYTHON) bench/scale.py 10000 3
 	$(PYTHON) bench/recovery.py schedule
 	$(PYTHON) bench/recovery.py defaults
+	$(PYTHON) bench/recovery.py restart
+	$(PYTHON) bench/recovery.py network
+	$(PYTHON) bench/poll_cost.py
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"

@@ -34,13 +34,18 @@ The file has two layers:
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
+import ipaddress
 import json
 import math
 import os
 import random
 import re
+import socket
+import struct
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
@@ -73,6 +78,15 @@ STATUSES_IN_FLIGHT = (STATUS_CONNECTING, STATUS_WAITING_AUTH)
 FAILURE_NETWORK = "network"  # refused, DNS, TLS, timeout, link lost: back off
 FAILURE_AUTH = "auth"  # wrong password or TOTP: stop after auth_max in a row
 FAILURE_VERSION = "version"  # relay API versions differ: stop at once
+FAILURE_OFFLINE = "offline"  # no route to the server: waits for the network, not counted
+FAILURE_TLS = "tls"  # the server's certificate fails verification: stop after TLS_MAX in a row
+
+# TLS failures in a row before giving up (retrying does not fix a certificate)
+TLS_MAX = 2
+# polls of a waiting remote's server: this often (s) in the first POLL_FAST_SECONDS
+# of an outage, then twice as far apart each minute, up to autoreconnect_poll
+POLL_FIRST = 2.0
+POLL_FAST_SECONDS = 60.0
 
 # a link must stay up this long (seconds) for a drop to reset the backoff
 STABLE_SECONDS = 30.0
@@ -104,6 +118,9 @@ class Settings:
     outbox_commands: bool = False
     outbox_max_age: int = 600
     outbox_wait: int = 60
+    network_events: bool = True
+    lag_show: int = 1
+    lag_max: int = 0
 
 
 def duration(value: float) -> str:
@@ -128,6 +145,18 @@ def jittered(wait: float, settings: Settings, draw: float) -> float:
     if not settings.jitter or wait <= 1:
         return float(wait)
     return max(1.0, wait * (1 - settings.jitter / 100 * draw))
+
+
+def poll_interval(outage: float, settings: Settings) -> float:
+    """Seconds between two polls of a waiting remote's server, `outage` seconds into the outage.
+
+    Often at the start (the server is most likely back soon: a restart, a
+    blip), then twice as far apart each minute, up to autoreconnect_poll.
+    """
+    first = min(POLL_FIRST, float(settings.poll))
+    if outage < POLL_FAST_SECONDS:
+        return first
+    return min(float(settings.poll), first * 2 ** ((outage - POLL_FAST_SECONDS) / 60.0))
 
 
 def backoff_delay(attempt: int, settings: Settings) -> int:
@@ -180,6 +209,12 @@ class Remote:
     # polls until the link is up again: it answered (an attempt was brought
     # forward) or it cannot be polled
     poll_spent: bool = False
+    # clock time the link was last lost (the outage's start), None while connected
+    down_since: Optional[float] = None
+    tls_failures: int = 0
+    # round trip of the last heartbeat check (seconds), and how many checks in a row were above lag_max
+    lag: Optional[float] = None
+    lag_high: int = 0
 
 
 # what the hand-over keeps of a remote: status, wanted, attempt, seconds to the next attempt
@@ -300,6 +335,13 @@ class ServerBack:
 
 
 @dataclass(frozen=True)
+class NetworkBack:
+    """The network changed: a remote that waited for it attempts now."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Probe:
     """Check that the link and the server answer (heartbeat)."""
 
@@ -314,7 +356,9 @@ class DropLink:
     reason: str
 
 
-Action = Union[Schedule, Cancel, Connect, Disconnect, GiveUp, Watch, Unwatch, Probe, DropLink, PollAt, ServerBack]
+Action = Union[
+    Schedule, Cancel, Connect, Disconnect, GiveUp, Watch, Unwatch, Probe, DropLink, PollAt, ServerBack, NetworkBack
+]
 
 
 class Engine:
@@ -423,7 +467,10 @@ class Engine:
             remote.connected_at = now
             remote.gave_up = False
             remote.auth_failures = 0
+            remote.tls_failures = 0
             remote.poll_spent = False
+            remote.down_since = None
+            remote.lag, remote.lag_high = None, 0
             if remote.abort:
                 actions.append(Disconnect(remote.name))
         return actions
@@ -458,8 +505,11 @@ class Engine:
         remote.hint = None
         # "in a row": consecutive attempts; any other outcome ends the run
         remote.auth_failures = remote.auth_failures + 1 if remote.failure == FAILURE_AUTH else 0
+        remote.tls_failures = remote.tls_failures + 1 if remote.failure == FAILURE_TLS else 0
         remote.connected_at = None
         remote.dropped_at = now
+        if remote.down_since is None:
+            remote.down_since = now
         self._drop_pending(remote)
         return unwatch
 
@@ -473,6 +523,9 @@ class Engine:
                 remote.drop_pending = False
                 if remote.drop_stable:
                     remote.attempt = 0
+                if remote.failure == FAILURE_OFFLINE:
+                    # no route: the attempt is not counted and the delay does not grow
+                    remote.attempt = max(0, remote.attempt - 1)
                 actions.extend(self._plan(remote, remote.dropped_at or 0.0))
         return actions
 
@@ -494,7 +547,8 @@ class Engine:
                 and self.settings.auth_max
                 and remote.auth_failures >= self.settings.auth_max
             )
-            or (limit and remote.attempt >= limit)
+            or (remote.failure == FAILURE_TLS and remote.tls_failures >= TLS_MAX)
+            or (limit and remote.attempt >= limit and remote.failure != FAILURE_OFFLINE)
         )
         if stop:
             remote.gave_up = True
@@ -542,6 +596,35 @@ class Engine:
         if remote is not None and remote.status != STATUS_DISCONNECTED:
             remote.hint = (failure, detail)
 
+    def offline(self, name: str) -> None:
+        """The drop waiting for settle() came from having no route to the server."""
+        remote = self.remotes.get(name)
+        if remote is not None and remote.drop_pending and remote.failure == FAILURE_NETWORK:
+            remote.failure = FAILURE_OFFLINE
+
+    def network_changed(self, now: float) -> List[Action]:
+        """A link, address or route came up: what waits for the network goes now.
+
+        A remote without a route attempts at once; one waiting after a network
+        failure polls its server at once (and attempts as soon as it answers);
+        one that gave up on TLS starts over (a captive portal is gone, say).
+        """
+        actions: List[Action] = []
+        for remote in self.remotes.values():
+            if not self.settings.enabled or not remote.wanted or remote.status != STATUS_DISCONNECTED:
+                continue
+            if remote.gave_up and remote.failure == FAILURE_TLS:
+                remote.gave_up, remote.tls_failures, remote.attempt = False, 0, 0
+                actions += [NetworkBack(remote.name), *self._plan_in(remote, now, 0.0)]
+            elif remote.due is not None and remote.failure == FAILURE_OFFLINE:
+                remote.due = now
+                actions += [NetworkBack(remote.name), self._rearm(remote)]
+            elif remote.due is not None and remote.failure in ("", FAILURE_NETWORK):
+                remote.poll_spent = False  # one check now, even with polls off: the network is new
+                if remote.probe_sent is None and remote.due - now >= 1.0:
+                    actions.append(PollAt(remote.name, now))
+        return actions
+
     # -- dead links ------------------------------------------------------------
 
     def watch_fired(self, name: str, now: float) -> List[Action]:
@@ -573,17 +656,34 @@ class Engine:
                 actions.append(Probe(remote.name))
         return actions
 
-    def probe_answered(self, name: str, answered: bool) -> List[Action]:
-        """The probe of a remote got an answer (or none within its timeout)."""
+    def probe_answered(self, name: str, answered: bool, now: Optional[float] = None) -> List[Action]:
+        """The probe of a remote got an answer (or none within its timeout); `now`
+        measures its round trip: the lag of the link (like IRC's lag)."""
         remote = self.remotes.get(name)
         if remote is None or remote.probe_sent is None:
             return []  # the link changed meanwhile: the result is stale
-        remote.probe_sent = None
-        if answered or remote.status != STATUS_CONNECTED:
+        sent, remote.probe_sent = remote.probe_sent, None
+        if remote.status != STATUS_CONNECTED:
             return []
+        if answered:
+            return self._lag(remote, None if now is None else now - sent)
         reason = f"no answer from the server within {duration(self.settings.heartbeat_timeout)} (heartbeat)"
         remote.hint = (FAILURE_NETWORK, reason)
         return [DropLink(name, reason)]
+
+    def _lag(self, remote: Remote, lag: Optional[float]) -> List[Action]:
+        """Record the lag; above autoreconnect_lag_max for two checks in a row drops the link."""
+        if lag is None:
+            return []
+        remote.lag = lag
+        limit = self.settings.lag_max
+        remote.lag_high = remote.lag_high + 1 if limit and lag > limit else 0
+        if remote.lag_high < 2:
+            return []
+        remote.lag_high = 0
+        reason = f"lag {duration(lag)} above {duration(limit)} for 2 checks (autoreconnect_lag_max)"
+        remote.hint = (FAILURE_NETWORK, reason)
+        return [DropLink(remote.name, reason)]
 
     def clock_jumped(self, now: float) -> List[Action]:
         """After a suspend: probe every link now, make pending attempts now."""
@@ -636,7 +736,8 @@ class Engine:
         """The next poll of a waiting remote's server, if one fits before its attempt."""
         if not self.polled(remote) or remote.due is None:
             return []
-        due = now + jittered(self.settings.poll, self.settings, self.draw())
+        interval = poll_interval(now - (remote.down_since if remote.down_since is not None else now), self.settings)
+        due = now + jittered(interval, self.settings, self.draw())
         return [PollAt(remote.name, due)] if due < remote.due - 1.0 else []
 
     def poll_fired(self, name: str, now: float) -> List[Action]:
@@ -1103,6 +1204,51 @@ def outbox_from_json(text: str) -> Tuple[List[QueuedLine], int]:
     return lines, bad
 
 
+# -- network changes: netlink (Linux), routing socket (BSD, macOS) ---------------
+
+# netlink (linux/rtnetlink.h): message types, and the multicast groups watched
+RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE = 16, 20, 24
+RTMGRP_LINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE = 0x1, 0x10, 0x40
+RTMGRP_IPV6_IFADDR, RTMGRP_IPV6_ROUTE = 0x100, 0x400
+NETLINK_GROUPS = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE
+# routing socket (net/route.h): message types
+RTM_ADD, RTM_NEWADDR_BSD, RTM_IFINFO = 0x1, 0xC, 0xE
+IFF_UP, IFF_RUNNING = 0x1, 0x40
+
+
+def netlink_gains(data: bytes) -> bool:
+    """Whether netlink route messages tell that a server may be within reach: a link
+    up and running, an address or a route added. A message not well formed ends the read."""
+    gained, offset = False, 0
+    while offset + 16 <= len(data):
+        length, kind = struct.unpack_from("=IH", data, offset)
+        if length < 16 or offset + length > len(data):
+            break
+        if kind == RTM_NEWLINK and length >= 32:
+            (flags,) = struct.unpack_from("=I", data, offset + 24)  # ifinfomsg.ifi_flags
+            gained = gained or (flags & IFF_UP and flags & IFF_RUNNING) != 0
+        elif kind in (RTM_NEWADDR, RTM_NEWROUTE):
+            gained = True
+        offset += (length + 3) & ~3
+    return gained
+
+
+def route_socket_gains(data: bytes) -> bool:
+    """The same for the messages of a BSD or macOS routing socket."""
+    gained, offset = False, 0
+    while offset + 4 <= len(data):
+        length, _version, kind = struct.unpack_from("=HBB", data, offset)
+        if length < 4 or offset + length > len(data):
+            break
+        if kind == RTM_IFINFO and length >= 12:
+            (flags,) = struct.unpack_from("=i", data, offset + 8)  # if_msghdr.ifm_flags
+            gained = gained or (flags & IFF_UP and flags & IFF_RUNNING) != 0
+        elif kind in (RTM_ADD, RTM_NEWADDR_BSD):
+            gained = True
+        offset += length
+    return gained
+
+
 # -- configuration files -------------------------------------------------------
 
 
@@ -1327,6 +1473,33 @@ OPTIONS = (
         86400,
     ),
     OptionSpec(
+        "autoreconnect_network_events",
+        "boolean",
+        "watch the system's network changes (links, addresses, routes; Linux netlink, BSD and macOS "
+        "routing socket): when one may bring a server within reach, remotes waiting for the network "
+        "reconnect and remotes waiting after a network failure check their server at once "
+        "(script relay_autoreconnect)",
+        "on",
+    ),
+    OptionSpec(
+        "autoreconnect_lag_show",
+        "integer",
+        "show the lag of a connected remote (the round trip of its heartbeat check) in the bar item "
+        "and /autoreconnect when it is at least this (in seconds, 0 = always) (script relay_autoreconnect)",
+        "1",
+        0,
+        3600,
+    ),
+    OptionSpec(
+        "autoreconnect_lag_max",
+        "integer",
+        "drop and reconnect a link whose lag stays above this for two heartbeat checks in a row "
+        "(in seconds, 0 = never) (script relay_autoreconnect)",
+        "0",
+        0,
+        3600,
+    ),
+    OptionSpec(
         "autoreconnect_heartbeat",
         "integer",
         "interval between two checks that the link and the server of a connected remote answer "
@@ -1428,7 +1601,11 @@ CONFIG_COMMANDS = ("save", "reload", "upgrade", "plugin")
 FAILURE_LINES = (
     (re.compile(r"^remote\[([^\]]+)\]: error: (authentication failed.*)$"), FAILURE_AUTH),
     (re.compile(r"^remote\[([^\]]+)\]: API version mismatch: (.*)$"), FAILURE_VERSION),
+    # WeeChat's handshake (curl): the reason of a network or TLS failure
+    (re.compile(r"^remote\[([^\]]+)\]: handshake failed with URL \S+, error: (.*)$"), FAILURE_NETWORK),
 )
+# curl's words for a certificate or TLS failure (retrying does not fix them)
+TLS_WORDS = re.compile(r"SSL|TLS|certificate", re.IGNORECASE)
 # printed when the remote answered GET /api/version: the link is usable
 VERSION_LINE = re.compile(r"^remote\[([^\]]+)\]: WeeChat: .*, API: ")
 # after "connected", input waits this long (seconds) for the version line
@@ -1517,7 +1694,8 @@ def failure_from_line(line: str) -> Optional[Tuple[str, str, str]]:
     for pattern, failure in FAILURE_LINES:
         match = pattern.match(line)
         if match:
-            return match.group(1), failure, match.group(2)
+            tls = failure == FAILURE_NETWORK and TLS_WORDS.search(match.group(2))
+            return match.group(1), FAILURE_TLS if tls else failure, match.group(2)
     return None
 
 
@@ -1525,10 +1703,15 @@ def describe(engine: Engine, remote: Remote, now: float) -> str:
     """One line of /autoreconnect list for a remote."""
     limit = f"/{engine.settings.max_attempts}" if engine.settings.max_attempts else ""
     parts = [remote.status]
-    if remote.due is not None:
+    if remote.status == STATUS_CONNECTED and lag_shown(engine, remote):
+        parts.append(f"lag {duration(remote.lag or 0.0)}")
+    if remote.due is not None and remote.failure == FAILURE_OFFLINE:
+        parts.append(f"waiting for network (attempt {remote.attempt + 1} in {duration(max(0.0, remote.due - now))})")
+    elif remote.due is not None:
         parts.append(f"attempt {remote.attempt + 1}{limit} in {duration(max(0.0, remote.due - now))}")
-        if engine.polled(remote) and remote.due - now > engine.settings.poll + 1.0:
-            parts.append(f"server polled every {duration(engine.settings.poll)}")
+        interval = poll_interval(now - (remote.down_since or now), engine.settings) if engine.settings.poll else 0
+        if engine.polled(remote) and remote.due - now > interval + 1.0:
+            parts.append(f"server polled every {duration(interval)}")
     elif remote.gave_up:
         parts.append(f"gave up after {remote.attempt} attempt(s)")
     elif remote.attempt and remote.status != STATUS_CONNECTED:
@@ -1540,21 +1723,31 @@ def describe(engine: Engine, remote: Remote, now: float) -> str:
     return f"{remote.name}: " + ", ".join(parts)
 
 
+def lag_shown(engine: Engine, remote: Remote) -> bool:
+    """Whether the lag of a connected remote is worth showing (autoreconnect_lag_show, 0 = always)."""
+    return remote.lag is not None and remote.lag >= engine.settings.lag_show
+
+
 def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str:
-    """Content of the bar item: remotes waiting (countdown) or given up, queued input.
+    """Content of the bar item: remotes waiting (countdown) or given up, lag, queued input.
 
     At most BAR_ENTRIES entries, then how many more (/autoreconnect lists all).
     """
     queued = outbox.counts() if outbox else {}
     waiting = {n for n, r in engine.remotes.items() if r.due is not None or r.gave_up}
+    lagging = {n for n in engine.connected if lag_shown(engine, engine.remotes[n])}
     with_outbox = {n for n in queued if n in engine.remotes}
-    total = len(waiting) + len(with_outbox)
+    total = len(waiting) + len(lagging) + len(with_outbox)
     items: List[str] = []
-    for name in sorted(waiting | with_outbox):
+    for name in sorted(waiting | lagging | with_outbox):
         if len(items) >= BAR_ENTRIES:
             break
         remote = engine.remotes[name]
-        if remote.due is not None:
+        if name in lagging:
+            items.append(f"{name} lag {remote.lag:.1f}s")
+        if remote.due is not None and remote.failure == FAILURE_OFFLINE:
+            items.append(f"{name} waiting for network")
+        elif remote.due is not None:
             left = max(0, int(remote.due - now + 0.999))
             items.append(f"{name} {left}s ({remote.failure})" if remote.failure else f"{name} {left}s")
         elif remote.gave_up:
@@ -1768,6 +1961,9 @@ class Options:
             outbox_commands=values["autoreconnect_outbox_commands"] == "on",
             outbox_max_age=int(values["autoreconnect_outbox_max_age"]),
             outbox_wait=int(values["autoreconnect_outbox_wait"]),
+            network_events=values["autoreconnect_network_events"] == "on",
+            lag_show=int(values["autoreconnect_lag_show"]),
+            lag_max=int(values["autoreconnect_lag_max"]),
         )
 
 
@@ -2134,6 +2330,110 @@ class Native:
         self.stop()
 
 
+def route_to(url: str, detail: str) -> Optional[bool]:
+    """Whether this machine has a route to a URL's host: True, False (offline), None (not known).
+
+    For an address: the kernel's answer to a UDP connect, which sends no
+    packet. For a name (resolving it could block): offline only when WeeChat
+    could not resolve it and the machine has no default route at all.
+    """
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False if "resolve" in detail and default_route() is False else None
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as udp:
+        try:
+            udp.connect((str(address), 9))
+        except OSError as err:
+            return False if err.errno == errno.ENETUNREACH else None
+    return True
+
+
+def default_route() -> Optional[bool]:
+    """Whether the machine has a default route (IPv4 or IPv6), from /proc/net (Linux; None elsewhere)."""
+    try:
+        with open("/proc/net/route", encoding="ascii") as ipv4, open("/proc/net/ipv6_route", encoding="ascii") as ipv6:
+            routes = [line.split() for line in ipv4.readlines()[1:]] + [line.split() for line in ipv6]
+    except OSError:
+        return None
+    return any(
+        (len(route) > 1 and route[1] == "00000000") or (len(route) > 1 and route[0] == "0" * 32 and route[1] == "00")
+        for route in routes
+    )
+
+
+# a change of the network is acted on this long (ms) after the last message of a burst
+NETWORK_SETTLE_MS = 300
+
+
+class NetWatch:
+    """The system's network changes: a netlink socket (Linux) or a routing socket (BSD,
+    macOS) watched with hook_fd, no thread and no blocking call; elsewhere nothing."""
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.sock: Optional[socket.socket] = None
+        self.hook = ""  # hook_fd on the socket
+        self.settle = ""  # timer: a burst of messages is over
+        self.told = False
+
+    def sync(self) -> None:
+        """Watch while autoreconnect_network_events is on (and the script enabled)."""
+        settings = self.shell.engine.settings
+        if settings.enabled and settings.network_events and not self.hook:
+            self.start()
+        elif not (settings.enabled and settings.network_events) and self.hook:
+            self.stop()
+
+    def start(self) -> None:
+        try:
+            if hasattr(socket, "AF_NETLINK"):
+                sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)  # type: ignore[attr-defined]
+                sock.bind((0, NETLINK_GROUPS))
+            elif hasattr(socket, "AF_ROUTE"):
+                sock = socket.socket(socket.AF_ROUTE, socket.SOCK_RAW, 0)  # type: ignore[attr-defined]
+            else:
+                return  # no way to watch here: polls and attempts go on as they are
+            sock.setblocking(False)
+        except OSError as err:
+            if not self.told:
+                self.told = True
+                error(f"network changes are not watched ({err}); relay.network.autoreconnect_network_events")
+            return
+        self.sock = sock
+        self.hook = weechat.hook_fd(sock.fileno(), 1, 0, 0, "network_fd_cb", "")
+
+    def stop(self) -> None:
+        for hook in (self.hook, self.settle):
+            if hook:
+                weechat.unhook(hook)
+        self.hook = self.settle = ""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def readable(self) -> None:
+        """Read every message waiting; a change that may bring a server within reach is acted on soon."""
+        gains = netlink_gains if hasattr(socket, "AF_NETLINK") else route_socket_gains
+        gained = False
+        while self.sock is not None:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:  # no more messages (EAGAIN), or an overrun: it ends this read
+                break
+            if not data:
+                break
+            gained = gains(data) or gained
+        if gained and not self.settle:
+            self.settle = weechat.hook_timer(NETWORK_SETTLE_MS, 0, 1, "network_settle_cb", "")
+
+    def settled(self) -> None:
+        self.settle = ""
+        self.shell.run(self.shell.engine.network_changed(self.shell.clock()))
+
+
 class Prober:
     """Checks links and servers: the heartbeat, connect timeouts, polls of the
     server of a waiting remote, and clock jumps (suspend and resume)."""
@@ -2215,7 +2515,7 @@ class Prober:
         if remote is not None and remote.status == STATUS_DISCONNECTED:
             self.shell.run(engine.poll_answered(name, answered, self.shell.clock()))
         else:
-            self.shell.run(engine.probe_answered(name, answered is not False))
+            self.shell.run(engine.probe_answered(name, answered is not False, self.shell.clock()))
 
     def cancel(self) -> None:
         """Stop probes in flight (no verdict: the next heartbeat probes again)."""
@@ -2970,6 +3270,7 @@ class Shell:
         self.config = ConfigGuard(self)
         self.native = Native(self)
         self.prober = Prober(self)
+        self.netwatch = NetWatch(self)
         self.console = Console(self)
         self.courier = Courier(self.links, lambda: self.engine.settings, self.is_ready, wall_clock)
         self.courier.on_change = self.console.refresh
@@ -2986,6 +3287,7 @@ class Shell:
             DropLink: self.do_droplink,
             PollAt: self.prober.poll_at,
             ServerBack: self.do_serverback,
+            NetworkBack: self.do_networkback,
         }
         self.hooks: List[str] = []
         self.deferred = ""
@@ -3026,6 +3328,7 @@ class Shell:
             weechat.hook_print(weechat.buffer_search_main(), "", "remote[", 1, "core_print_cb", ""),
         ]
         self.console.warn_plain_passwords()
+        self.netwatch.sync()
         return True
 
     def stop(self) -> None:
@@ -3034,6 +3337,7 @@ class Shell:
         self.courier.stop()
         self.console.stop()
         self.prober.stop()
+        self.netwatch.stop()
         self.native.stop()
         for hook in [*self.hooks, self.deferred]:
             if hook:
@@ -3212,8 +3516,19 @@ class Shell:
             reconcile = True
         if reconcile:
             self.reconcile()
+        self.find_offline()
         self.run(self.engine.settle())
         self.console.flush()
+
+    def find_offline(self) -> None:
+        """A drop after a network failure while this machine has no route to the server
+        is "offline": not counted, and it waits for the network."""
+        for name in list(self.engine.drops):
+            remote = self.engine.remotes.get(name)
+            if remote is not None and remote.failure == FAILURE_NETWORK:
+                url = weechat.config_string(remote_option(name, "url"))
+                if route_to(url, remote.failure_detail) is False:
+                    self.engine.offline(name)
 
     def attempt_fired(self, key: str) -> None:
         name = self.prober.fired(key, "attempt")
@@ -3226,6 +3541,7 @@ class Shell:
         """Options were set or retaken: tell the engine."""
         self.run(self.engine.settings_changed(self.config.options.settings(), self.clock()))
         self.prober.sync()
+        self.netwatch.sync()
 
     # -- outbox: input typed while a link is down ------------------------------
 
@@ -3326,6 +3642,9 @@ class Shell:
     def do_serverback(self, action: ServerBack) -> None:
         network(f"remote[{action.name}]: the server answers again: reconnecting now")
 
+    def do_networkback(self, action: NetworkBack) -> None:
+        network(f"remote[{action.name}]: the network changed: reconnecting now")
+
     def do_disconnect(self, action: Disconnect) -> None:
         self.own(f"/remote disconnect {action.name}")
 
@@ -3340,6 +3659,14 @@ class Shell:
             error(
                 f"remote[{name}]: API version mismatch ({action.detail}): giving up; "
                 f"update WeeChat on one side, then {retry}"
+            )
+        elif action.failure == FAILURE_TLS:
+            url = weechat.config_string(remote_option(name, "url"))
+            host = urllib.parse.urlsplit(url).hostname or url
+            error(
+                f"remote[{name}]: TLS failed {TLS_MAX} times in a row with {host} ({action.detail}): giving up; "
+                f"check the server's certificate (or, if you trust this server, /set relay.remote.{name}.tls_verify "
+                f"off), then {retry}; a change of network tries again"
             )
         elif action.failure == FAILURE_AUTH:
             failures = self.engine.settings.auth_max
@@ -3505,6 +3832,18 @@ def poll_timer_cb(data: str, _remaining_calls: int) -> int:
 def watch_timer_cb(data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.prober.watch_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def network_fd_cb(_data: str, _fd: int) -> int:
+    if SHELL:
+        SHELL.netwatch.readable()
+    return weechat.WEECHAT_RC_OK
+
+
+def network_settle_cb(_data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.netwatch.settled()
     return weechat.WEECHAT_RC_OK
 
 

@@ -20,8 +20,15 @@ Per engine:
   succeeded (WeeChat's own handshake, the same for both);
 - outage: "connected" - the kill.
 
-Run: python3 bench/recovery.py [schedule|defaults [runs [min_down max_down]]]
-(make bench runs both scenarios)
+- restart: every option at its default, outages of 20, 60 and 300 s;
+  median and 95th percentile of the lag;
+- network: every option at its default; the server goes away (the link
+  drops for both engines), the client's network link goes down for the
+  outage (two network namespaces; the server is back at once, reachable only
+  when the link is up), then up: the lag counts from the link coming up.
+
+Run: python3 bench/recovery.py [schedule|defaults|restart|network [runs [min_down max_down]]]
+(make bench runs every scenario)
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
 
-from harness import PROBE, SCRIPT, WeeChat, client_commands, free_port, server_commands  # noqa: E402
+from harness import PROBE, SCRIPT, NetPair, WeeChat, client_commands, free_port, server_commands  # noqa: E402
 
 SHORT = ("1", "2", "8")  # delay, growing, delay_max
 SCENARIOS = {
@@ -72,7 +79,53 @@ SCENARIOS = {
         "down": (20.0, 90.0),
         "engines": {"script": [], "native": []},
     },
+    "restart": {
+        "about": "every option at its default; server down 20 s (x5), 60 s (x3), 300 s (x1)",
+        "downs": [20.0] * 5 + [60.0] * 3 + [300.0],
+        "engines": {"script": [], "native": []},
+    },
+    "network": {
+        "about": "every option at its default; client link down 5 s (x3), 20 s (x3), 60 s (x2)",
+        "downs": [5.0] * 3 + [20.0] * 3 + [60.0] * 2,
+        "engines": {"script": [], "native": []},
+        "net": True,
+    },
 }
+
+
+def measure_network(commands: list, script: bool, down: float) -> dict:
+    """The server goes away and the client's link goes down; the server is back at once, the link after DOWN s."""
+    tmp = Path(tempfile.mkdtemp(prefix="relay-autoreconnect-bench-"))
+    net = NetPair().create()
+    port = free_port()
+    server = WeeChat(tmp / "server", [PROBE], server_commands(port, net.SERVER_ADDRESS), net.server_ns)
+    scripts = [PROBE, SCRIPT] if script else [PROBE]
+    client_setup = client_commands(port, commands, net.SERVER_ADDRESS)
+    client = WeeChat(tmp / "client", scripts, client_setup, net.client_ns)
+    restarted = None
+    try:
+        server.start()
+        client.start()
+        client.connect_remote()
+        killed = time.monotonic()
+        server.kill()
+        client.nth("signal", "disconnected", killed, timeout=5)
+        net.link(False)
+        restarted = WeeChat(tmp / "server2", [PROBE], server_commands(port, net.SERVER_ADDRESS), net.server_ns)
+        restarted.start()
+        # the network is gone for DOWN seconds (the fault, not a wait for a result)
+        time.sleep(max(0.0, killed + down - time.monotonic()))
+        up = time.monotonic()
+        net.link(True)
+        connected = client.nth("signal", "connected", up, timeout=700)["t"]
+        return {"lag": connected - up, "connecting": 0.0, "outage": connected - killed}
+    finally:
+        client.stop()
+        server.stop()
+        if restarted:
+            restarted.stop()
+        net.delete()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def measure(commands: list, script: bool, down: float) -> dict:
@@ -106,23 +159,37 @@ def measure(commands: list, script: bool, down: float) -> dict:
 def main() -> None:
     name = sys.argv[1] if len(sys.argv) > 1 else "schedule"
     scenario = SCENARIOS[name]
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else scenario["runs"]
-    low, high = (float(a) for a in sys.argv[3:5]) if len(sys.argv) > 4 else scenario["down"]
-    draw = random.Random(6)
-    downs = [round(draw.uniform(low, high), 2) for _ in range(runs)]
-    print(f"recovery after a server restart ({name}), WeeChat {WeeChat.version()}, 127.0.0.1")
+    if "downs" in scenario:
+        downs = scenario["downs"]
+        command = f"python3 bench/recovery.py {name}"
+    else:
+        runs = int(sys.argv[2]) if len(sys.argv) > 2 else scenario["runs"]
+        low, high = (float(a) for a in sys.argv[3:5]) if len(sys.argv) > 4 else scenario["down"]
+        draw = random.Random(6)
+        downs = [round(draw.uniform(low, high), 2) for _ in range(runs)]
+        command = f"python3 bench/recovery.py {name} {runs} {low:g} {high:g}"
+    what = "the client's network link down" if scenario.get("net") else "a server restart"
+    print(f"recovery after {what} ({name}), WeeChat {WeeChat.version()}")
     print(f"options: {scenario['about']}")
-    print(f"server down for (s): {', '.join(f'{d:g}' for d in downs)}")
-    print(f"{'engine':<20} {'lag mean':>9} {'lag min':>8} {'lag max':>8} {'connecting':>11} {'outage mean':>12}")
+    print(f"down for (s): {', '.join(f'{d:g}' for d in downs)}")
+    print(
+        f"{'engine':<20} {'lag mean':>9} {'median':>8} {'p95':>8} {'min':>8} {'max':>8} "
+        f"{'connecting':>11} {'outage mean':>12}"
+    )
+    run = measure_network if scenario.get("net") else measure
     for engine, commands in scenario["engines"].items():
-        results = [measure(commands, engine.startswith("script"), down) for down in downs]
-        lags = [r["lag"] for r in results]
+        results = [run(commands, engine.startswith("script"), down) for down in downs]
+        lags = sorted(r["lag"] for r in results)
+        p95 = lags[min(len(lags) - 1, int(round(0.95 * (len(lags) - 1))))]
         print(
-            f"{engine:<20} {statistics.mean(lags):8.2f}s {min(lags):7.2f}s {max(lags):7.2f}s "
+            f"{engine:<20} {statistics.mean(lags):8.2f}s {statistics.median(lags):7.2f}s {p95:7.2f}s "
+            f"{min(lags):7.2f}s {max(lags):7.2f}s "
             f"{statistics.mean(r['connecting'] for r in results):10.2f}s "
             f"{statistics.mean(r['outage'] for r in results):11.2f}s"
         )
-    print(f"command: python3 bench/recovery.py {name} {runs} {low:g} {high:g}")
+        for down, result in zip(downs, results):
+            print(f"  down {down:g} s: lag {result['lag']:.2f} s")
+    print(f"command: {command}")
 
 
 if __name__ == "__main__":

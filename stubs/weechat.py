@@ -699,6 +699,10 @@ def hook_timer(interval, align_second, max_calls, callback, callback_data):
     return pointer
 
 
+def hook_fd(fd, flag_read, flag_write, flag_exception, callback, callback_data):
+    return _hook("fd", str(fd), callback, callback_data, fd=fd)
+
+
 def hook_url(url, options, timeout, callback, callback_data):
     return _hook("url", url, callback, callback_data, options=options, timeout=timeout, started=_STATE.now)
 

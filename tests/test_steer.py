@@ -93,7 +93,7 @@ def test_list_shows_every_remote(sim, load):
     sim.user("/autoreconnect")
     assert sim.lines()[-3:] == [
         "relay_autoreconnect: 2 relay remote(s) (autoreconnect on):",
-        "  home: disconnected, attempt 1/5 in 7 seconds, last failure: network, managed",
+        "  home: disconnected, attempt 1/5 in 7 seconds, server polled every 2 seconds, last failure: network, managed",
         "  work: connected, managed",
     ]
 

@@ -61,10 +61,14 @@ class Lab:
         self.instances: List[WeeChat] = []
         self.server_home = tmp_path / "server"
 
-    def server(self, net: Optional[NetPair] = None, extra=()) -> WeeChat:
-        """(Re)start the server on the same port and directory."""
+    def server(self, net: Optional[NetPair] = None, extra=(), tls_pem: Optional[Path] = None) -> WeeChat:
+        """(Re)start the server on the same port and directory (TLS with this certificate and key)."""
         address, netns = (net.SERVER_ADDRESS, net.server_ns) if net else ("127.0.0.1", "")
         commands = server_commands(self.port, address) + list(extra)
+        if tls_pem:
+            commands = [f"/set relay.network.tls_cert_key {tls_pem}"] + [
+                command.replace("/relay add api", "/relay add tls.api") for command in commands
+            ]
         server = WeeChat(self.server_home, [PROBE], commands, netns)
         self.instances.append(server)
         server.start()
@@ -112,6 +116,20 @@ def lab(tmp_path):
     lab = Lab(tmp_path)
     yield lab
     lab.stop()
+
+
+@pytest.fixture
+def tls_pem(tmp_path):
+    """A self-signed certificate and its key, in one PEM file (as relay.network.tls_cert_key wants)."""
+    pem = tmp_path / "relay.pem"
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=relay-autoreconnect-test"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    pem.write_bytes(key.read_bytes() + cert.read_bytes())
+    return pem
 
 
 @pytest.fixture

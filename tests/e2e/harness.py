@@ -324,6 +324,14 @@ class NetPair:
             self._run("ip", "-n", ns, "link", "set", iface, "up")
             self._run("ip", "-n", ns, "link", "set", "lo", "up")
 
+    def link(self, up: bool) -> None:
+        """The client host's network link goes down (no route to the server) or up again."""
+        self._run("ip", "-n", self.client_ns, "link", "set", self.client_if, "up" if up else "down")
+
+    def add_address(self, address: str = "10.231.0.3/24") -> None:
+        """A new address on the client host (as when a VPN or a Wi-Fi network comes up)."""
+        self._run("ip", "-n", self.client_ns, "addr", "add", address, "dev", self.client_if)
+
     def blackhole(self, on: bool) -> None:
         """Drop (or let through again) every packet on both ends."""
         for ns, iface in ((self.server_ns, self.server_if), (self.client_ns, self.client_if)):

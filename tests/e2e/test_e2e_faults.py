@@ -11,7 +11,6 @@ and none of its files but its configuration.
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -128,42 +127,18 @@ def test_script_reload_while_pending_keeps_the_schedule(lab):
     assert_healthy(client, baseline)
 
 
-@pytest.fixture
-def tls_pem(tmp_path):
-    pem = tmp_path / "relay.pem"
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "1", "-subj", "/CN=relay-autoreconnect-test"],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    pem.write_bytes(key.read_bytes() + cert.read_bytes())
-    return pem
-
-
-def test_tls_verification_failure_backs_off(lab, tls_pem):
-    server = WeeChat(
-        lab.server_home,
-        [Path(__file__).with_name("probe.py")],
-        [
-            "/set relay.network.ipv6 off",
-            "/set relay.network.bind_address 127.0.0.1",
-            f"/set relay.network.password {PASSWORD}",
-            f"/set relay.network.tls_cert_key {tls_pem}",
-            f"/relay add tls.api {lab.port}",
-        ],
-    )
-    lab.instances.append(server)
-    server.start()
-    server.wait_line(f"port {lab.port}", time.monotonic() - 30, 10)
+def test_tls_verification_failure_stops_after_two_with_what_to_do(lab, tls_pem):
+    lab.server(tls_pem=tls_pem)
     client = lab.client(FAST, scheme="https")
     baseline = steady_hooks(client)
     since = time.monotonic()
     client.send("/remote connect srv")
-    client.wait_line("reconnecting in 2 seconds (attempt 2)", since, 15)
-    assert not statuses(client, "connected", since)
+    told = client.wait_line("TLS failed 2 times in a row with 127.0.0.1", since, 15)["message"]
+    assert "certificate" in told and "tls_verify" in told  # curl's reason, as WeeChat printed it
+    client.assert_no_signal("connecting", since=time.monotonic(), seconds=3)
+    assert len(statuses(client, "connecting", since)) == 2 and not statuses(client, "connected", since)
     client.send("/autoreconnect")
-    assert "last failure: network" in client.wait_line("  srv: ", since, 5)["message"]
+    assert "last failure: tls (" in client.wait_line("  srv: ", since, 5)["message"]
     never_two_attempts_in_flight(client, since)
     assert_healthy(client, baseline)
 
