@@ -93,16 +93,18 @@ SCENARIOS = {
 }
 
 
-def measure_network(commands: list, script: bool, down: float) -> dict:
-    """The server goes away and the client's link goes down; the server is back at once, the link after DOWN s."""
+def measure(commands: list, script: bool, down: float, network: bool = False) -> dict:
+    """One outage: the server is killed and back after DOWN s; or (network) the server
+    goes away, the client's link goes down, the server is back at once and the
+    link after DOWN s. The lag counts from the server's return or the link's."""
     tmp = Path(tempfile.mkdtemp(prefix="relay-autoreconnect-bench-"))
-    net = NetPair().create()
+    net = NetPair().create() if network else None
+    address, server_ns, client_ns = (net.SERVER_ADDRESS, net.server_ns, net.client_ns) if net else ("127.0.0.1", "", "")
     port = free_port()
-    server = WeeChat(tmp / "server", [PROBE], server_commands(port, net.SERVER_ADDRESS), net.server_ns)
+    server = WeeChat(tmp / "server", [PROBE], server_commands(port, address), server_ns)
     scripts = [PROBE, SCRIPT] if script else [PROBE]
-    client_setup = client_commands(port, commands, net.SERVER_ADDRESS)
-    client = WeeChat(tmp / "client", scripts, client_setup, net.client_ns)
-    restarted = None
+    client = WeeChat(tmp / "client", scripts, client_commands(port, commands, address), client_ns)
+    restarted = WeeChat(tmp / "server2", [PROBE], server_commands(port, address), server_ns)
     try:
         server.start()
         client.start()
@@ -110,49 +112,24 @@ def measure_network(commands: list, script: bool, down: float) -> dict:
         killed = time.monotonic()
         server.kill()
         client.nth("signal", "disconnected", killed, timeout=5)
-        net.link(False)
-        restarted = WeeChat(tmp / "server2", [PROBE], server_commands(port, net.SERVER_ADDRESS), net.server_ns)
-        restarted.start()
-        # the network is gone for DOWN seconds (the fault, not a wait for a result)
-        time.sleep(max(0.0, killed + down - time.monotonic()))
-        up = time.monotonic()
-        net.link(True)
-        connected = client.nth("signal", "connected", up, timeout=700)["t"]
-        return {"lag": connected - up, "connecting": 0.0, "outage": connected - killed}
-    finally:
-        client.stop()
-        server.stop()
-        if restarted:
-            restarted.stop()
-        net.delete()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def measure(commands: list, script: bool, down: float) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="relay-autoreconnect-bench-"))
-    port = free_port()
-    server = WeeChat(tmp / "server", [PROBE], server_commands(port))
-    client = WeeChat(tmp / "client", [PROBE, SCRIPT] if script else [PROBE], client_commands(port, commands))
-    restarted = None
-    try:
-        server.start()
-        client.start()
-        client.connect_remote()
-        killed = time.monotonic()
-        server.kill()
-        client.nth("signal", "disconnected", killed, timeout=5)
+        if net:
+            net.link(False)
+            restarted.start()
         # the fault lasts DOWN seconds (not a wait for a result)
         time.sleep(max(0.0, killed + down - time.monotonic()))
-        restarted = WeeChat(tmp / "server2", [PROBE], server_commands(port)).start()
-        up = restarted.find(kind="ready")[0]["t"]
+        if net:
+            up = time.monotonic()
+            net.link(True)
+        else:
+            up = restarted.start().find(kind="ready")[0]["t"]
         connected = client.nth("signal", "connected", up, timeout=700)["t"]
         connecting = [e["t"] for e in client.signals(killed) if e["status"] == "connecting" and e["t"] < connected]
         return {"lag": connected - up, "connecting": connected - connecting[-1], "outage": connected - killed}
     finally:
-        client.stop()
-        server.stop()
-        if restarted:
-            restarted.stop()
+        for instance in (client, server, restarted):
+            instance.stop()
+        if net:
+            net.delete()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -176,9 +153,8 @@ def main() -> None:
         f"{'engine':<20} {'lag mean':>9} {'median':>8} {'p95':>8} {'min':>8} {'max':>8} "
         f"{'connecting':>11} {'outage mean':>12}"
     )
-    run = measure_network if scenario.get("net") else measure
     for engine, commands in scenario["engines"].items():
-        results = [run(commands, engine.startswith("script"), down) for down in downs]
+        results = [measure(commands, engine.startswith("script"), down, scenario.get("net", False)) for down in downs]
         lags = sorted(r["lag"] for r in results)
         p95 = lags[min(len(lags) - 1, int(round(0.95 * (len(lags) - 1))))]
         print(
