@@ -505,7 +505,10 @@ class Engine:
         remote.hint = None
         # "in a row": consecutive attempts; any other outcome ends the run
         remote.auth_failures = remote.auth_failures + 1 if remote.failure == FAILURE_AUTH else 0
-        remote.tls_failures = remote.tls_failures + 1 if remote.failure == FAILURE_TLS else 0
+        if remote.failure == FAILURE_TLS:
+            remote.tls_failures += 1
+        elif not remote.failure_detail.startswith(UNSAID):  # an unsaid reason may be TLS: see tls_found
+            remote.tls_failures = 0
         remote.connected_at = None
         remote.dropped_at = now
         if remote.down_since is None:
@@ -595,6 +598,18 @@ class Engine:
         remote = self.remotes.get(name)
         if remote is not None and remote.status != STATUS_DISCONNECTED:
             remote.hint = (failure, detail)
+
+    def tls_found(self, name: str, detail: str) -> List[Action]:
+        """The reason WeeChat did not say, looked for after the drop: the server's certificate."""
+        remote = self.remotes.get(name)
+        if remote is None or remote.status != STATUS_DISCONNECTED or not remote.failure_detail.startswith(UNSAID):
+            return []
+        remote.failure, remote.failure_detail = FAILURE_TLS, detail
+        remote.tls_failures += 1
+        if remote.tls_failures < TLS_MAX or remote.gave_up:
+            return []
+        remote.gave_up = True
+        return [*self._cancel(remote, announce=False), GiveUp(name, remote.attempt, FAILURE_TLS, detail)]
 
     def offline(self, name: str) -> None:
         """The drop waiting for settle() came from having no route to the server."""
@@ -1603,7 +1618,11 @@ FAILURE_LINES = (
     (re.compile(r"^remote\[([^\]]+)\]: API version mismatch: (.*)$"), FAILURE_VERSION),
     # WeeChat's handshake (curl): the reason of a network or TLS failure
     (re.compile(r"^remote\[([^\]]+)\]: handshake failed with URL \S+, error: (.*)$"), FAILURE_NETWORK),
+    # WeeChat 4.10 says only "response code: 0" when curl failed: the reason is looked for (diagnose)
+    (re.compile(r"^remote\[([^\]]+)\]: handshake failed with URL \S+, (response code: .*)$"), FAILURE_NETWORK),
 )
+# a network failure whose reason WeeChat did not say (see Shell.diagnose)
+UNSAID = "response code: "
 # curl's words for a certificate or TLS failure (retrying does not fix them)
 TLS_WORDS = re.compile(r"SSL|TLS|certificate", re.IGNORECASE)
 # printed when the remote answered GET /api/version: the link is usable
@@ -2516,6 +2535,28 @@ class Prober:
             self.shell.run(engine.poll_answered(name, answered, self.shell.clock()))
         else:
             self.shell.run(engine.probe_answered(name, answered is not False, self.shell.clock()))
+
+    def diagnose(self, name: str) -> None:
+        """WeeChat 4.10 does not say why an https handshake failed (its URL transfers
+        report "response code: 0" for any failure): if the server takes a TCP
+        connection (hook_connect: no blocking, names resolved by WeeChat), the
+        failure came after it, in TLS (see Engine.tls_found)."""
+        link = self.shell.links.of(name)
+        parts = urllib.parse.urlsplit(weechat.config_string(remote_option(name, "url")))
+        if parts.hostname and not link.probe:
+            port = parts.port or 443
+            hook = weechat.hook_connect("", parts.hostname, port, 1, 0, "", "diagnose_cb", link.key)
+            self.shell.links.arm(link, "probe", hook)
+
+    def diagnosed(self, key: str, status: int, sock: int) -> None:
+        if sock >= 0:
+            os.close(sock)  # only the answer was wanted
+        link = self.shell.links.find(key)
+        if link is not None:
+            self.shell.links.fired(link, "probe")
+            if status == weechat.WEECHAT_HOOK_CONNECT_OK:
+                reason = "TLS handshake failed (the server takes TCP connections; WeeChat 4.10 says no more)"
+                self.shell.run(self.shell.engine.tls_found(link.name, reason))
 
     def cancel(self) -> None:
         """Stop probes in flight (no verdict: the next heartbeat probes again)."""
@@ -3522,13 +3563,16 @@ class Shell:
 
     def find_offline(self) -> None:
         """A drop after a network failure while this machine has no route to the server
-        is "offline": not counted, and it waits for the network."""
+        is "offline": not counted, and it waits for the network. When WeeChat did not
+        say why an https attempt failed (4.10), the reason is asked for (TLS?)."""
         for name in list(self.engine.drops):
             remote = self.engine.remotes.get(name)
             if remote is not None and remote.failure == FAILURE_NETWORK:
                 url = weechat.config_string(remote_option(name, "url"))
                 if route_to(url, remote.failure_detail) is False:
                     self.engine.offline(name)
+                elif remote.failure_detail.startswith(UNSAID) and url.startswith("https"):
+                    self.prober.diagnose(name)
 
     def attempt_fired(self, key: str) -> None:
         name = self.prober.fired(key, "attempt")
@@ -3832,6 +3876,12 @@ def poll_timer_cb(data: str, _remaining_calls: int) -> int:
 def watch_timer_cb(data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.prober.watch_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def diagnose_cb(data: str, status: int, _gnutls_rc: int, sock: int, _ip_address: str, _error: str) -> int:
+    if SHELL:
+        SHELL.prober.diagnosed(data, status, sock)
     return weechat.WEECHAT_RC_OK
 
 

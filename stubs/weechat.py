@@ -26,6 +26,9 @@ WEECHAT_CONFIG_OPTION_SET_OK_SAME_VALUE = 1
 WEECHAT_CONFIG_OPTION_SET_ERROR = 0
 WEECHAT_CONFIG_OPTION_SET_OPTION_NOT_FOUND = -1
 
+WEECHAT_HOOK_CONNECT_OK = 0
+WEECHAT_HOOK_CONNECT_CONNECTION_REFUSED = 3
+
 WEECHAT_HOOK_SIGNAL_STRING = "string"
 WEECHAT_HOOK_SIGNAL_INT = "int"
 WEECHAT_HOOK_SIGNAL_POINTER = "pointer"
@@ -697,6 +700,10 @@ def hook_timer(interval, align_second, max_calls, callback, callback_data):
     )
     _STATE.push_timer(_STATE.hooks[pointer])
     return pointer
+
+
+def hook_connect(proxy, address, port, ipv6, retry, local_hostname, callback, callback_data):
+    return _hook("connect", f"{address}:{port}", callback, callback_data, address=address, port=port)
 
 
 def hook_fd(fd, flag_read, flag_write, flag_exception, callback, callback_data):

@@ -218,3 +218,48 @@ def test_network_events_off_close_the_socket(sim, load):
     assert [h for h in sim.hooks() if h.kind == "fd"]
     sim.set_option("relay.network.autoreconnect_network_events", "off")
     assert not [h for h in sim.hooks() if h.kind == "fd"] and ra.SHELL.netwatch.sock is None
+
+
+def test_weechat_4_10_does_not_say_why_https_failed_the_script_asks_and_finds_tls(sim, load):
+    sim.set_option("relay.remote.home.url", "https://127.0.0.1:9000")
+    load(autoreconnect_delay=1)
+    sim.user("/remote connect home")
+    for attempt in (1, 2):
+        sim.status("home", "connecting")
+        ra.weechat.prnt("", "remote[home]: handshake failed with URL https://127.0.0.1:9000, response code: 0")
+        sim.drop("home")
+        sim.settle()
+        (ask,) = sim.state.of_kind("connect")  # a TCP connection to the server: it is taken
+        assert (ask.address, ask.port) == ("127.0.0.1", 9000)
+        sim.state.remove_hook(ask.pointer)
+        ra.diagnose_cb(ask.data, ra.weechat.WEECHAT_HOOK_CONNECT_OK, 0, -1, "127.0.0.1", "")
+        if attempt == 1:
+            assert "last failure: tls (TLS handshake failed" in ra.describe(
+                ra.SHELL.engine, ra.SHELL.engine.remotes["home"], sim.clock()
+            )
+            sim.advance(1)
+    assert sim.lines("TLS failed 2 times in a row with 127.0.0.1 (TLS handshake failed (the server takes TCP")
+    assert sim.timers("attempt_timer_cb") == []
+    sim.advance(60)
+    assert len(sim.connects("home")) == 2
+
+
+def test_a_refused_tcp_connection_is_not_tls(sim, load):
+    sim.set_option("relay.remote.home.url", "https://127.0.0.1:9000")
+    load(autoreconnect_delay=1)
+    sim.user("/remote connect home")
+    ra.weechat.prnt("", "remote[home]: handshake failed with URL https://127.0.0.1:9000, response code: 0")
+    sim.drop("home")
+    sim.settle()
+    (ask,) = sim.state.of_kind("connect")
+    sim.state.remove_hook(ask.pointer)
+    ra.diagnose_cb(ask.data, ra.weechat.WEECHAT_HOOK_CONNECT_CONNECTION_REFUSED, 0, -1, "", "refused")
+    assert ra.SHELL.engine.remotes["home"].failure == ra.FAILURE_NETWORK
+
+
+def test_an_unsaid_reason_that_is_not_tls_changes_nothing():
+    e = engine(delay=1)
+    e.failure_said("r", ra.FAILURE_NETWORK, "response code: 0")
+    e.status_changed("r", STATUS_DISCONNECTED, 10.0)
+    e.settle()
+    assert e.tls_found("x", "y") == [] and e.remotes["r"].failure == ra.FAILURE_NETWORK

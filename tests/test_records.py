@@ -24,6 +24,7 @@ PER_REMOTE = {
     "watch_timer_cb": "watch",
     "poll_timer_cb": "poll",
     "probe_cb": "probe",
+    "diagnose_cb": "probe",
     "ready_timer_cb": "ready_timer",
     "status_check_cb": "check",
     "delivery_url_cb": "request",
