@@ -92,6 +92,20 @@ def test_server_back_during_a_long_wait_is_polled_and_reconnected_at_once(lab, p
         client.assert_no_signal("connecting", since, seconds=up + 3 - time.monotonic())
 
 
+def test_server_back_after_20_s_with_every_option_at_its_default_is_found_by_a_poll(lab):
+    """Defaults: the first attempt fails about 10 s in and the next waits 20 s more;
+    the polls of the outage's first minute (every 2 s, jittered) find the server."""
+    client, since = killed_after_connect(lab, [])
+    client.wait_line("remote[srv]: reconnecting in ", since, 5)
+    time.sleep(max(0.0, since + 20 - time.monotonic()))  # the outage lasts 20 s
+    up = lab.server().find(kind="ready")[-1]["t"]
+    connected = client.nth("signal", "connected", since, n=0, timeout=10)["t"]
+    print(f"defaults, server down 20 s: connected {connected - up:.2f} s after it was up")
+    assert connected - up <= 2.0 * 1.3 + 1.0  # one poll interval at most (2 s + 30 % jitter), then the attempt
+    assert client.lines("the server answers again: reconnecting now", since)
+    assert not client.lines("reconnecting to remote relay", since)  # the native engine stayed off
+
+
 def test_attempt_cap_holds(lab):
     client, since = killed_after_connect(lab, [*FAST, "/set relay.network.autoreconnect_max 2"])
     client.wait_line("giving up after 2 failed attempts", since, 10)
