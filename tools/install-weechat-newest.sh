@@ -23,13 +23,8 @@ fi
 if ! command -v debootstrap >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
-uri=""
-if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
-    uri=$(awk '/^URIs:/ && !/security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-fi
-if [[ -z $uri && -f /etc/apt/sources.list ]]; then
-    uri=$(awk '$1 == "deb" && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/debian-mirror.sh"
+uri=$(debian_mirror)
 if [[ -z $uri ]]; then
     echo "error: no Debian source found to take sid from" >&2
     exit 1

@@ -61,13 +61,8 @@ apt_target=()
 if [[ ${ID:-} == debian && ${VERSION_CODENAME:-} == bookworm ]]; then
     src=/etc/apt/sources.list.d/relay-autoreconnect-backports.sources
     if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-        uri=""
-        if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
-            uri=$(awk '/^URIs:/ && !/security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-        fi
-        if [[ -z $uri && -f /etc/apt/sources.list ]]; then
-            uri=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list)
-        fi
+        . "$(dirname "${BASH_SOURCE[0]}")/debian-mirror.sh"
+        uri=$(debian_mirror)
         if [[ -z $uri ]]; then
             echo "error: no Debian source found to add bookworm-backports to" >&2
             exit 1
