@@ -617,6 +617,20 @@ class Engine:
         if remote is not None and remote.drop_pending and remote.failure == FAILURE_NETWORK:
             remote.failure = FAILURE_OFFLINE
 
+    def online_found(self, name: str) -> List[Action]:
+        """A drop taken for offline (WeeChat did not say why, see offline) reached the
+        server's address after all: the attempt counts, and may be the last one."""
+        remote = self.remotes.get(name)
+        if remote is None or remote.status != STATUS_DISCONNECTED or remote.failure != FAILURE_OFFLINE:
+            return []
+        remote.failure = FAILURE_NETWORK
+        remote.attempt += 1
+        limit = self.settings.max_attempts
+        if not limit or remote.attempt < limit or remote.gave_up:
+            return []
+        remote.gave_up = True
+        return [*self._cancel(remote, announce=False), GiveUp(name, remote.attempt)]
+
     def network_changed(self, now: float) -> List[Action]:
         """A link, address or route came up: what waits for the network goes now.
 
@@ -2349,18 +2363,26 @@ class Native:
         self.stop()
 
 
+def url_address(url: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]:
+    """The IP address a URL gives as its host (None for a name)."""
+    try:
+        return ipaddress.ip_address(urllib.parse.urlsplit(url).hostname or "")
+    except ValueError:
+        return None
+
+
 def route_to(url: str, detail: str) -> Optional[bool]:
     """Whether this machine has a route to a URL's host: True, False (offline), None (not known).
 
     For an address: the kernel's answer to a UDP connect, which sends no
     packet. For a name (resolving it could block): offline only when WeeChat
-    could not resolve it and the machine has no default route at all.
+    could not resolve it (or did not say why it failed: WeeChat 4.10, then
+    the shell asks, see Prober.diagnose) and the machine has no default route.
     """
-    host = urllib.parse.urlsplit(url).hostname or ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False if "resolve" in detail and default_route() is False else None
+    address = url_address(url)
+    if address is None:
+        unresolved = "resolve" in detail or detail.startswith(UNSAID)
+        return False if unresolved and default_route() is False else None
     family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as udp:
         try:
@@ -2370,17 +2392,36 @@ def route_to(url: str, detail: str) -> Optional[bool]:
     return True
 
 
+# flags of a route in /proc/net: usable (RTF_UP), and a route that only refuses (RTF_REJECT)
+RTF_UP, RTF_REJECT = 0x0001, 0x0200
+
+
+def default_route_in(ipv4: str, ipv6: str) -> bool:
+    """Whether the route tables (text of /proc/net/route and /proc/net/ipv6_route)
+    hold a usable default route; the kernel's "unreachable default" routes (IPv6
+    has one on lo even with no network) do not count."""
+
+    def usable(flags: str) -> bool:
+        try:
+            value = int(flags, 16)
+        except ValueError:
+            return False
+        return bool(value & RTF_UP) and not value & RTF_REJECT
+
+    routes4 = [line.split() for line in ipv4.splitlines()[1:]]  # Iface Destination Gateway Flags … Mask
+    routes6 = [line.split() for line in ipv6.splitlines()]  # destination, its prefix length, … flags, device
+    return any(len(r) > 7 and r[1] == "00000000" and r[7] == "00000000" and usable(r[3]) for r in routes4) or any(
+        len(r) > 8 and r[0] == "0" * 32 and r[1] == "00" and usable(r[8]) for r in routes6
+    )
+
+
 def default_route() -> Optional[bool]:
     """Whether the machine has a default route (IPv4 or IPv6), from /proc/net (Linux; None elsewhere)."""
     try:
         with open("/proc/net/route", encoding="ascii") as ipv4, open("/proc/net/ipv6_route", encoding="ascii") as ipv6:
-            routes = [line.split() for line in ipv4.readlines()[1:]] + [line.split() for line in ipv6]
+            return default_route_in(ipv4.read(), ipv6.read())
     except OSError:
         return None
-    return any(
-        (len(route) > 1 and route[1] == "00000000") or (len(route) > 1 and route[0] == "0" * 32 and route[1] == "00")
-        for route in routes
-    )
 
 
 # a change of the network is acted on this long (ms) after the last message of a burst
@@ -2537,10 +2578,12 @@ class Prober:
             self.shell.run(engine.probe_answered(name, answered is not False, self.shell.clock()))
 
     def diagnose(self, name: str) -> None:
-        """WeeChat 4.10 does not say why an https handshake failed (its URL transfers
-        report "response code: 0" for any failure): if the server takes a TCP
-        connection (hook_connect: no blocking, names resolved by WeeChat), the
-        failure came after it, in TLS (see Engine.tls_found)."""
+        """WeeChat 4.10 does not say why a handshake failed (its URL transfers report
+        "response code: 0" for any failure), so the script asks with a TCP connection
+        (hook_connect: no blocking, names resolved by WeeChat). A name not resolved
+        confirms a drop taken for offline; any other answer means the server's
+        address was reached (Engine.online_found); an https server that takes the
+        connection failed after it, in TLS (Engine.tls_found)."""
         link = self.shell.links.of(name)
         parts = urllib.parse.urlsplit(weechat.config_string(remote_option(name, "url")))
         if parts.hostname and not link.probe:
@@ -2554,9 +2597,15 @@ class Prober:
         link = self.shell.links.find(key)
         if link is not None:
             self.shell.links.fired(link, "probe")
+            engine = self.shell.engine
+            if status not in (
+                weechat.WEECHAT_HOOK_CONNECT_ADDRESS_NOT_FOUND,
+                weechat.WEECHAT_HOOK_CONNECT_IP_ADDRESS_NOT_FOUND,
+            ):
+                self.shell.run(engine.online_found(link.name))
             if status == weechat.WEECHAT_HOOK_CONNECT_OK:
                 reason = "TLS handshake failed (the server takes TCP connections; WeeChat 4.10 says no more)"
-                self.shell.run(self.shell.engine.tls_found(link.name, reason))
+                self.shell.run(engine.tls_found(link.name, reason))
 
     def cancel(self) -> None:
         """Stop probes in flight (no verdict: the next heartbeat probes again)."""
@@ -3564,14 +3613,18 @@ class Shell:
     def find_offline(self) -> None:
         """A drop after a network failure while this machine has no route to the server
         is "offline": not counted, and it waits for the network. When WeeChat did not
-        say why an https attempt failed (4.10), the reason is asked for (TLS?)."""
+        say why an attempt failed (4.10), the reason is asked for: a server name not
+        resolved (offline, as taken), or TLS (https)."""
         for name in list(self.engine.drops):
             remote = self.engine.remotes.get(name)
             if remote is not None and remote.failure == FAILURE_NETWORK:
                 url = weechat.config_string(remote_option(name, "url"))
-                if route_to(url, remote.failure_detail) is False:
+                offline = route_to(url, remote.failure_detail) is False
+                if offline:
                     self.engine.offline(name)
-                elif remote.failure_detail.startswith(UNSAID) and url.startswith("https"):
+                if offline and url_address(url) is not None:
+                    continue  # the kernel said so: nothing to ask
+                if remote.failure_detail.startswith(UNSAID) and (offline or url.startswith("https")):
                     self.prober.diagnose(name)
 
     def attempt_fired(self, key: str) -> None:

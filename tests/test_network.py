@@ -78,6 +78,35 @@ def test_routing_socket_messages(data, gained):
     assert ra.route_socket_gains(data) is gained
 
 
+# route tables as /proc/net shows them, recorded on this project's machines
+ROUTE4_HEADER = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+ROUTE4_DEFAULT = "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+ROUTE4_LAN = "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+ROUTE4_UNREACHABLE = "*\t00000000\t00000000\t0201\t0\t0\t0\t00000000\t0\t0\t0\n"  # ip route add unreachable default
+ZERO = "0" * 32
+ROUTE6_DEFAULT = f"{ZERO} 00 {ZERO} 00 fd000000000000000000000000000001 00000400 00000002 00000000 00000003     eth0\n"
+ROUTE6_LAN = f"fd000000000000000000000000000000 40 {ZERO} 00 {ZERO} 00000100 00000001 00000000 00000001     eth0\n"
+ROUTE6_LOOPBACK = f"{ZERO[:-1]}1 80 {ZERO} 00 {ZERO} 00000000 00000002 00000000 80200001       lo\n"
+ROUTE6_REJECT = f"{ZERO} 00 {ZERO} 00 {ZERO} ffffffff 00000001 00000000 00200200       lo\n"  # in every namespace
+
+
+@pytest.mark.parametrize(
+    ("ipv4", "ipv6", "found"),
+    [
+        (ROUTE4_DEFAULT + ROUTE4_LAN, ROUTE6_LAN + ROUTE6_DEFAULT + ROUTE6_REJECT, True),  # a machine on a network
+        (ROUTE4_DEFAULT, "", True),
+        ("", ROUTE6_LAN + ROUTE6_DEFAULT, True),  # IPv6 only
+        ("", ROUTE6_LOOPBACK + ROUTE6_REJECT + ROUTE6_REJECT, False),  # a namespace with only lo: no network
+        (ROUTE4_LAN, ROUTE6_LAN + ROUTE6_REJECT, False),  # a LAN and no way out
+        (ROUTE4_UNREACHABLE, ROUTE6_REJECT, False),
+        ("", "", False),
+        ("garbage\n00000000", "short line\n" + ZERO + " 00 x", False),
+    ],
+)
+def test_default_route_read_from_the_route_tables(ipv4, ipv6, found):
+    assert ra.default_route_in(ROUTE4_HEADER + ipv4, ipv6) is found
+
+
 # -- core --------------------------------------------------------------------------------
 
 
@@ -102,6 +131,22 @@ def test_offline_attempts_are_not_counted_and_the_delay_does_not_grow():
         e.status_changed("r", STATUS_CONNECTING, now)
         assert offline_drop(e, now) == [Schedule("r", now + 10, 10, 1, 2)]  # attempt 1 again, never gives up
     assert "waiting for network (attempt 1 in 10 seconds)" in ra.describe(e, e.remotes["r"], 140.0)
+
+
+def test_a_drop_taken_for_offline_that_reached_the_server_counts_and_may_give_up():
+    e = engine(delay=10, max_attempts=2, poll=0)
+    e.failure_said("r", ra.FAILURE_NETWORK, "response code: 0")
+    assert offline_drop(e, 100.0) == [Schedule("r", 110.0, 10, 1, 2)]
+    assert e.online_found("r") == []  # the address was reached: attempt 1 of 2 counted
+    assert (e.remotes["r"].failure, e.remotes["r"].attempt) == (ra.FAILURE_NETWORK, 1)
+    assert "attempt 2/2 in 10 seconds" in ra.describe(e, e.remotes["r"], 100.0)
+    assert e.online_found("r") == []  # said once: not counted twice
+    assert e.timer_fired("r", 110.0) == [ra.Connect("r")]
+    e.status_changed("r", STATUS_CONNECTING, 110.0)
+    e.failure_said("r", ra.FAILURE_NETWORK, "response code: 0")
+    offline_drop(e, 110.0)
+    assert e.online_found("r") == [ra.Cancel("r", False), GiveUp("r", 2)]  # the cap
+    assert e.online_found("r") == []
 
 
 def test_a_network_change_brings_the_offline_remote_at_once_and_polls_the_others():
@@ -220,15 +265,20 @@ def test_network_events_off_close_the_socket(sim, load):
     assert not [h for h in sim.hooks() if h.kind == "fd"] and ra.SHELL.netwatch.sock is None
 
 
+def failed_unsaid(sim, url, name="home"):
+    """An attempt of the remote fails as WeeChat 4.10 says it: no reason."""
+    sim.status(name, "connecting")
+    ra.weechat.prnt("", f"remote[{name}]: handshake failed with URL {url}, response code: 0")
+    sim.drop(name)
+    sim.settle()
+
+
 def test_weechat_4_10_does_not_say_why_https_failed_the_script_asks_and_finds_tls(sim, load):
     sim.set_option("relay.remote.home.url", "https://127.0.0.1:9000")
     load(autoreconnect_delay=1)
     sim.user("/remote connect home")
     for attempt in (1, 2):
-        sim.status("home", "connecting")
-        ra.weechat.prnt("", "remote[home]: handshake failed with URL https://127.0.0.1:9000, response code: 0")
-        sim.drop("home")
-        sim.settle()
+        failed_unsaid(sim, "https://127.0.0.1:9000")
         (ask,) = sim.state.of_kind("connect")  # a TCP connection to the server: it is taken
         assert (ask.address, ask.port) == ("127.0.0.1", 9000)
         sim.state.remove_hook(ask.pointer)
@@ -248,13 +298,51 @@ def test_a_refused_tcp_connection_is_not_tls(sim, load):
     sim.set_option("relay.remote.home.url", "https://127.0.0.1:9000")
     load(autoreconnect_delay=1)
     sim.user("/remote connect home")
-    ra.weechat.prnt("", "remote[home]: handshake failed with URL https://127.0.0.1:9000, response code: 0")
-    sim.drop("home")
-    sim.settle()
+    failed_unsaid(sim, "https://127.0.0.1:9000")
     (ask,) = sim.state.of_kind("connect")
     sim.state.remove_hook(ask.pointer)
     ra.diagnose_cb(ask.data, ra.weechat.WEECHAT_HOOK_CONNECT_CONNECTION_REFUSED, 0, -1, "", "refused")
     assert ra.SHELL.engine.remotes["home"].failure == ra.FAILURE_NETWORK
+
+
+def test_weechat_4_10_a_name_not_resolved_with_no_default_route_waits_for_the_network(sim, load, mocker):
+    """4.10 says "response code: 0" for a name it could not resolve too: with no
+    default route the drop is taken for offline, and the script asks to be sure."""
+    mocker.patch.object(ra, "default_route", return_value=False)
+    sim.set_option("relay.remote.home.url", "http://relay.example:9000")
+    load(autoreconnect_delay=1, autoreconnect_max=2)
+    sim.user("/remote connect home")
+    remote = ra.SHELL.engine.remotes["home"]
+    weechat = ra.weechat
+    for answer in (weechat.WEECHAT_HOOK_CONNECT_ADDRESS_NOT_FOUND, weechat.WEECHAT_HOOK_CONNECT_IP_ADDRESS_NOT_FOUND):
+        failed_unsaid(sim, "http://relay.example:9000")
+        (ask,) = sim.state.of_kind("connect")
+        assert (ask.address, ask.port) == ("relay.example", 9000)
+        sim.state.remove_hook(ask.pointer)
+        ra.diagnose_cb(ask.data, answer, 0, -1, "", "")
+        assert (remote.failure, remote.attempt) == (ra.FAILURE_OFFLINE, 0)
+        assert "waiting for network (attempt 1 in 1 second)" in ra.describe(ra.SHELL.engine, remote, sim.clock())
+        sim.advance(1)
+    failed_unsaid(sim, "http://relay.example:9000")  # the name resolves, the server refuses: it counts
+    (ask,) = sim.state.of_kind("connect")
+    sim.state.remove_hook(ask.pointer)
+    ra.diagnose_cb(ask.data, ra.weechat.WEECHAT_HOOK_CONNECT_CONNECTION_REFUSED, 0, -1, "", "refused")
+    assert (remote.failure, remote.attempt) == (ra.FAILURE_NETWORK, 1)
+    assert not sim.lines("giving up")
+
+
+def test_with_a_default_route_an_unsaid_failure_of_a_name_counts_at_once(sim, load, mocker):
+    mocker.patch.object(ra, "default_route", return_value=True)
+    sim.set_option("relay.remote.home.url", "http://relay.example:9000")
+    load(autoreconnect_delay=1)
+    sim.user("/remote connect home")
+    remote = ra.SHELL.engine.remotes["home"]
+    for _ in range(2):  # the user's attempt, then the script's first
+        failed_unsaid(sim, "http://relay.example:9000")
+        assert not sim.state.of_kind("connect")  # http: nothing to ask
+        assert remote.failure == ra.FAILURE_NETWORK
+        sim.advance(1)
+    assert remote.attempt == 1  # counted
 
 
 def test_an_unsaid_reason_that_is_not_tls_changes_nothing():

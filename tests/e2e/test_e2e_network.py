@@ -43,6 +43,20 @@ def test_offline_attempts_wait_for_the_network_uncounted_and_the_link_is_back_wh
     assert client.lines("remote[srv]: the network changed: reconnecting now", up)
 
 
+def test_a_server_name_that_can_not_be_resolved_without_a_network_waits_uncounted(lab, net):
+    """Offline with the server given by name: WeeChat can not resolve it, the machine
+    has no default route (only the kernel's "unreachable" IPv6 one, in every
+    namespace): attempts wait for the network and are not counted."""
+    net.link(False)
+    client = lab.client([*FAST, "/set relay.network.autoreconnect_max 2"], net=net, address="relay-server.invalid")
+    since = time.monotonic()
+    client.send("/remote connect srv")
+    client.nth("signal", "connecting", since, n=3, timeout=20)  # four attempts: more than autoreconnect_max
+    client.wait_for(lambda: "waiting for network (attempt " in autoreconnect_line(client), 5, "offline")
+    assert not client.lines("giving up", since)
+    assert client.lines("remote[srv]: handshake failed with URL http://relay-server.invalid:", since)
+
+
 def test_a_new_address_makes_a_waiting_remote_check_its_server_at_once(lab, net):
     server = lab.server(net=net)
     client = lab.client(
