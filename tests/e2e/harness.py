@@ -332,6 +332,10 @@ class NetPair:
         """A new address on the client host (as when a VPN or a Wi-Fi network comes up)."""
         self._run("ip", "-n", self.client_ns, "addr", "add", address, "dev", self.client_if)
 
+    def default_route(self) -> None:
+        """A way out for the client host: a default route through the server's address."""
+        self._run("ip", "-n", self.client_ns, "route", "add", "default", "via", self.SERVER_ADDRESS)
+
     def blackhole(self, on: bool) -> None:
         """Drop (or let through again) every packet on both ends."""
         for ns, iface in ((self.server_ns, self.server_if), (self.client_ns, self.client_if)):

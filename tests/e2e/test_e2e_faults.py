@@ -144,6 +144,9 @@ def test_tls_verification_failure_stops_after_two_with_what_to_do(lab, tls_pem):
 
 
 def test_unresolvable_host_backs_off(lab, net):
+    """A name that does not resolve on a machine that has a network (a default
+    route): a mistake, not offline; attempts count and the delay grows."""
+    net.default_route()
     resolv = Path("/etc/netns") / net.client_ns / "resolv.conf"
     resolv.parent.mkdir(parents=True, exist_ok=True)
     resolv.write_text("nameserver 127.0.0.1\n")  # inside the namespace: nothing answers, nothing leaves
