@@ -737,14 +737,6 @@ class Engine:
             return []
         return self.status_changed(name, status, now)
 
-    def rearm(self, now: float) -> List[Action]:
-        """New timers for every pending attempt (the old ones were removed), none in the past."""
-        actions: List[Action] = []
-        for remote in self.pending():
-            remote.due = max(remote.due or now, now)
-            actions += [self._rearm(remote), *self._poll_at(remote, now)]
-        return actions
-
     # -- the server of a waiting remote comes back -----------------------------
 
     def polled(self, remote: Remote) -> bool:
