@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
 
 from harness import PROBE, SCRIPT, WeeChat, client_commands, free_port, server_commands  # noqa: E402
+from machine import machine  # noqa: E402
 
 SCRIPT_SETTINGS = [
     "/set relay.network.autoreconnect_delay 1",
@@ -72,6 +73,7 @@ def main() -> None:
     attempts = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     version = WeeChat.version()
     print(f"attempt timing error vs schedule, {attempts} attempts each, WeeChat {version}, 127.0.0.1")
+    print(f"machine: {machine()}")
     print(f"{'engine':<8} {'mean ms':>9} {'min ms':>9} {'max ms':>9}")
     for engine in ("script", "native"):
         errors = measure(engine, attempts)

@@ -60,7 +60,20 @@ def answer_handshake(conn: socket.socket) -> None:
     conn.close()
 
 
-class SilentListener:
+class Closing:
+    """A fake server that is closed at the end of a `with` block."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class SilentListener(Closing):
     """Accepts TCP connections (kernel backlog) and never answers."""
 
     def __init__(self, port: int) -> None:
@@ -70,7 +83,7 @@ class SilentListener:
         self.sock.close()
 
 
-class StallingRelay:
+class StallingRelay(Closing):
     """Answers POST /api/handshake like a relay, then never answers the websocket upgrade."""
 
     def __init__(self, port: int) -> None:

@@ -9,19 +9,12 @@ import time
 
 import pytest
 from harness import ROOT
+from helpers import connected, fast, killed_after_connect, python_script, startup_warnings
 
 sys.path.insert(0, str(ROOT))
 import relay_autoreconnect as ra  # noqa: E402
 
 pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
-
-FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
-
-
-def warnings(client, since=None):
-    """WeeChat's start-up lines about relay.conf (printed before the script loads), since a start."""
-    early = [e["message"] for e in client.find(kind="line", early=True, since=since)]
-    return [m for m in early if "unknown option" in m or ("Warning" in m and "relay.conf" in m)]
 
 
 def relay_conf(client):
@@ -29,16 +22,13 @@ def relay_conf(client):
 
 
 def test_an_explicit_native_0_is_the_users_and_survives_save_and_unload(lab):
-    server = lab.server()
-    client = lab.client(FAST)
-    client.connect_remote()
+    server, client = connected(lab, fast())
     since = time.monotonic()
     client.send("/set relay.remote.srv.autoreconnect_delay 0")
     client.wait_line("Option changed: relay.remote.srv.autoreconnect_delay", since, 5)  # not "unchanged"
     client.send("/save relay")
     client.wait_for(lambda: "srv.autoreconnect_delay = 0" in relay_conf(client), 5, "relay.conf with 0")
-    client.send("/python unload relay_autoreconnect")
-    client.wait_line('script "relay_autoreconnect" unloaded', since, 5)
+    python_script(client, "unload", since)
     assert client.option("relay.remote.srv.autoreconnect_delay") == "0"
     dropped = time.monotonic()
     server.kill()
@@ -47,18 +37,15 @@ def test_an_explicit_native_0_is_the_users_and_survives_save_and_unload(lab):
 
 
 def test_the_native_engine_never_acts_while_the_script_runs_and_is_whole_after(lab):
-    server = lab.server()
-    client = lab.client(["/set relay.network.autoreconnect_delay 30", "/set relay.remote.srv.autoreconnect_delay 1"])
-    client.connect_remote()
-    since = time.monotonic()
-    server.kill()
+    client, since = killed_after_connect(
+        lab, ["/set relay.network.autoreconnect_delay 30", "/set relay.remote.srv.autoreconnect_delay 1"]
+    )
     client.wait_line("remote[srv]: reconnecting in 30 seconds (attempt 1)", since, 5)
     client.assert_no_signal("connecting", since, seconds=3)  # WeeChat's own 1-s attempt was cancelled
     assert not client.lines("reconnecting to remote relay", since) and not client.lines("auto-reconnection", since)
     assert client.option("relay.remote.srv.autoreconnect_delay") == "1"
     unloaded = time.monotonic()
-    client.send("/python unload relay_autoreconnect")
-    client.wait_line('script "relay_autoreconnect" unloaded', unloaded, 5)
+    python_script(client, "unload", unloaded)
     client.send("/remote connect srv")  # fails (server down): WeeChat's own engine takes it from here
     client.nth("signal", "connecting", unloaded, n=1, timeout=5)
     assert client.lines("remote[srv]: reconnecting to remote relay in", unloaded)
@@ -83,7 +70,7 @@ def test_incomplete_config_commands_never_write_script_options_and_a_crash_after
     assert not client.lines("unknown option", since)
     client.kill()  # a crash: nothing runs at exit
     client.start()
-    assert warnings(client) == []
+    assert startup_warnings(client) == []
     assert client.option("relay.network.autoreconnect_delay") == "7"
     assert client.option("relay.remote.srv.autoreconnect_delay") == "25"
 
@@ -153,10 +140,10 @@ def test_deployed_in_plugins_conf(lab):
     home.mkdir()
     (home / "plugins.conf").write_text('[var]\npython.relay_autoreconnect.autoreconnect_delay = "5"\n')
     client = lab.client()
-    assert warnings(client) == []
+    assert startup_warnings(client) == []
     assert client.option("relay.network.autoreconnect_delay") == "5"
     client, started = restart_clean(lab, client)
-    assert warnings(client, started) == [] and client.option("relay.network.autoreconnect_delay") == "5"
+    assert startup_warnings(client, started) == [] and client.option("relay.network.autoreconnect_delay") == "5"
 
 
 def test_deployed_in_weechat_conf_startup_command(lab):
@@ -166,15 +153,15 @@ def test_deployed_in_weechat_conf_startup_command(lab):
         '[startup]\ncommand_after_plugins = "/set relay.network.autoreconnect_delay 6"\n'
     )
     client = lab.client()
-    assert warnings(client) == []
+    assert startup_warnings(client) == []
     assert client.option("relay.network.autoreconnect_delay") == "6"
 
 
 def test_deployed_on_the_command_line(lab):
     client = lab.client(["/set relay.network.autoreconnect_delay 4"])  # weechat -r "/set ..."
-    assert warnings(client) == [] and client.option("relay.network.autoreconnect_delay") == "4"
+    assert startup_warnings(client) == [] and client.option("relay.network.autoreconnect_delay") == "4"
     client, started = restart_clean(lab, client)
-    assert warnings(client, started) == [] and client.option("relay.network.autoreconnect_delay") == "4"
+    assert startup_warnings(client, started) == [] and client.option("relay.network.autoreconnect_delay") == "4"
 
 
 def test_deployed_in_relay_conf_by_hand_is_adopted_then_lives_in_plugins_conf(lab):
@@ -183,13 +170,13 @@ def test_deployed_in_relay_conf_by_hand_is_adopted_then_lives_in_plugins_conf(la
     (home / "relay.conf").write_text("[network]\nautoreconnect_delay = 3\nautoreconnect_max = 9\n")
     client = lab.client()
     # WeeChat warns once (it reads relay.conf before any script), the script adopts the values
-    assert len(warnings(client)) == 2
+    assert len(startup_warnings(client)) == 2
     adopted = client.wait_line("adopted from", time.monotonic() - 60, 5)["message"]
     assert "autoreconnect_delay = 3, autoreconnect_max = 9" in adopted
     assert client.option("relay.network.autoreconnect_delay") == "3"
     assert client.option("relay.network.autoreconnect_max") == "9"
     client, started = restart_clean(lab, client)
-    assert warnings(client, started) == []
+    assert startup_warnings(client, started) == []
     assert client.option("relay.network.autoreconnect_delay") == "3"
     assert client.option("relay.network.autoreconnect_max") == "9"
     assert "\nautoreconnect" not in relay_conf(client)

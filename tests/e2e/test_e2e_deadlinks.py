@@ -8,27 +8,17 @@ import time
 
 import pytest
 from fakes import SilentListener, StallingRelay
+from helpers import connected, fast, heartbeat, own_lines, statuses
 
 HEARTBEAT, TIMEOUT = 2, 1
-SETTINGS = [
-    f"/set relay.network.autoreconnect_heartbeat {HEARTBEAT}",
-    f"/set relay.network.autoreconnect_heartbeat_timeout {TIMEOUT}",
-    "/set relay.network.autoreconnect_delay 1",
-    "/set relay.network.autoreconnect_delay_max 2",
-]
+SETTINGS = [*heartbeat(HEARTBEAT, TIMEOUT), *fast()]
 BOUND = HEARTBEAT + TIMEOUT + 1  # seconds to notice a dead link
-
-
-def own_lines(instance, since):
-    """Lines printed in the instance's own buffers (not mirrors of the server)."""
-    return [e["message"] for e in instance.lines(since=since) if not e["buffer"].startswith("relay.remote.")]
+CONNECT_TIMEOUT = [*SETTINGS, "/set relay.network.autoreconnect_connect_timeout 2"]
 
 
 @pytest.mark.newest
 def test_heartbeats_are_silent_on_both_sides_and_a_frozen_server_is_noticed(lab):
-    server = lab.server()
-    client = lab.client(SETTINGS)
-    client.connect_remote()
+    server, client = connected(lab, SETTINGS)
     quiet = time.monotonic()
     # three heartbeats reach the server (each probe is a relay client there)
     server.nth("client_signal", "disconnected", quiet, n=2, timeout=4 * HEARTBEAT + 2)
@@ -68,7 +58,7 @@ def test_half_open_link_after_a_server_restart_is_noticed(lab, net):
     net.replace_server_host()  # ... and the new host knows nothing of the old link
     lab.server(net=net)
     healed = time.monotonic()
-    assert not [e for e in client.signals(cut) if e["status"] == "disconnected"]  # still "connected"
+    assert not statuses(client, "disconnected", cut)  # still "connected"
     drop = client.nth("signal", "disconnected", cut, timeout=4 + TIMEOUT + 5)
     print(f"half-open link noticed {drop['t'] - healed:.2f} s after traffic flowed again")
     assert drop["t"] - healed <= 4 + TIMEOUT + 1
@@ -76,36 +66,36 @@ def test_half_open_link_after_a_server_restart_is_noticed(lab, net):
     client.nth("signal", "connected", drop["t"], timeout=20)
 
 
+def attempt(lab):
+    """A client (connect timeout 2 s) starts an attempt, to the fake server on the lab's port; returns it and
+    the moment just before."""
+    client = lab.client(CONNECT_TIMEOUT)
+    since = time.monotonic()
+    client.send("/remote connect srv")
+    return client, since
+
+
 def test_listener_that_never_answers_is_dropped_and_backoff_continues(lab):
-    listener = SilentListener(lab.port)
-    try:
-        client = lab.client([*SETTINGS, "/set relay.network.autoreconnect_connect_timeout 2"])
-        since = time.monotonic()
-        client.send("/remote connect srv")
+    with SilentListener(lab.port):
+        client, since = attempt(lab)
         first = client.nth("signal", "connecting", since)
         drop = client.nth("signal", "disconnected", since, timeout=10)
+        print(f"silent listener: attempt dropped {drop['t'] - first['t']:.2f} s after it started (bound 6 s)")
         # nothing to close while connecting: WeeChat's own 5-s handshake timeout ends it
         assert drop["t"] - first["t"] <= 5 + 1
         client.wait_line("reconnecting in 2 seconds (attempt 2)", since, 20)
-    finally:
-        listener.close()
 
 
 def test_authentication_that_never_ends_is_dropped_after_the_connect_timeout(lab):
-    relay = StallingRelay(lab.port)
-    try:
-        client = lab.client([*SETTINGS, "/set relay.network.autoreconnect_connect_timeout 2"])
-        since = time.monotonic()
-        client.send("/remote connect srv")
+    with StallingRelay(lab.port):
+        client, since = attempt(lab)
         connecting = client.nth("signal", "connecting", since)
         client.nth("signal", "waiting_auth", since)
         drop = client.nth("signal", "disconnected", since, timeout=10)
         print(f"stuck authentication dropped {drop['t'] - connecting['t']:.2f} s after the attempt started")
         context = [e.get("status") or e.get("message") for e in client.poll() if e["t"] >= since]
-        assert abs(drop["t"] - connecting["t"] - 2) <= 0.2, context
+        assert abs(drop["t"] - connecting["t"] - 2) <= 0.5, context  # precision: bench/deadlines.py (timeout)
         assert client.lines("no answer within 2 seconds while authenticating: disconnecting", since)
         client.wait_line("reconnecting in 1 second (attempt 1)", since, 5)
         client.nth("signal", "waiting_auth", since, n=1, timeout=10)
         client.wait_line("reconnecting in 2 seconds (attempt 2)", since, 10)
-    finally:
-        relay.close()

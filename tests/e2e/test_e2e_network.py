@@ -12,22 +12,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from helpers import autoreconnect_line, fast, heartbeat, killed_after_connect, statuses
 
 pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
-
-FAST = ["/set relay.network.autoreconnect_delay 2", "/set relay.network.autoreconnect_delay_max 2"]
-HEARTBEAT = ["/set relay.network.autoreconnect_heartbeat 1", "/set relay.network.autoreconnect_heartbeat_timeout 1"]
-
-
-def autoreconnect_line(client, name="srv"):
-    since = time.monotonic()
-    client.send("/autoreconnect")
-    return client.wait_line(f"  {name}: ", since, 5)["message"]
 
 
 def test_offline_attempts_wait_for_the_network_uncounted_and_the_link_is_back_when_it_is(lab, net):
     lab.server(net=net)
-    client = lab.client([*FAST, *HEARTBEAT, "/set relay.network.autoreconnect_max 2"], net=net)
+    client = lab.client([*fast(2, 2), *heartbeat(1, 1), "/set relay.network.autoreconnect_max 2"], net=net)
     client.connect_remote()
     cut = time.monotonic()
     net.link(False)  # no route to the server any more
@@ -48,7 +40,9 @@ def test_a_server_name_that_can_not_be_resolved_without_a_network_waits_uncounte
     has no default route (only the kernel's "unreachable" IPv6 one, in every
     namespace): attempts wait for the network and are not counted."""
     net.link(False)
-    client = lab.client([*FAST, "/set relay.network.autoreconnect_max 2"], net=net, address="relay-server.invalid")
+    client = lab.client(
+        [*fast(2, 2), "/set relay.network.autoreconnect_max 2"], net=net, address="relay-server.invalid"
+    )
     since = time.monotonic()
     client.send("/remote connect srv")
     client.nth("signal", "connecting", since, n=3, timeout=20)  # four attempts: more than autoreconnect_max
@@ -58,13 +52,9 @@ def test_a_server_name_that_can_not_be_resolved_without_a_network_waits_uncounte
 
 
 def test_a_new_address_makes_a_waiting_remote_check_its_server_at_once(lab, net):
-    server = lab.server(net=net)
-    client = lab.client(
-        ["/set relay.network.autoreconnect_delay 60", "/set relay.network.autoreconnect_poll 0"], net=net
+    client, since = killed_after_connect(
+        lab, ["/set relay.network.autoreconnect_delay 60", "/set relay.network.autoreconnect_poll 0"], net
     )
-    client.connect_remote()
-    since = time.monotonic()
-    server.kill()
     client.wait_line("remote[srv]: reconnecting in 1 minute (attempt 1)", since, 5)
     lab.server(net=net)  # back, but the next attempt is a minute away and polls are off
     changed = time.monotonic()
@@ -81,7 +71,7 @@ def test_tls_failures_stop_after_two_and_a_network_change_tries_again(lab, net, 
     since = time.monotonic()
     client.send("/remote connect srv")
     client.wait_line("remote[srv]: TLS failed 2 times in a row with 10.231.0.1", since, 15)
-    assert len([e for e in client.signals(since) if e["status"] == "connecting"]) == 2
+    assert len(statuses(client, "connecting", since)) == 2
     changed = time.monotonic()
     net.add_address()  # a new network (a captive portal gone, say)
     client.wait_line("remote[srv]: the network changed: reconnecting now", changed, 5)
@@ -92,9 +82,8 @@ def test_lag_is_shown_and_lag_max_drops_a_link_that_stays_slow(lab):
     server = lab.server()
     client = lab.client(
         [
-            *FAST,
-            "/set relay.network.autoreconnect_heartbeat 1",
-            "/set relay.network.autoreconnect_heartbeat_timeout 10",
+            *fast(2, 2),
+            *heartbeat(1, 10),
             "/set relay.network.autoreconnect_lag_show 1",
         ]
     )

@@ -16,34 +16,11 @@ import stat
 import time
 
 import pytest
+from helpers import CHAN, MIRROR, connected_with_mirror, fast, inputs, python_script, server_killed, statuses
 
 pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
 
-FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
-CHAN = ["/probe buffer chan"]  # a buffer on the server whose input the probe records
-MIRROR = "relay.remote.srv.python.chan"
 OUTBOX = "relay_autoreconnect_outbox.json"
-
-
-def inputs(server, since=None):
-    """Lines the server's buffer received (since a restart: the probe file is kept)."""
-    return [e["text"] for e in server.find(kind="input", buffer="python.chan", since=since)]
-
-
-def connected_with_mirror(lab, extra=()):
-    server = lab.server(extra=CHAN)
-    client = lab.client([*FAST, *extra])
-    since = time.monotonic()
-    client.send("/remote connect srv")
-    client.wait_for(lambda: client.find(kind="buffer", name=MIRROR, since=since), 10, "mirror buffer")
-    return server, client
-
-
-def kill(server, client):
-    since = time.monotonic()
-    server.kill()
-    client.wait_for(lambda: client.find(kind="signal", status="disconnected", since=since), 5, "drop")
-    return since
 
 
 def kept_lines(client):
@@ -52,8 +29,8 @@ def kept_lines(client):
 
 
 def test_text_arrives_once_in_order_and_the_fifos_command_runs_on_the_client(lab):
-    server, client = connected_with_mirror(lab)
-    since = kill(server, client)
+    server, client = connected_with_mirror(lab, fast())
+    since = server_killed(server, client)
     for text in ("msg one", "msg two", "/print -core ran-on-the-client", "msg three"):
         client.send(text, buffer=MIRROR)
     kept = client.wait_line("(3 waiting; /autoreconnect outbox)", since, 5)
@@ -69,10 +46,14 @@ def test_text_arrives_once_in_order_and_the_fifos_command_runs_on_the_client(lab
     assert not server.lines("ran-on-the-client")
     # the link drops and comes back again: nothing is sent twice (a duplicate
     # would come before "msg four")
-    since = kill(server, client)
+    since = server_killed(server, client)
     server = lab.server(extra=CHAN)
-    client.wait_for(lambda: client.find(kind="signal", status="connected", since=since), 15, "reconnected")
+    client.wait_for(lambda: statuses(client, "connected", since), 15, "reconnected")
     client.wait_line("remote[srv]: WeeChat: ", since, 5)
+    # the server was restarted: WeeChat closes the mirror and makes it again (new buffer
+    # ids) a few ms after the version line; a line given to the old one before is lost
+    # by WeeChat (a known gap between the version line and the sync)
+    client.wait_for(lambda: client.find(kind="buffer", name=MIRROR, since=since), 10, "the mirror made again")
     client.send("msg four", buffer=MIRROR)
     server.wait_for(lambda: inputs(server, since), 10, "a line after the second reconnection")
     assert inputs(server, since) == ["msg four"]
@@ -80,8 +61,10 @@ def test_text_arrives_once_in_order_and_the_fifos_command_runs_on_the_client(lab
 
 @pytest.mark.parametrize("keep_commands", ["off", "on"])
 def test_commands_of_the_fifo_and_of_scripts_never_reach_the_server(lab, keep_commands):
-    server, client = connected_with_mirror(lab, [f"/set relay.network.autoreconnect_outbox_commands {keep_commands}"])
-    since = kill(server, client)
+    server, client = connected_with_mirror(
+        lab, [*fast(), f"/set relay.network.autoreconnect_outbox_commands {keep_commands}"]
+    )
+    since = server_killed(server, client)
     client.send("/print -core from-the-fifo", buffer=MIRROR)
     client.send(f"/probe command {MIRROR} /print -core from-a-script")
     client.send(f"/probe command {MIRROR} /buffer core.weechat")  # what Alt+1 runs
@@ -98,17 +81,21 @@ def test_commands_of_the_fifo_and_of_scripts_never_reach_the_server(lab, keep_co
 
 
 def test_a_buffer_that_appears_six_seconds_after_the_server_gets_its_line_once(lab):
-    server, client = connected_with_mirror(lab)
-    since = kill(server, client)
+    server, client = connected_with_mirror(lab, fast())
+    since = server_killed(server, client)
     client.send("for a late buffer", buffer=MIRROR)
     client.wait_line("(1 waiting", since, 5)
     server = lab.server(extra=["/wait 6 /probe buffer chan"])
     opened = server.wait_for(lambda: server.find(kind="buffer", name="python.chan", since=since), 20, "late buffer")
     arrived = server.wait_for(lambda: server.find(kind="input", buffer="python.chan", since=since), 10, "line")
-    connected = client.find(kind="signal", status="connected", since=since)[0]
+    connected = statuses(client, "connected", since)[0]
+    delivered = client.wait_line("remote[srv]: 1 queued line(s) delivered", since, 5)
+    print(
+        f"buffer opened {opened[0]['t'] - connected['t']:.2f} s after connected, the line there "
+        f"{arrived[0]['t'] - opened[0]['t']:.2f} s after, told delivered {delivered['t'] - arrived[0]['t']:+.2f} s"
+    )
     assert opened[0]["t"] - connected["t"] > 3  # the line really waited for the buffer
     assert arrived[0]["t"] - opened[0]["t"] < 2.0  # and went as soon as the buffer was there
-    delivered = client.wait_line("remote[srv]: 1 queued line(s) delivered", since, 5)
     assert delivered["t"] > arrived[0]["t"] - 0.5
     assert inputs(server, since) == ["for a late buffer"]
     assert_nothing_left(client)
@@ -123,8 +110,8 @@ def assert_nothing_left(client):
 
 
 def test_a_buffer_that_never_appears_keeps_the_line_and_says_so(lab):
-    server, client = connected_with_mirror(lab, ["/set relay.network.autoreconnect_outbox_wait 3"])
-    since = kill(server, client)
+    server, client = connected_with_mirror(lab, [*fast(), "/set relay.network.autoreconnect_outbox_wait 3"])
+    since = server_killed(server, client)
     client.send("nobody hears", buffer=MIRROR)
     client.wait_line("(1 waiting", since, 5)
     server = lab.server()  # without the buffer
@@ -135,14 +122,11 @@ def test_a_buffer_that_never_appears_keeps_the_line_and_says_so(lab):
     assert not client.lines("delivered", since)
     assert kept_lines(client) == [("nobody hears", "missing")]
     assert not inputs(server, since)
-    assert told["t"] - client.find(kind="signal", status="connected", since=since)[0]["t"] < 6
+    assert told["t"] - statuses(client, "connected", since)[0]["t"] < 6
 
 
 RESTARTS = {
-    "script reload": lambda lab, client, since: (
-        client.send("/python reload relay_autoreconnect"),
-        client.wait_line('registered script "relay_autoreconnect"', since, 5),
-    ),
+    "script reload": lambda lab, client, since: python_script(client, "reload", since),
     "/upgrade": lambda lab, client, since: (client.send("/upgrade"), client.wait_line("Upgrade done", since, 10)),
     "relay plugin unload and load": lambda lab, client, since: (
         client.send("/plugin unload relay"),
@@ -158,8 +142,8 @@ RESTARTS = {
 
 @pytest.mark.parametrize("restart", list(RESTARTS))
 def test_queued_lines_survive_a_restart_and_arrive_exactly_once(lab, restart):
-    server, client = connected_with_mirror(lab)
-    since = kill(server, client)
+    server, client = connected_with_mirror(lab, fast())
+    since = server_killed(server, client)
     for n in range(1, 4):
         client.send(f"line {n}", buffer=MIRROR)
     client.wait_line("(3 waiting", since, 5)

@@ -9,19 +9,15 @@ import time
 import pytest
 from fakes import OtherVersionRelay
 from harness import PASSWORD, secret_in_files
+from helpers import fast, own_lines, statuses
 
 WRONG = "Wr0ng-pa55word-e2e"
-FAST = ["/set relay.network.autoreconnect_delay 1", "/set relay.network.autoreconnect_delay_max 2"]
-
-
-def statuses(client, status, since):
-    return [e for e in client.signals(since) if e["status"] == status]
 
 
 @pytest.mark.newest
 def test_wrong_password_stops_at_auth_max_and_is_never_shown(lab):
     lab.server()
-    client = lab.client([*FAST, "/set logger.file.flush_delay 0"], password=WRONG)
+    client = lab.client([*fast(), "/set logger.file.flush_delay 0"], password=WRONG)
     since = time.monotonic()
     client.send("/remote connect srv")
     client.wait_line("authentication failed 2 times in a row", since, 15)
@@ -42,7 +38,7 @@ def test_wrong_password_stops_at_auth_max_and_is_never_shown(lab):
 @pytest.mark.newest
 def test_secure_moves_the_password_and_the_remote_still_connects(lab):
     lab.server()
-    client = lab.client(FAST)
+    client = lab.client(fast())
     since = time.monotonic()
     client.wait_line("the password is stored in plain text", since - 30, 5)
     client.send("/autoreconnect secure srv")
@@ -56,19 +52,15 @@ def test_secure_moves_the_password_and_the_remote_still_connects(lab):
     client.quit()
     assert 'password = "${sec.data.relay_remote_srv}"' in (client.home / "relay.conf").read_text()
     assert PASSWORD not in (client.home / "relay.conf").read_text()
-    own = [e for e in client.poll() if not e.get("buffer", "").startswith("relay.remote.")]
-    assert PASSWORD not in "".join(e.get("message", "") for e in own)
+    assert PASSWORD not in "".join(e["message"] for e in own_lines(client))
 
 
 def test_api_version_mismatch_stops_at_once(lab):
-    relay = OtherVersionRelay(lab.port)
-    try:
-        client = lab.client(FAST)
+    with OtherVersionRelay(lab.port):
+        client = lab.client(fast())
         since = time.monotonic()
         client.send("/remote connect srv")
         line = client.wait_line("API version mismatch (remote API is 0.0.1 (WeeChat 9.9.9), local API", since, 10)
         assert line["message"].endswith('giving up; update WeeChat on one side, then "/remote connect srv"')
         client.assert_no_signal("connecting", since=time.monotonic(), seconds=3)
         assert len(statuses(client, "connecting", since)) == 1
-    finally:
-        relay.close()

@@ -18,38 +18,18 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import CHAN, MIRROR, connected_with_mirror, fast, inputs, server_killed
 from terminal import plain
 
 pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
 
-FAST = ["/set relay.network.autoreconnect_delay 3", "/set relay.network.autoreconnect_delay_max 3"]
 # the script's bar item at the end of the status bar, as the README says to add it
 STATUS = ['/set weechat.bar.status.items "${weechat.bar.status.items},relay_autoreconnect"']
-CHAN = ["/probe buffer chan"]  # a buffer on the server whose input the probe records
-MIRROR = "relay.remote.srv.python.chan"
-
-
-def inputs(server, since=None):
-    return [e["text"] for e in server.find(kind="input", buffer="python.chan", since=since)]
-
-
-def connected_in_mirror(lab, extra=()):
-    """Server up, the person connects the remote and goes to its buffer "chan"."""
-    server = lab.server(extra=CHAN)
-    term = lab.terminal([*FAST, *STATUS, *extra])
-    since = time.monotonic()
-    term.submit("/remote connect srv")
-    term.wait_for(lambda: term.find(kind="buffer", name=MIRROR, since=since), 10, "the remote's buffers")
-    term.wait_line("remote[srv]: WeeChat: ", since, 5)
-    term.submit(f"/buffer {MIRROR}")
-    term.wait_switch(MIRROR, since)
-    return server, term
+SETTINGS = [*fast(3, 3), *STATUS]
 
 
 def kill(server, term):
-    since = time.monotonic()
-    server.kill()
-    term.wait_for(lambda: term.find(kind="signal", status="disconnected", since=since), 5, "drop")
+    since = server_killed(server, term)
     term.wait_text("[<disconnected>]")  # WeeChat's input prompt says so (4.5+)
     return since
 
@@ -61,7 +41,7 @@ def switch(term, keys, expected_name):
 
 
 def test_keys_work_in_a_down_remote_buffer_and_typed_lines_arrive_once_in_order(lab):
-    server, term = connected_in_mirror(lab)
+    server, term = connected_with_mirror(lab, SETTINGS, terminal=True)
     since = kill(server, term)
     # edit the input line: type, Backspace, Left and insert, Tab
     term.type("helo")
@@ -97,7 +77,7 @@ def test_keys_work_in_a_down_remote_buffer_and_typed_lines_arrive_once_in_order(
 
 
 def test_the_status_bar_shows_the_outage_and_autoreconnect_lists_it(lab):
-    server, term = connected_in_mirror(lab)
+    server, term = connected_with_mirror(lab, SETTINGS, terminal=True)
     screens = {}
     kill(server, term)
     term.submit("are you there?")
@@ -124,7 +104,7 @@ def test_the_status_bar_shows_the_outage_and_autoreconnect_lists_it(lab):
 
 
 def test_a_typed_command_is_refused_or_kept_and_alt_ctrl_l_runs_commands_here(lab):
-    server, term = connected_in_mirror(lab)
+    server, term = connected_with_mirror(lab, SETTINGS, terminal=True)
     since = kill(server, term)
     term.submit("/print refused-for-the-remote")
     term.wait_text("remote[srv] is not connected: command not run (relay.network.autoreconnect_outbox_commands")
@@ -144,7 +124,7 @@ def test_a_typed_command_is_refused_or_kept_and_alt_ctrl_l_runs_commands_here(la
 
 
 def test_lines_pasted_while_down_arrive_in_order_and_a_pasted_command_is_refused(lab):
-    server, term = connected_in_mirror(lab)
+    server, term = connected_with_mirror(lab, SETTINGS, terminal=True)
     since = kill(server, term)
     term.paste('pasted one\n/print pasted-command\npasted two ${sec.data.x} "quoted" ünïcode')
     term.wait_screen(lambda s: "ünïcode" in plain(s).split("\n")[-1], 5, "the paste in the input line")
