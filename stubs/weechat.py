@@ -11,11 +11,12 @@ through stubs/weechat_sim.py.
 """
 
 import base64 as _base64
-import fnmatch as _fnmatch
 import hashlib as _hashlib
 import heapq as _heapq
+import hmac as _hmac
 import itertools as _itertools
 import json as _json
+import re as _re
 
 WEECHAT_RC_OK = 0
 WEECHAT_RC_OK_EAT = 1
@@ -38,6 +39,64 @@ WEECHAT_HOOK_SIGNAL_POINTER = "pointer"
 _CORE_BUFFER = "0xcorebuffer"
 _REMOTE_OPTIONS = ("url", "autoconnect", "autoreconnect_delay", "proxy", "tls_verify", "password", "totp_secret")
 _REMOTE_DEFAULTS = {"autoconnect": "off", "autoreconnect_delay": "10", "tls_verify": "on"}
+# relay-config.c, relay_config_create_remote_option: type, min, max of each option of a remote
+_REMOTE_KINDS = {
+    "autoconnect": ("boolean", 0, 1),
+    "autoreconnect_delay": ("integer", 0, 65535),
+    "tls_verify": ("boolean", 0, 1),
+}
+
+
+# C integer limits on 64-bit Linux (int, long)
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+# the blanks C's isspace() takes (WeeChat's locale: none outside ASCII)
+_C_BLANKS = " \t\n\v\f\r"
+# core-config-file.c: config_boolean_true / config_boolean_false (compared with strcmp)
+_BOOLEAN_TRUE = ("on", "yes", "y", "true", "t", "1")
+_BOOLEAN_FALSE = ("off", "no", "n", "false", "f", "0")
+# first version whose config functions parse integers with util_parse_int (commit 6658122b0)
+_UTIL_PARSE_INT_VERSION = 0x040A0000
+
+
+def _c_cast(number, bits):
+    """A number put in a C signed integer of this many bits (two's complement)."""
+    half = 1 << (bits - 1)
+    return (number + half) % (1 << bits) - half
+
+
+def _strtol(text):
+    """C strtol(text, &end, 10): (number, rest after the number, out of range).
+
+    Blanks, then an optional sign, then ASCII digits; without a digit the number
+    is 0 and nothing is read (rest is the whole text); beyond a long it is
+    LONG_MIN/LONG_MAX (errno ERANGE)."""
+    start = len(text) - len(text.lstrip(_C_BLANKS))
+    end = start + 1 if text[start : start + 1] in ("+", "-") else start
+    digits = end
+    while digits < len(text) and "0" <= text[digits] <= "9":
+        digits += 1
+    if digits == end:
+        return 0, text, False
+    number = int(text[start:digits])
+    clamped = min(max(number, _LONG_MIN), _LONG_MAX)
+    return clamped, text[digits:], clamped != number
+
+
+def _parse_integer(text):
+    """An integer as WeeChat's config functions read it, or None if refused.
+
+    Up to 4.9 (core-config-file.c): `number = strtol (value, &error, 10)`, taken if
+    `error && !error[0]`: blanks before and a sign are taken, "" is 0, and a number
+    beyond a long is LONG_MIN/LONG_MAX. From 4.10 (util_parse_int, core-util.c):
+    "" is refused, and so is a number out of range (ERANGE, beyond an int).
+    """
+    number, rest, out_of_range = _strtol(text)
+    if rest:
+        return None
+    if _STATE.version >= _UTIL_PARSE_INT_VERSION and (not text or out_of_range or not _INT_MIN <= number <= _INT_MAX):
+        return None
+    return number
 
 
 class _Option:
@@ -52,17 +111,47 @@ class _Option:
         self.change_cb = change_cb
         self.change_data = change_data
 
+    @staticmethod
+    def initial(kind, minimum, maximum, text):
+        """The value config_file_new_option gives from a text ("on"/"off", a number, a string).
+
+        A boolean is on only for a true word (config_file_string_to_boolean);
+        an integer not read is 0, then brought into [min, max]."""
+        if kind == "boolean":
+            return "on" if text in _BOOLEAN_TRUE else "off"
+        if kind == "integer":
+            number = _parse_integer(text)
+            return str(min(max(number or 0, minimum), maximum))
+        return text
+
     def parse(self, value):
-        """Normalised value, or None if WeeChat would refuse it."""
+        """The value config_file_option_set makes of a text, or None if it refuses it."""
         if self.kind == "boolean":
-            return {"on": "on", "off": "off", "toggle": "off" if self.value == "on" else "on"}.get(value)
+            if value == "toggle":
+                return "off" if self.value == "on" else "on"
+            return "on" if value in _BOOLEAN_TRUE else "off" if value in _BOOLEAN_FALSE else None
         if self.kind == "integer":
-            try:
-                number = int(value)
-            except ValueError:
-                return None
-            return str(number) if self.minimum <= number <= self.maximum else None
+            return self.parse_integer(value)
         return value
+
+    def parse_integer(self, value):
+        """ "N" (in [min, max]), "++N" (add, up to max) or "--N" (subtract, down to min)."""
+        old = int(self.value)
+        if value[:2] in ("++", "--"):
+            number = _parse_integer(value[2:])
+            if number is None:
+                return None
+            # checked as a long; only the bound on the side of the sign ("++-5" goes below min)
+            total = old + number if value[0] == "+" else old - number
+            if _STATE.version < _UTIL_PARSE_INT_VERSION:
+                total = _c_cast(total, 64)
+            inside = total <= self.maximum if value[0] == "+" else total >= self.minimum
+            return str(_c_cast(total, 32)) if inside else None
+        number = _parse_integer(value)
+        if number is None:
+            return None
+        number = _c_cast(number, 32)  # value_int = number: a long put in an int
+        return str(number) if self.minimum <= number <= self.maximum else None
 
 
 class _Hook:
@@ -144,7 +233,8 @@ class _State:
         for name in ("password", "bind_address"):
             self.add_option(f"relay.network.{name}", "string", 0, 0, "", "")
         self.add_option("relay.api.remote_autoreconnect_delay_growing", "integer", 1, 100, "2", "2")
-        self.add_option("weechat.look.command_incomplete", "boolean", 0, 0, "off", "off")
+        self.add_option("weechat.look.command_incomplete", "boolean", 0, 1, "off", "off")
+        self.add_option("weechat.network.connection_timeout", "integer", 1, _INT_MAX, "60", "60")
 
     def new_pointer(self):
         return hex(next(self.ids) * 16)
@@ -210,21 +300,133 @@ def prefix(prefix):  # pylint: disable=redefined-outer-name
     return {"error": "=!=\t", "network": "--\t", "join": "-->\t", "quit": "<--\t", "action": " *\t"}.get(prefix, "")
 
 
+def _split_line(text):
+    """(show time, prefix or None, message) of a printed line (gui-chat.c): " \\t" at the
+    start: no prefix; "\\t\\t": no time, no prefix; else the prefix ends at the first tab."""
+    if text.startswith(" \t"):
+        return True, None, text[2:]
+    if text.startswith("\t\t"):
+        return False, None, text[2:]
+    if "\t" in text:
+        prefix, _, message = text.partition("\t")  # pylint: disable=redefined-outer-name
+        return True, prefix, message
+    return True, None, text
+
+
 def prnt(buffer, message):
-    if _modifier("weechat_print", f"{buffer or _CORE_BUFFER};", message) == "":
+    prnt_date_tags(buffer, 0, "", message)
+
+
+def prnt_date_tags(buffer, date, tags, message):
+    """gui_chat_printf_datetime_tags: one line for each line of the text (unless the
+    buffer is multiline), the "weechat_print" modifier on "prefix\\tmessage", then the
+    print hooks, which get the prefix and the message apart."""
+    target = _STATE.buffers.get(buffer or _CORE_BUFFER)
+    if target is None:
+        return  # not a buffer: nothing printed
+    if date <= 0:
+        date = int(_STATE.now + _STATE.wall_offset)
+    for text in [message] if target.input_multiline else message.split("\n"):
+        _print_line(buffer, target, date, tags, text)
+
+
+def _print_line(buffer, target, date, tags, text):
+    show_time, line_prefix, line = _split_line(text)
+    # the modifier gets the line as WeeChat rebuilds it: " " for no prefix, "\\t\\t" for no time
+    string = f"{line_prefix or ' '}\t{line}" if show_time else f"\t\t{line}"
+    new = _modifier("weechat_print", f"{target.pointer};{tags}", string)
+    if new == "":
         return  # dropped by a modifier: not shown, no print hook sees it
-    _STATE.printed.append((buffer, message))
+    if new != string:
+        if not target.input_multiline:
+            new = new.split("\n")[0]
+        show_time, line_prefix, line = _split_line(new)
+        text = new
+    _STATE.printed.append((buffer, text))
+    line_prefix = line_prefix if line_prefix is not None else ""
+    tags_string = tags  # split on "," into the line's tags and joined again: empty tags kept
     for hook in _STATE.of_kind("print"):
         if (
-            hook.kind == "print"
-            and hook.buffer in ("", buffer or _CORE_BUFFER)
-            and hook.pattern.lower() in message.lower()
+            hook.pointer in _STATE.hooks
+            and not hook.running
+            and hook.buffer in ("", target.pointer)
+            and (not hook.pattern or any(hook.pattern.lower() in part.lower() for part in (line_prefix, line)))
+            and _tags_match(hook.tags, tags_string)
         ):
-            _STATE.callback(hook.callback)(hook.data, buffer or _CORE_BUFFER, 0, [], 1, 0, "", message)
+            hook.running = True
+            try:
+                # weechat_python_api_hook_print_cb, "ssssiiss": the date and the tags are strings
+                _STATE.callback(hook.callback)(
+                    hook.data, target.pointer, str(date if show_time else 0), tags_string, 1, 0, line_prefix, line
+                )
+            finally:
+                hook.running = False
+
+
+def _tags_match(mask, tags):
+    """gui_line_match_tags: "a,b" is a or b, "a+b" a and b, "!a" not a, "*" any; "" is no filter."""
+    if not mask:
+        return True
+    line_tags = tags.split(",") if tags else []
+    for group in [g for g in mask.split(",") if g]:
+        matched = True
+        for word in group.split("+"):
+            negated = word.startswith("!") and len(word) > 1
+            tag = word[1:] if negated else word
+            found = tag == "*" or any(_string_match(t, tag, False) for t in line_tags)
+            if found and negated:
+                return False  # a line with a tag refused matches no group
+            if not found and not negated:
+                matched = False
+                break
+        if matched:
+            return True
+    return False
+
+
+def _string_match(string, mask, case_sensitive):
+    """string_match (core-string.c): "*" is any text (the only wildcard); an empty mask matches nothing."""
+    if not mask:
+        return False
+    pattern = ".*".join(_re.escape(part) for part in mask.split("*"))
+    return _re.fullmatch(pattern, string, 0 if case_sensitive else _re.IGNORECASE | _re.DOTALL) is not None
 
 
 def buffer_search_main():
     return _CORE_BUFFER
+
+
+def _plugin_and_name(full_name):
+    """A buffer's plugin ("core" for WeeChat's own) and name: its full name is "plugin.name"."""
+    plugin, _, name = full_name.partition(".")
+    return plugin, name
+
+
+def _same(text, other, case_sensitive):
+    return text == other if case_sensitive else text.lower() == other.lower()
+
+
+def buffer_search(plugin, name):
+    """gui_buffer_search: "" is the current buffer; plugin "==": name is a full name;
+    "(?i)" before the plugin or the name: compared without case; "" if not found."""
+    if not name:
+        return _STATE.current_buffer
+    if plugin == "==":
+        case_sensitive = not name.startswith("(?i)")
+        name = name if case_sensitive else name[4:]
+        found = (b for b in _STATE.buffers.values() if _same(b.full_name, name, case_sensitive))
+        return next((b.pointer for b in found), "")
+    if plugin == "==id":
+        return ""  # the fake's buffers have no id
+    plugin_case, name_case = not plugin.startswith("(?i)"), not name.startswith("(?i)")
+    plugin, name = plugin if plugin_case else plugin[4:], name if name_case else name[4:]
+    if not name:
+        return _STATE.current_buffer
+    for target in _STATE.buffers.values():
+        buffer_plugin, buffer_name = _plugin_and_name(target.full_name)
+        if (not plugin or _same(plugin, buffer_plugin, plugin_case)) and _same(buffer_name, name, name_case):
+            return target.pointer
+    return ""
 
 
 def buffer_get_string(buffer, property):  # pylint: disable=redefined-builtin
@@ -233,6 +435,8 @@ def buffer_get_string(buffer, property):  # pylint: disable=redefined-builtin
         return ""
     if property == "full_name":
         return target.full_name
+    if property in ("plugin", "name"):
+        return _plugin_and_name(target.full_name)[property == "name"]
     if property == "input":
         return target.input
     if property.startswith("localvar_"):
@@ -265,16 +469,28 @@ def string_remove_color(string, replacement):
     return string  # the fake module prints no colour codes
 
 
+def _input_for_buffer(string):
+    """string_input_for_buffer (core-string.c): the text to send to the buffer, or None
+    if it is a command ("/ x", "/*x" and a path "/a/b" are text; "//x" is "/x";
+    weechat.look.command_chars is "" by default)."""
+    if string.startswith(("/ ", "/*")):
+        return string
+    if string.startswith("/"):
+        slash, space, newline = (string.find(c, 1) for c in "/ \n")
+        if slash < 0 or 0 <= space < slash or 0 <= newline < slash:
+            return None
+        return string[1:] if string[1] == "/" else string
+    return string
+
+
 def string_input_for_buffer(string):
-    if string.startswith("//"):
-        return string[1:]
-    return "" if string.startswith("/") else string
+    return _input_for_buffer(string) or ""  # the Python API gives "" for NULL
 
 
 def _modifier(name, modifier_data, string):
     """hook_modifier_exec: by priority; a hook running is skipped; "" drops the string."""
-    for hook in sorted(_STATE.of_kind("modifier"), key=lambda h: -h.priority):
-        if hook.pattern == name and not hook.running and hook.pointer in _STATE.hooks:
+    for hook in _by_priority("modifier"):
+        if hook.pattern.lower() == name.lower() and not hook.running and hook.pointer in _STATE.hooks:
             hook.running = True
             try:
                 new = _STATE.callback(hook.callback)(hook.data, name, modifier_data, string)
@@ -291,9 +507,10 @@ def _input(buffer, data, split_newline=True, user_data=False):
     """WeeChat's input_data: the modifier, then text to the buffer's callback; a
     command to the callback if the person submitted it (user_data) and the
     buffer takes commands (remote buffers), else run here."""
-    data = _modifier("input_text_for_buffer", buffer, data)
-    if data == "":
-        return WEECHAT_RC_OK
+    new = _modifier("input_text_for_buffer", buffer, data)
+    if data and new == "":
+        return WEECHAT_RC_OK  # dropped
+    data = new
     target = _STATE.buffers[buffer]
     if target.input_multiline:
         lines = [data]
@@ -303,7 +520,7 @@ def _input(buffer, data, split_newline=True, user_data=False):
         lines = data.split("\n")[:1]
     rc = WEECHAT_RC_OK
     for line in lines:
-        if string_input_for_buffer(line) or (user_data and target.input_get_any_user_data):
+        if _input_for_buffer(line) is not None or (user_data and target.input_get_any_user_data):
             target.received.append(line)  # to the remote: lost if the link is down
         else:
             rc = _run_command(buffer, line)
@@ -325,19 +542,61 @@ def info_get(info_name, arguments):
     if info_name in ("weechat_data_dir", "weechat_config_dir"):
         return _STATE.data_dir
     if info_name == "totp_generate":
-        return str(int(_hashlib.sha256(arguments.encode()).hexdigest(), 16) % 1000000).zfill(6) if arguments else ""
+        return _totp_generate(arguments)
     return ""
+
+
+def _base32_decode(text):
+    """string_base32_decode: letters (any case) and 2-7, up to a "="; None if another char."""
+    value, bits, out = 0, 0, bytearray()
+    for char in text:
+        if char == "=":
+            break
+        if "A" <= char <= "Z" or "a" <= char <= "z":
+            digit = (ord(char) & 0x1F) - 1
+        elif "2" <= char <= "7":
+            digit = ord(char) - ord("2") + 26
+        else:
+            return None
+        value = ((value << 5) | digit) & 0xFFFFFFFF
+        bits += 5
+        if bits >= 8:
+            out.append((value >> (bits - 8)) & 0xFF)
+            bits -= 8
+    return bytes(out)
+
+
+def _totp_generate(arguments):
+    """info totp_generate "secret[,timestamp[,digits]]" (plugin-api-info.c, weecrypto_totp_generate):
+    RFC 6238 with SHA1 and 30 s steps, at the (simulated) wall clock if no timestamp; "" if invalid."""
+    args = [a for a in arguments.split(",") if a]
+    numbers = []
+    for text in args[1:3]:
+        number, rest, _ = _strtol(text)
+        number = _c_cast(number, 32)  # (int)strtol (...)
+        if rest or number < 0:
+            return ""
+        numbers.append(number)
+    when, digits = (numbers + [0, 6][len(numbers) :])[:2]
+    secret = _base32_decode(args[0]) if args else None
+    if secret is None or not 4 <= digits <= 10:
+        return ""
+    when = when or int(_STATE.now + _STATE.wall_offset)
+    digest = _hmac.new(secret, (when // 30).to_bytes(8, "big"), _hashlib.sha1).digest()
+    offset = digest[19] & 0xF
+    code = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
+    return str(code % 10**digits).zfill(digits)
 
 
 # -- commands ----------------------------------------------------------------
 
 
 def _command_matches(pattern, command):
-    if _fnmatch.fnmatchcase(command.lower(), pattern.lower()):
+    """hook_command_run_exec: the mask matched with case (string_match), or, for a mask
+    without a space, the command is the mask or starts with the mask and a space."""
+    if _string_match(command, pattern, True):
         return True
-    return " " not in pattern and (
-        command.lower() == pattern.lower() or command.lower().startswith(pattern.lower() + " ")
-    )
+    return " " not in pattern and (command == pattern or command.startswith(pattern + " "))
 
 
 def command(buffer, command):  # pylint: disable=redefined-outer-name
@@ -349,18 +608,19 @@ def _run_command(buffer, command):  # pylint: disable=redefined-outer-name
     _STATE.commands.append(command)
     if buffer in _STATE.buffers:
         _STATE.buffers[buffer].ran.append(command)
-    for hook in _STATE.of_kind("command_run"):
-        if hook.kind == "command_run" and not hook.running and _command_matches(hook.pattern, command):
+    for hook in _by_priority("command_run"):
+        if hook.pointer in _STATE.hooks and not hook.running and _command_matches(hook.pattern, command):
             hook.running = True
             try:
-                rc = _STATE.callback(hook.callback)(hook.data, buffer, command)
+                # the callback gets the command without its trailing spaces
+                rc = _STATE.callback(hook.callback)(hook.data, buffer, command.rstrip(" "))
             finally:
                 hook.running = False
             if rc == WEECHAT_RC_OK_EAT:
                 return WEECHAT_RC_OK
     command = _complete(command)
     for hook in _STATE.of_kind("command"):
-        if hook.kind == "command" and command.split()[0] == "/" + hook.pattern:
+        if hook.pointer in _STATE.hooks and command.split()[0] == "/" + hook.pattern:
             return _STATE.callback(hook.callback)(hook.data, buffer, command.partition(" ")[2].strip())
     return _run_builtin(command)
 
@@ -522,8 +782,8 @@ def _remote_add(name, url):
     remote = _Remote(_STATE.new_pointer(), name)
     for option in _remote_options():
         value = url if option == "url" else _REMOTE_DEFAULTS.get(option, "")
-        kind = "integer" if option == "autoreconnect_delay" else "string"
-        _STATE.add_option(f"relay.remote.{name}.{option}", kind, 0, 65535, value, value)
+        kind, minimum, maximum = _REMOTE_KINDS.get(option, ("string", 0, 0))
+        _STATE.add_option(f"relay.remote.{name}.{option}", kind, minimum, maximum, value, value)
     _STATE.remotes[remote.pointer] = remote
     _send_remote_signal(remote)
     return remote
@@ -583,9 +843,21 @@ def _send_remote_signal(remote):
 
 
 def _signal_send(signal, signal_data):
-    for hook in _STATE.of_kind("signal"):
-        if hook.kind == "signal" and _fnmatch.fnmatchcase(signal, hook.pattern):
-            _STATE.callback(hook.callback)(hook.data, signal, signal_data)
+    """hook_signal_send: by priority, hooks removed meanwhile or running skipped; the
+    signal matched without case against each of the hook's ";"-separated names; OK_EAT stops.
+    """
+    rc = WEECHAT_RC_OK
+    for hook in _by_priority("signal"):
+        names = [n.strip() for n in hook.pattern.split(";") if n.strip()]
+        if hook.pointer in _STATE.hooks and not hook.running and any(_string_match(signal, n, False) for n in names):
+            hook.running = True
+            try:
+                rc = _STATE.callback(hook.callback)(hook.data, signal, signal_data)
+            finally:
+                hook.running = False
+            if rc == WEECHAT_RC_OK_EAT:
+                break
+    return rc  # the return code of the last callback run
 
 
 def _api_authorized(remote, header):
@@ -643,6 +915,26 @@ def _api_answer(remote, resource, options):
 # -- hooks -------------------------------------------------------------------
 
 
+def _priority_and_name(string):
+    """string_get_priority_and_name (core-string.c): "N|name", priority 1000 by default.
+
+    Up to 4.9 N is read with strtol (so "|name" is priority 0) and a text that is not
+    a number leaves the whole string as the name; from 4.10 N is read with
+    util_parse_int and the name is always what follows the first "|"."""
+    head, bar, name = string.partition("|")
+    if not bar:
+        return 1000, string
+    number = _parse_integer(head)
+    if _STATE.version >= _UTIL_PARSE_INT_VERSION:
+        return (1000 if number is None else number), name
+    return (1000, string) if number is None else (_c_cast(number, 32), name)
+
+
+def _by_priority(kind):
+    """Hooks of a type in the order WeeChat runs them: highest priority first, then oldest."""
+    return sorted(_STATE.of_kind(kind), key=lambda h: -getattr(h, "priority", 1000))
+
+
 def _hook(kind, pattern, callback, data, **extra):
     hook = _Hook(_STATE.new_pointer(), kind, pattern, callback, data, **extra)
     _STATE.hooks[hook.pointer] = hook
@@ -651,7 +943,8 @@ def _hook(kind, pattern, callback, data, **extra):
 
 
 def hook_command(command, description, args, args_description, completion, callback, callback_data):  # pylint: disable=redefined-outer-name
-    return _hook("command", command, callback, callback_data, completion=completion, args=args)
+    priority, name = _priority_and_name(command)
+    return _hook("command", name, callback, callback_data, completion=completion, args=args, priority=priority)
 
 
 def bar_item_new(name, build_callback, build_callback_data):
@@ -670,24 +963,27 @@ def bar_item_remove(item):
 
 
 def hook_print(buffer, tags, message, strip_colors, callback, callback_data):
-    return _hook("print", message, callback, callback_data, buffer=buffer)
+    return _hook("print", message, callback, callback_data, buffer=buffer, tags=tags)
 
 
 def hook_modifier(modifier, callback, callback_data):
-    priority, _, name = modifier.rpartition("|")
-    return _hook("modifier", name, callback, callback_data, priority=int(priority or 1000))
+    priority, name = _priority_and_name(modifier)
+    return _hook("modifier", name, callback, callback_data, priority=priority)
 
 
 def hook_signal(signal, callback, callback_data):
-    return _hook("signal", signal, callback, callback_data)
+    priority, name = _priority_and_name(signal)
+    return _hook("signal", name, callback, callback_data, priority=priority)
 
 
 def hook_command_run(command, callback, callback_data):  # pylint: disable=redefined-outer-name
-    return _hook("command_run", command, callback, callback_data)
+    priority, name = _priority_and_name(command)
+    return _hook("command_run", name, callback, callback_data, priority=priority)
 
 
 def hook_config(option, callback, callback_data):
-    return _hook("config", option, callback, callback_data)
+    priority, name = _priority_and_name(option)
+    return _hook("config", name, callback, callback_data, priority=priority)
 
 
 def hook_timer(interval, align_second, max_calls, callback, callback_data):
@@ -705,7 +1001,34 @@ def hook_timer(interval, align_second, max_calls, callback, callback_data):
 
 
 def hook_connect(proxy, address, port, ipv6, retry, local_hostname, callback, callback_data):
-    return _hook("connect", f"{address}:{port}", callback, callback_data, address=address, port=port)
+    """A connection WeeChat makes in a child process; the test answers it with _connect_answer."""
+    return _hook(
+        "connect",
+        f"{address}:{port}",
+        callback,
+        callback_data,
+        proxy=proxy,
+        address=address,
+        port=port,
+        ipv6=ipv6,
+        retry=retry,
+        local_hostname=local_hostname,
+    )
+
+
+def _connect_answer(hook, status, sock=-1, ip_address="", error="", gnutls_rc=0):
+    """The end of a hook_connect, as WeeChat ends it (core-network.c): the callback once,
+    then the hook is removed (unhook). The Python plugin (weechat_python_api_hook_connect_cb,
+    "siiiss") passes (data, status, gnutls_rc, sock, ip_address, error): the IP address
+    before the error, unlike the C callback's order. Returns the callback's return code,
+    or None if the hook is gone."""
+    target = _STATE.hooks.get(hook)
+    if target is None or target.kind != "connect":
+        return None
+    try:
+        return _STATE.callback(target.callback)(target.data, status, gnutls_rc, sock, ip_address, error)
+    finally:
+        _STATE.remove_hook(hook)
 
 
 def hook_fd(fd, flag_read, flag_write, flag_exception, callback, callback_data):
@@ -714,6 +1037,23 @@ def hook_fd(fd, flag_read, flag_write, flag_exception, callback, callback_data):
 
 def hook_url(url, options, timeout, callback, callback_data):
     return _hook("url", url, callback, callback_data, options=options, timeout=timeout, started=_STATE.now)
+
+
+def hook_modifier_exec(modifier, modifier_data, string):
+    return _modifier(modifier, modifier_data, string) if modifier else ""
+
+
+def hook_signal_send(signal, type_data, signal_data):
+    """The Python callback gets the data as a string (an int written in decimal: the
+    Python API reads it with strtol, ERROR if it is not a number)."""
+    if type_data == WEECHAT_HOOK_SIGNAL_INT:
+        number, rest, _ = _strtol(signal_data)
+        if rest:
+            return WEECHAT_RC_ERROR
+        signal_data = str(_c_cast(number, 32))
+    elif type_data not in (WEECHAT_HOOK_SIGNAL_STRING, WEECHAT_HOOK_SIGNAL_POINTER):
+        return WEECHAT_RC_ERROR
+    return _signal_send(signal, signal_data)
 
 
 def unhook(hook):
@@ -758,20 +1098,79 @@ def config_new_option(  # pylint: disable=too-many-arguments,too-many-locals
     callback_delete,
     callback_delete_data,
 ):
+    """config_file_new_option: without null values, a missing value or default is the
+    other one; the value of a boolean is on only for a true word, an integer not read is 0,
+    then brought into [min, max] (see _Option.initial); "" if the option exists."""
     file_name = next((n for n, p in _STATE.files.items() if p == config_file), None)
     section_name = next((k[1] for k, p in _STATE.sections.items() if p == section), None)
     full_name = f"{file_name}.{section_name}.{name}"
     if file_name is None or section_name is None or _STATE.option(full_name):
         return ""
-    option = _STATE.add_option(
-        full_name, type, min, max, default_value, default_value, callback_change, callback_change_data
-    )
-    option.value = option.parse(value) or default_value
+    if type not in ("boolean", "integer", "string") or string_values:
+        return ""  # enum and color options: not in the fake
+    if default_value is not None and value is None:
+        value = default_value
+    elif default_value is None and value is not None:
+        default_value = value
+    if default_value is None or value is None:
+        return ""  # null values: not in the fake
+    if type == "boolean":
+        min, max = 0, 1  # pylint: disable=redefined-builtin
+    default = _Option.initial(type, min, max, default_value)
+    option = _STATE.add_option(full_name, type, min, max, default, default, callback_change, callback_change_data)
+    option.value = _Option.initial(type, min, max, value)
+    _config_hooks(full_name, option.value)
     return option.pointer
 
 
+def config_new(name, callback_reload, callback_reload_data):
+    """A configuration file (not read nor written by the fake); "" if the name is taken."""
+    if name in _STATE.files:
+        return ""
+    _STATE.files[name] = _STATE.new_pointer()
+    return _STATE.files[name]
+
+
+def config_new_section(  # pylint: disable=too-many-arguments
+    config_file,
+    name,
+    user_can_add_options,
+    user_can_delete_options,
+    callback_read,
+    callback_read_data,
+    callback_write,
+    callback_write_data,
+    callback_write_default,
+    callback_write_default_data,
+    callback_create_option,
+    callback_create_option_data,
+    callback_delete_option,
+    callback_delete_option_data,
+):
+    file_name = next((n for n, p in _STATE.files.items() if p == config_file), None)
+    if file_name is None or (file_name, name) in _STATE.sections:
+        return ""
+    _STATE.sections[(file_name, name)] = _STATE.new_pointer()
+    return _STATE.sections[(file_name, name)]
+
+
+def config_free(config_file):
+    file_name = next((n for n, p in _STATE.files.items() if p == config_file), None)
+    if file_name is None:
+        return
+    for option in [o for o in _STATE.options.values() if o.full_name.startswith(f"{file_name}.")]:
+        _STATE.remove_option(option.pointer)
+    for key in [k for k in _STATE.sections if k[0] == file_name]:
+        del _STATE.sections[key]
+    del _STATE.files[file_name]
+
+
 def config_option_free(option):
+    """config_file_option_free (run_callback 1): gone, then the config hooks get the name and ""."""
+    target = _STATE.options.get(option)
     _STATE.remove_option(option)
+    if target is not None:
+        _config_hooks(target.full_name, "")
 
 
 def string_eval_expression(expr, pointers, extra_vars, options):
@@ -781,26 +1180,34 @@ def string_eval_expression(expr, pointers, extra_vars, options):
 
 
 def config_string(option):
-    return _STATE.options[option].value if option in _STATE.options else ""
+    """config_file_option_string: a boolean is "on"/"off", an integer has none (NULL: "")."""
+    target = _STATE.options.get(option)
+    return target.value if target is not None and target.kind != "integer" else ""
 
 
 def config_integer(option):
-    if option not in _STATE.options:
+    """config_file_option_integer: a boolean is 1/0, a string 0."""
+    target = _STATE.options.get(option)
+    if target is None or target.kind == "string":
         return 0
-    value = _STATE.options[option].value
-    if _STATE.options[option].kind == "boolean":
-        return 1 if value == "on" else 0
-    return int(value or 0)
+    if target.kind == "boolean":
+        return 1 if target.value == "on" else 0
+    return int(target.value)
 
 
 def config_boolean(option):
-    return 1 if option in _STATE.options and _STATE.options[option].value == "on" else 0
+    """config_file_option_boolean: 0 for an option that is not a boolean."""
+    target = _STATE.options.get(option)
+    return 1 if target is not None and target.kind == "boolean" and target.value == "on" else 0
 
 
 def config_option_set(option, value, run_callback):
-    if option not in _STATE.options:
-        return WEECHAT_CONFIG_OPTION_SET_OPTION_NOT_FOUND
-    target = _STATE.options[option]
+    """config_file_option_set: OK_CHANGED (then the option's change callback if
+    run_callback, and the config hooks), OK_SAME_VALUE, or ERROR (a value refused,
+    and for no option: the Python API passes NULL)."""
+    target = _STATE.options.get(option)
+    if target is None:
+        return WEECHAT_CONFIG_OPTION_SET_ERROR
     new_value = target.parse(value)
     if new_value is None:
         return WEECHAT_CONFIG_OPTION_SET_ERROR
@@ -809,10 +1216,19 @@ def config_option_set(option, value, run_callback):
     target.value = new_value
     if run_callback and target.change_cb:
         _STATE.callback(target.change_cb)(target.change_data, target.pointer)
-    for hook in _STATE.of_kind("config"):
-        if hook.kind == "config" and _fnmatch.fnmatchcase(target.full_name, hook.pattern):
-            _STATE.callback(hook.callback)(hook.data, target.full_name, new_value)
+    _config_hooks(target.full_name, new_value)
     return WEECHAT_CONFIG_OPTION_SET_OK_CHANGED
+
+
+def _config_hooks(full_name, value):
+    """hook_config_exec: by priority, the option's name matched without case (string_match)."""
+    for hook in _by_priority("config"):
+        if hook.pointer in _STATE.hooks and not hook.running and _string_match(full_name, hook.pattern, False):
+            hook.running = True
+            try:
+                _STATE.callback(hook.callback)(hook.data, full_name, value)
+            finally:
+                hook.running = False
 
 
 def config_get_plugin(option):
@@ -839,7 +1255,10 @@ def config_set_desc_plugin(option, description):
 
 def infolist_get(infolist_name, pointer, arguments):
     if infolist_name == "option":
-        names = [o.full_name for o in _STATE.options.values() if _fnmatch.fnmatchcase(o.full_name, arguments)]
+        # config_file_add_option_to_infolist: all for "", else string_match with case
+        names = [
+            o.full_name for o in _STATE.options.values() if not arguments or _string_match(o.full_name, arguments, True)
+        ]
         items = [{"full_name": name} for name in sorted(names)]
     elif infolist_name == "hook" and arguments == "command":
         items = [{"command": name} for name in _commands()]
