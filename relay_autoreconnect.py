@@ -17,23 +17,65 @@
 
 """Reconnect WeeChat relay remotes (/remote) automatically.
 
-When the link of a relay remote drops, the script schedules the next attempt
-with an IRC-style growing delay, caps the number of consecutive attempts and
-keeps WeeChat's native reconnect engine (4.4+) out of the way, so that there
-is never more than one attempt in flight for a remote.
+When the link of a relay remote drops, the next attempt comes after an
+IRC-style growing delay (with jitter), up to an optional number of attempts;
+a wrong password, another API version or a certificate that fails stop the
+attempts with a line that says what to fix. A link that looks connected but
+is dead is noticed (heartbeat), and a server that comes back is found at once
+(polls, the system's network changes). Text typed in a remote's buffers while
+its link is down is kept and delivered, in order, once the link is back.
 
-The file has two layers:
+Needs: WeeChat >= 4.3 (relay remotes) with its python plugin, Python >= 3.7.
+Network changes are watched on Linux (netlink) and on BSD and macOS (routing
+socket); elsewhere the script works without them.
 
-- the core (Settings, Remote, Engine, backoff_delay): pure Python, no WeeChat
-  call, driven by a clock passed in; it decides;
-- the shell (Shell and the *_cb functions): translates WeeChat signals,
-  commands, options and timers into core calls and the core's decisions into
-  WeeChat calls.
+What it does to WeeChat: on WeeChat >= 4.4 it cancels WeeChat's own
+reconnection attempts for the remotes it manages (a quiet "/remote
+disconnect") and hides WeeChat's "reconnecting to remote relay" line; it
+never changes relay.remote.*.autoreconnect_delay, and when the script is off
+or unloaded WeeChat's own engine works as configured. Its options live in
+relay.conf's [network] section while WeeChat runs and are kept in
+plugins.var.python.relay_autoreconnect.* (relay.conf is read before scripts).
+
+What it sends: every autoreconnect_heartbeat seconds, for each connected
+remote, an in-band ping on the link and POST /api/handshake (no credentials)
+to the remote's URL; while an attempt waits after a network failure, the same
+handshake request polls the server; text kept while down is sent with POST
+/api/input to the remote's URL, authenticated with the remote's own password
+(and TOTP) options, as WeeChat's own remote client does. Passwords are never
+printed, logged or stored.
+
+What it keeps on disk: the lines typed while down, in
+relay_autoreconnect_outbox.json in WeeChat's data directory (mode 0600),
+removed once they are delivered.
+
+Contents (every section starts with a "# === N." line; the core, sections
+1-9, is pure Python driven by the clock it is given; the shell, sections
+10-17, only translates between WeeChat and the core):
+
+ 1. Options and settings ......... Settings (one field per option), OPTIONS
+ 2. Waits ........................ duration, jittered, backoff_delay, poll_interval
+ 3. Failure classes .............. FAILURE_CLASSES (one row per class), classify
+ 4. The record of a remote ....... Phase, Run, Remote
+ 5. Actions of the engine ........ Schedule, Connect, GiveUp, ...
+ 6. Engine ....................... Engine (Engine.plan: the next attempt or giving up)
+ 7. Outbox and delivery .......... Outbox, Delivery (which line goes, what an answer means)
+ 8. Views ........................ describe, bar_text
+ 9. Parsers ...................... hand-over, netlink, route tables, relay.conf, HTTP answers
+10. Shell: WeeChat's words ....... printing, remote names and options, /help text
+11. Shell: options ............... Options, ConfigGuard, Native (WeeChat's own reconnection)
+12. Shell: records and hooks ..... Slot, Link, Links, Runner
+13. Shell: the network ........... route_of, NetWatch, Prober
+14. Shell: the outbox ............ OutboxFile, Courier, InputGate
+15. Shell: the user .............. Console (/autoreconnect, bar item), StatusCheck
+16. Shell: wiring ................ Shell
+17. WeeChat callbacks and main
 """
 
 from __future__ import annotations
 
 import base64
+import enum
 import errno
 import hashlib
 import ipaddress
@@ -47,8 +89,8 @@ import struct
 import time
 import urllib.parse
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple, Union
 
 try:
     import weechat
@@ -63,32 +105,182 @@ SCRIPT_VERSION = "0.1.0"
 SCRIPT_LICENSE = "GPL3"
 SCRIPT_DESC = "Reconnect relay remotes automatically, with a growing delay and an attempt cap"
 
-# ---------------------------------------------------------------------------
-# core: pure policy, no WeeChat call
-# ---------------------------------------------------------------------------
+# ===========================================================================
+# === 1. Options and settings (core)
+# ===========================================================================
 
-STATUS_UNKNOWN = "unknown"
-STATUS_DISCONNECTED = "disconnected"
-STATUS_CONNECTING = "connecting"
-STATUS_WAITING_AUTH = "waiting_auth"
-STATUS_CONNECTED = "connected"
-STATUSES_IN_FLIGHT = (STATUS_CONNECTING, STATUS_WAITING_AUTH)
 
-# failure classes
-FAILURE_NETWORK = "network"  # refused, DNS, TLS, timeout, link lost: back off
-FAILURE_AUTH = "auth"  # wrong password or TOTP: stop after auth_max in a row
-FAILURE_VERSION = "version"  # relay API versions differ: stop at once
-FAILURE_OFFLINE = "offline"  # no route to the server: waits for the network, not counted
-FAILURE_TLS = "tls"  # the server's certificate fails verification: stop after TLS_MAX in a row
+@dataclass(frozen=True)
+class OptionSpec:
+    """One relay.network.autoreconnect* option (made from a field of Settings)."""
 
-# TLS failures in a row before giving up (retrying does not fix a certificate)
-TLS_MAX = 2
-# polls of a waiting remote's server: this often (s) in the first POLL_FAST_SECONDS
-# of an outage, then twice as far apart each minute, up to autoreconnect_poll
-POLL_FIRST = 2.0
-POLL_FAST_SECONDS = 60.0
+    name: str
+    kind: str  # "boolean" or "integer"
+    description: str
+    default: str  # as /set shows it
+    minimum: int = 0
+    maximum: int = 0
+    field: str = ""  # the Settings field that holds its value
 
-# a link must stay up this long (seconds) for a drop to reset the backoff
+    def value(self, text: str) -> Union[bool, int]:
+        """The value of a text as /set shows it ("on", "42")."""
+        return text == "on" if self.kind == "boolean" else int(text)
+
+
+def option(name: str, default: Union[bool, int], description: str, minimum: int = 0, maximum: int = 0) -> Any:
+    """A field of Settings and the option that sets it (descriptions in WeeChat's words:
+    what it does, units and special values in parentheses; /set shows the default)."""
+    kind = "boolean" if isinstance(default, bool) else "integer"
+    shown = ("on" if default else "off") if isinstance(default, bool) else str(default)
+    spec = OptionSpec(name, kind, f"{description} (script {SCRIPT_NAME})", shown, minimum, maximum)
+    return field(default=default, metadata={"option": spec})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The values of the relay.network.autoreconnect* options: one field per option.
+
+    Adding an option is adding a field here; the shell creates it, reads it
+    and keeps its value.
+    """
+
+    enabled: bool = option("autoreconnect", True, "automatically reconnect to remote relay servers when disconnected")
+    delay: int = option(
+        "autoreconnect_delay",
+        10,
+        "delay before trying again to reconnect to a remote relay server (in seconds)",
+        1,
+        65535,
+    )
+    growing: int = option(
+        "autoreconnect_delay_growing",
+        2,
+        "growing factor for autoreconnect delay to remote relay (1 = always same delay, "
+        "2 = delay*2 for each retry, etc.)",
+        1,
+        100,
+    )
+    delay_max: int = option(
+        "autoreconnect_delay_max",
+        600,
+        "maximum autoreconnect delay to remote relay (in seconds, 0 = no maximum)",
+        0,
+        604800,
+    )
+    max_attempts: int = option(
+        "autoreconnect_max", 0, "number of failed attempts in a row before giving up (0 = unlimited)", 0, 1000000
+    )
+    jitter: int = option(
+        "autoreconnect_jitter",
+        30,
+        "shorten each delay by a random part up to this, so that clients cut off together do not "
+        "come back in the same second (in percent, 0 = no jitter)",
+        0,
+        100,
+    )
+    auth_max: int = option(
+        "autoreconnect_auth_max",
+        2,
+        "number of authentication failures in a row (wrong password or TOTP) before giving up "
+        "(0 = never give up for that)",
+        0,
+        100,
+    )
+    outbox: bool = option(
+        "autoreconnect_outbox",
+        True,
+        "keep text typed in the buffers of a remote relay server that is not connected and send it "
+        "after the reconnection",
+    )
+    outbox_commands: bool = option(
+        "autoreconnect_outbox_commands",
+        False,
+        "also keep commands for the remote typed while it is not connected (off = refuse them)",
+    )
+    outbox_max_age: int = option(
+        "autoreconnect_outbox_max_age",
+        600,
+        "text kept longer than this is not sent by itself: you are asked to send or drop it (in seconds, 0 = no limit)",
+        0,
+        604800,
+    )
+    outbox_wait: int = option(
+        "autoreconnect_outbox_wait",
+        60,
+        "text kept for a buffer the remote does not have (yet, like a channel joined again after a "
+        "restart) is tried again for this long, then waits for you to send, move or drop it (in seconds)",
+        1,
+        86400,
+    )
+    network_events: bool = option(
+        "autoreconnect_network_events",
+        True,
+        "watch the system's network changes (links, addresses, routes; Linux netlink, BSD and macOS "
+        "routing socket): when one may bring a server within reach, remotes waiting for the network "
+        "reconnect and remotes waiting after a network failure check their server at once",
+    )
+    lag_show: int = option(
+        "autoreconnect_lag_show",
+        1,
+        "show the lag of a connected remote (the round trip of its heartbeat check) in the bar item "
+        "and /autoreconnect when it is at least this (in seconds, 0 = always)",
+        0,
+        3600,
+    )
+    lag_max: int = option(
+        "autoreconnect_lag_max",
+        0,
+        "drop and reconnect a link whose lag stays above this for two heartbeat checks in a row "
+        "(in seconds, 0 = never)",
+        0,
+        3600,
+    )
+    heartbeat: int = option(
+        "autoreconnect_heartbeat",
+        60,
+        "interval between two checks that the link and the server of a connected remote answer "
+        "(in seconds, 0 = disable)",
+        0,
+        86400,
+    )
+    heartbeat_timeout: int = option(
+        "autoreconnect_heartbeat_timeout",
+        20,
+        "a check without answer within this delay drops the link and reconnects (in seconds)",
+        1,
+        3600,
+    )
+    poll: int = option(
+        "autoreconnect_poll",
+        15,
+        "while an attempt waits after a network failure, check at this interval whether the server "
+        "answers (one HTTP request, no login) and reconnect as soon as it does (in seconds, 0 = disable)",
+        0,
+        86400,
+    )
+    connect_timeout: int = option(
+        "autoreconnect_connect_timeout",
+        30,
+        "drop a connection attempt still connecting or authenticating after this delay (in seconds, 0 = disable)",
+        0,
+        3600,
+    )
+
+
+OPTIONS = tuple(replace(f.metadata["option"], field=f.name) for f in fields(Settings))
+OPTION_NAMES = frozenset(spec.name for spec in OPTIONS)
+
+
+def settings_from(values: Dict[str, str]) -> Settings:
+    """Settings from option values as /set shows them, by option name."""
+    return Settings(**{spec.field: spec.value(values[spec.name]) for spec in OPTIONS})
+
+
+# ===========================================================================
+# === 2. Waits (core)
+# ===========================================================================
+
+# a link must stay up this long (seconds) for a drop to start the run over
 STABLE_SECONDS = 30.0
 # with no cap (autoreconnect_delay_max = 0), a wait never exceeds this (seconds)
 UNCAPPED_DELAY_LIMIT = 604800
@@ -97,30 +289,12 @@ TIMER_TOLERANCE = 0.05
 # the wall clock moving this much (seconds) more than the monotonic clock
 # between two wake-ups means the machine was suspended (or the clock set)
 CLOCK_JUMP_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Values of the relay.network.autoreconnect* options."""
-
-    enabled: bool = True
-    delay: int = 10
-    growing: int = 2
-    delay_max: int = 600
-    max_attempts: int = 0
-    heartbeat: int = 60
-    heartbeat_timeout: int = 20
-    connect_timeout: int = 30
-    poll: int = 15
-    jitter: int = 30
-    auth_max: int = 2
-    outbox: bool = True
-    outbox_commands: bool = False
-    outbox_max_age: int = 600
-    outbox_wait: int = 60
-    network_events: bool = True
-    lag_show: int = 1
-    lag_max: int = 0
+# polls of a waiting remote's server: this often (s) in the first POLL_FAST_SECONDS
+# of an outage, then twice as far apart each minute, up to autoreconnect_poll
+POLL_FIRST = 2.0
+POLL_FAST_SECONDS = 60.0
+# a poll or an attempt brought forward needs this much time (s) before the attempt
+POLL_MARGIN = 1.0
 
 
 def duration(value: float) -> str:
@@ -147,18 +321,6 @@ def jittered(wait: float, settings: Settings, draw: float) -> float:
     return max(1.0, wait * (1 - settings.jitter / 100 * draw))
 
 
-def poll_interval(outage: float, settings: Settings) -> float:
-    """Seconds between two polls of a waiting remote's server, `outage` seconds into the outage.
-
-    Often at the start (the server is most likely back soon: a restart, a
-    blip), then twice as far apart each minute, up to autoreconnect_poll.
-    """
-    first = min(POLL_FIRST, float(settings.poll))
-    if outage < POLL_FAST_SECONDS:
-        return first
-    return min(float(settings.poll), first * 2 ** ((outage - POLL_FAST_SECONDS) / 60.0))
-
-
 def backoff_delay(attempt: int, settings: Settings) -> int:
     """Return the wait in seconds before attempt number `attempt` (1-based).
 
@@ -174,90 +336,364 @@ def backoff_delay(attempt: int, settings: Settings) -> int:
     return min(wait, cap)
 
 
+def poll_interval(outage: float, settings: Settings) -> float:
+    """Seconds between two polls of a waiting remote's server, `outage` seconds into the outage.
+
+    Often at the start (the server is most likely back soon: a restart, a
+    blip), then twice as far apart each minute, up to autoreconnect_poll.
+    """
+    first = min(POLL_FIRST, float(settings.poll))
+    if outage < POLL_FAST_SECONDS:
+        return first
+    return min(float(settings.poll), first * 2 ** ((outage - POLL_FAST_SECONDS) / 60.0))
+
+
+# ===========================================================================
+# === 3. Failure classes (core)
+# ===========================================================================
+
+STATUS_UNKNOWN = "unknown"
+STATUS_DISCONNECTED = "disconnected"
+STATUS_CONNECTING = "connecting"
+STATUS_WAITING_AUTH = "waiting_auth"
+STATUS_CONNECTED = "connected"
+STATUSES_IN_FLIGHT = (STATUS_CONNECTING, STATUS_WAITING_AUTH)
+
+FAILURE_NETWORK = "network"  # refused, DNS, timeout, link lost, the server went away
+FAILURE_AUTH = "auth"  # wrong password or TOTP
+FAILURE_VERSION = "version"  # relay API versions differ
+FAILURE_TLS = "tls"  # the server's certificate fails verification
+FAILURE_OFFLINE = "offline"  # this machine has no route to the server
+
+# TLS failures in a row before giving up (retrying does not fix a certificate)
+TLS_MAX = 2
+# give-up reason when autoreconnect_max is reached (the others are failure classes)
+GIVEUP_ATTEMPTS = "attempts"
+
+
+@dataclass(frozen=True)
+class FailureClass:
+    """What follows a failure of one class: one row of FAILURE_CLASSES."""
+
+    counted: bool  # the attempt counts toward autoreconnect_max
+    grows: bool  # the next wait is longer (the backoff steps up)
+    polled: bool  # while the next attempt waits, its server is polled (it may be back sooner)
+    cap: Union[int, str] = 0  # this many in a row give up: a number or a Settings field (0: never)
+    giveup: str = ""  # what is said then; fields: {name} {count} {detail} {host} {retry}
+
+    def in_a_row(self, settings: Settings) -> int:
+        """How many failures of this class in a row make the script give up (0: never)."""
+        return int(getattr(settings, self.cap)) if isinstance(self.cap, str) else self.cap
+
+
+FAILURE_CLASSES: Dict[str, FailureClass] = {
+    FAILURE_NETWORK: FailureClass(counted=True, grows=True, polled=True),
+    FAILURE_AUTH: FailureClass(
+        counted=True,
+        grows=True,
+        polled=False,  # the server answers polls and refuses the password: no attempt sooner
+        cap="auth_max",
+        giveup="authentication failed {count} times in a row (wrong password or TOTP?): giving up; "
+        "fix relay.remote.{name}.password (or totp_secret), then {retry}",
+    ),
+    FAILURE_VERSION: FailureClass(
+        counted=True,
+        grows=True,
+        polled=False,
+        cap=1,
+        giveup="API version mismatch ({detail}): giving up; update WeeChat on one side, then {retry}",
+    ),
+    FAILURE_TLS: FailureClass(
+        counted=True,
+        grows=True,
+        polled=False,
+        cap=TLS_MAX,
+        giveup="TLS failed {count} times in a row with {host} ({detail}): giving up; check the server's "
+        "certificate (or, if you trust this server, /set relay.remote.{name}.tls_verify off), then {retry}; "
+        "a change of network tries again",
+    ),
+    # no route: nothing to reach; a network change brings the next attempt
+    FAILURE_OFFLINE: FailureClass(counted=False, grows=False, polled=False),
+}
+
+# WeeChat's lines that say why a link drops, after "remote[NAME]: " (English;
+# in other languages the signal sequence tells an authentication failure)
+UNSAID = "unsaid"  # a network failure whose reason WeeChat did not say (4.10: "response code: 0")
+REASONS_SAID = (
+    (re.compile(r"^error: (authentication failed.*)$"), FAILURE_AUTH),
+    (re.compile(r"^API version mismatch: (.*)$"), FAILURE_VERSION),
+    # WeeChat's handshake (curl): the reason of a network or TLS failure
+    (re.compile(r"^handshake failed with URL \S+, error: (.*)$"), FAILURE_NETWORK),
+    (re.compile(r"^handshake failed with URL \S+, (response code: .*)$"), UNSAID),
+)
+# curl's words for a certificate or TLS failure
+TLS_WORDS = re.compile(r"SSL|TLS|certificate", re.IGNORECASE)
+# what a TCP connection to the server found (asked when WeeChat did not say why an attempt failed)
+FOUND_UNRESOLVED = "unresolved"  # the server's name does not resolve
+FOUND_TAKEN = "taken"  # the server takes TCP connections
+FOUND_REACHED = "reached"  # the server's address answered (refused, reset...)
+TLS_UNSAID = "TLS handshake failed (the server takes TCP connections; WeeChat 4.10 says no more)"
+
+
+def reason_said(text: str) -> Optional[Tuple[str, str]]:
+    """(class or UNSAID, detail) if a line of WeeChat (after "remote[NAME]: ") says why a link drops."""
+    for pattern, kind in REASONS_SAID:
+        match = pattern.match(text)
+        if match:
+            return kind, match.group(1)
+    return None
+
+
+class Route(NamedTuple):
+    """What this machine knows of the way to a remote's server (asked after a drop)."""
+
+    address: bool = False  # the URL's host is an IP address (else a name)
+    reachable: Optional[bool] = None  # the kernel has a route to that address (None: not known)
+    default_route: Optional[bool] = None  # the machine has a default route (None: not known)
+    https: bool = False
+
+
+NO_ROUTE_KNOWN = Route()
+
+
+class Failure(NamedTuple):
+    """A failed attempt or a drop, classed."""
+
+    kind: str  # a key of FAILURE_CLASSES
+    detail: str = ""  # why, in WeeChat's words or the script's
+    ask: bool = False  # WeeChat did not say why: a TCP connection to the server would tell more
+
+    @property
+    def rule(self) -> FailureClass:
+        return FAILURE_CLASSES[self.kind]
+
+
+# a remote with no failure yet is treated as after a network failure
+UNKNOWN_FAILURE = Failure(FAILURE_NETWORK)
+
+
+@dataclass
+class Drop:
+    """The facts of one drop (or failed attempt) of a remote, as they come in."""
+
+    at: float  # clock time
+    previous: str  # the status before the drop: the signal sequence
+    stable: bool = False  # the link had stayed up STABLE_SECONDS (or for a time not known)
+    launched: bool = False  # it ended an attempt the script made (counted by its class)
+    said: str = ""  # WeeChat's line about it (after "remote[NAME]: ")
+    reason: str = ""  # the script's own reason, when it dropped the link itself
+    route: Optional[Route] = None  # asked when it was a network failure
+    found: str = ""  # what a TCP connection found (FOUND_*), when WeeChat did not say why
+    asked: bool = False  # that connection was asked for
+    before: Optional[Run] = None  # the run before this failure (a later finding reclasses it)
+
+
+def offline(route: Route, detail: str, unsaid: bool) -> bool:
+    """Whether a network failure came from having no route to the server.
+
+    An address: the kernel says so. A name (resolving it could block): only
+    when WeeChat could not resolve it (or did not say why) and the machine
+    has no default route.
+    """
+    if route.address:
+        return route.reachable is False
+    return ("resolve" in detail or unsaid) and route.default_route is False
+
+
+def classify(drop: Drop) -> Failure:
+    """The class of a failed attempt or a drop, from all that is known of it."""
+    said = reason_said(drop.said) if drop.said else None
+    unsaid = False
+    if drop.reason:
+        kind, detail = FAILURE_NETWORK, drop.reason
+    elif said is not None:
+        kind, detail = said
+        unsaid = kind == UNSAID
+        if unsaid:
+            kind = FAILURE_NETWORK
+        elif kind == FAILURE_NETWORK and TLS_WORDS.search(detail):
+            kind = FAILURE_TLS
+    elif drop.previous == STATUS_WAITING_AUTH:
+        kind, detail = FAILURE_AUTH, ""
+    else:
+        kind, detail = FAILURE_NETWORK, ""
+    if kind != FAILURE_NETWORK:
+        return Failure(kind, detail)
+    route = drop.route or NO_ROUTE_KNOWN
+    if drop.found == FOUND_TAKEN and unsaid and route.https:
+        return Failure(FAILURE_TLS, TLS_UNSAID)
+    if drop.found in (FOUND_TAKEN, FOUND_REACHED):
+        return Failure(FAILURE_NETWORK, detail)  # the server's address was reached
+    if offline(route, detail, unsaid):
+        # the kernel said so for an address; for a name, a connection confirms it
+        return Failure(FAILURE_OFFLINE, detail, ask=unsaid and not drop.found and not route.address)
+    return Failure(FAILURE_NETWORK, detail, ask=unsaid and not drop.found and route.https)
+
+
+# ===========================================================================
+# === 4. The record of a remote (core)
+# ===========================================================================
+
+
+class Phase(enum.Enum):
+    """Where a remote stands; each phase has its own data (PHASE_DATA)."""
+
+    UNKNOWN = "unknown"  # loaded while its status was not known yet
+    IDLE = "idle"  # disconnected, no attempt planned (not wanted, or the script is off)
+    LAUNCHED = "launched"  # the script asked WeeChat for an attempt; no signal yet
+    CONNECTING = "connecting"  # an attempt in flight: TCP, handshake (InFlight)
+    AUTHENTICATING = "waiting_auth"  # an attempt in flight: websocket, password (InFlight)
+    CONNECTED = "connected"  # the link is up (Up)
+    DROPPED = "dropped"  # the link just dropped: the decision waits for settle()
+    WAITING = "waiting"  # disconnected, the next attempt is due (Wait)
+    GAVE_UP = "gave up"  # disconnected, no more attempts until the user's word
+
+
+@dataclass
+class InFlight:
+    """Data of an attempt in flight."""
+
+    since: float  # clock time it started
+    launched: bool = False  # the script made it (it counts when it ends)
+    watched: bool = False  # its connect timeout runs
+    abort: bool = False  # the user disconnected meanwhile: close it once connected
+    said: str = ""  # WeeChat's line about the coming drop
+    reason: str = ""  # the script's reason to drop it
+
+
+@dataclass
+class Up:
+    """Data of a link that is up."""
+
+    since: float  # clock time it came up
+    probe_sent: Optional[float] = None  # clock time of the heartbeat check in flight
+    lag: Optional[float] = None  # round trip of the last heartbeat check (seconds)
+    lag_high: int = 0  # checks in a row above autoreconnect_lag_max
+    said: str = ""
+    reason: str = ""
+
+
+@dataclass
+class Wait:
+    """Data of a remote whose next attempt is due."""
+
+    due: float  # clock time of the attempt
+    probe_sent: Optional[float] = None  # clock time of the poll in flight
+
+
+@dataclass
+class Outage:
+    """Since a remote's link was lost (it ends when the link is up again)."""
+
+    since: float  # clock time
+    polls_spent: bool = False  # no more polls: the server answered (an attempt came sooner) or can not be polled
+
+
+PhaseData = Union[InFlight, Up, Wait, None]
+PHASE_DATA: Dict[Phase, type] = {
+    Phase.CONNECTING: InFlight,
+    Phase.AUTHENTICATING: InFlight,
+    Phase.CONNECTED: Up,
+    Phase.WAITING: Wait,
+}
+PHASE_STATUS = {
+    Phase.UNKNOWN: STATUS_UNKNOWN,
+    Phase.CONNECTING: STATUS_CONNECTING,
+    Phase.AUTHENTICATING: STATUS_WAITING_AUTH,
+    Phase.CONNECTED: STATUS_CONNECTED,
+}
+# the phase a relay_remote_<status> signal of a live link brings
+STATUS_PHASES = {
+    STATUS_CONNECTING: Phase.CONNECTING,
+    STATUS_WAITING_AUTH: Phase.AUTHENTICATING,
+    STATUS_CONNECTED: Phase.CONNECTED,
+}
+PHASES_DOWN = (Phase.IDLE, Phase.DROPPED, Phase.WAITING, Phase.GAVE_UP)
+
+
+class Run(NamedTuple):
+    """A run of attempts: since the last stable link or the user's word (a new Run starts over)."""
+
+    attempt: int = 0  # attempts counted toward autoreconnect_max
+    step: int = 0  # steps the delay grew
+    streak: Tuple[str, int] = ("", 0)  # the class of the last failures, and how many in a row
+    gave_up: bool = False  # the run ended: no more attempts until the link is up or the user's word
+
+    def failed(self, kind: str, launched: bool) -> Run:
+        """The run after a failure (an attempt the script made counts as its class says)."""
+        rule = FAILURE_CLASSES[kind]
+        in_a_row = self.streak[1] + 1 if self.streak[0] == kind else 1
+        attempt, step = self.attempt + (launched and rule.counted), self.step + (launched and rule.grows)
+        return Run(attempt, step, (kind, in_a_row), self.gave_up)
+
+    def succeeded(self, launched: bool) -> Run:
+        """The run after a link came up: the attempt counts, the failures in a row end."""
+        return Run(self.attempt + launched, self.step + launched)
+
+
 @dataclass
 class Remote:
     """Everything the engine knows about one remote."""
 
     name: str
-    status: str = STATUS_UNKNOWN
+    phase: Phase = Phase.UNKNOWN
+    data: PhaseData = None  # the data of its phase (PHASE_DATA)
     # does the user want it connected? None: not known yet (loaded while up)
     wanted: Optional[bool] = None
-    # attempts made since the last stable link or user action
-    attempt: int = 0
-    # clock time of the next attempt, None if none is scheduled
-    due: Optional[float] = None
-    connected_at: Optional[float] = None
-    dropped_at: Optional[float] = None
-    drop_pending: bool = False
-    drop_stable: bool = False
-    gave_up: bool = False
-    # the user asked for a disconnect while an attempt was in flight
-    abort: bool = False
-    # clock time the current attempt started (connecting), None if none
-    in_flight_since: Optional[float] = None
-    # a connect timeout runs for the attempt in flight
-    watched: bool = False
-    # what WeeChat said about the coming drop: (class, detail), None if nothing
-    hint: Optional[Tuple[str, str]] = None
-    # class and detail of the last failure ("" if none)
-    failure: str = ""
-    failure_detail: str = ""
-    auth_failures: int = 0
-    # clock time the pending heartbeat probe was sent, None if none
-    probe_sent: Optional[float] = None
-    # the server was polled while waiting (poll_answered) and needs no more
-    # polls until the link is up again: it answered (an attempt was brought
-    # forward) or it cannot be polled
-    poll_spent: bool = False
-    # clock time the link was last lost (the outage's start), None while connected
-    down_since: Optional[float] = None
-    tls_failures: int = 0
-    # round trip of the last heartbeat check (seconds), and how many checks in a row were above lag_max
-    lag: Optional[float] = None
-    lag_high: int = 0
+    run: Run = field(default_factory=Run)
+    failure: Optional[Failure] = None  # the last failure
+    drop: Optional[Drop] = None  # the facts of the last drop
+    outage: Optional[Outage] = None  # None while connected
+
+    @property
+    def status(self) -> str:
+        """WeeChat's status of the remote."""
+        return PHASE_STATUS.get(self.phase, STATUS_DISCONNECTED)
+
+    @property
+    def flight(self) -> Optional[InFlight]:
+        return self.data if isinstance(self.data, InFlight) else None
+
+    @property
+    def up(self) -> Optional[Up]:
+        return self.data if isinstance(self.data, Up) else None
+
+    @property
+    def wait(self) -> Optional[Wait]:
+        return self.data if isinstance(self.data, Wait) else None
+
+    @property
+    def due(self) -> Optional[float]:
+        """Clock time of the next attempt (None: none is planned)."""
+        return self.data.due if isinstance(self.data, Wait) else None
+
+    @property
+    def gave_up(self) -> bool:
+        return self.phase is Phase.GAVE_UP
+
+    @property
+    def number(self) -> int:
+        """The number of the attempt in flight (the last one made when none is)."""
+        flight = self.flight
+        launched = self.phase is Phase.LAUNCHED or (flight is not None and flight.launched)
+        return self.run.attempt + launched
+
+    @property
+    def lag(self) -> Optional[float]:
+        return self.data.lag if isinstance(self.data, Up) else None
+
+    @property
+    def kind(self) -> str:
+        """The class of the last failure ("" if none)."""
+        return self.failure.kind if self.failure else ""
 
 
 # what the hand-over keeps of a remote: status, wanted, attempt, seconds to the next attempt
 Saved = Tuple[str, Optional[bool], int, Optional[float]]
-SAVED_STATUSES = (STATUS_UNKNOWN, STATUS_DISCONNECTED, STATUS_CONNECTING, STATUS_WAITING_AUTH, STATUS_CONNECTED)
-# attempts beyond this in a hand-over are not believed (autoreconnect_max is at most 1000000)
-SAVED_ATTEMPTS_MAX = 1000000
 
-
-def parse_handover(text: str, now: float, max_age: float) -> Tuple[Dict[str, Saved], str]:
-    """The remotes a previous instance left (wall clock `now`), and why none are taken ("" if fine).
-
-    The text comes from a variable anyone can set: every field is checked
-    (type, range, finite); one bad field and nothing is taken.
-    """
-    try:
-        state = json.loads(text)
-    except ValueError as err:
-        return {}, f"not JSON ({err})"
-    if not isinstance(state, dict) or not isinstance(state.get("remotes"), dict):
-        return {}, "no remotes"
-    written = state.get("time")
-    if not isinstance(written, (int, float)) or isinstance(written, bool) or not math.isfinite(written):
-        return {}, f"time {written!r} is not a time"
-    if abs(now - written) > max_age:
-        return {}, ""  # too old: a fresh start, nothing to say
-    saved: Dict[str, Saved] = {}
-    for name, values in state["remotes"].items():
-        if not isinstance(values, list) or len(values) != 4:
-            return {}, f"remote {name!r}: {values!r} is not [status, wanted, attempt, due]"
-        status, wanted, attempt, due_in = values
-        if status not in SAVED_STATUSES:
-            return {}, f"remote {name!r}: status {status!r} is not known"
-        if wanted not in (True, False, None):
-            return {}, f"remote {name!r}: wanted {wanted!r} is not true, false or null"
-        if not isinstance(attempt, int) or isinstance(attempt, bool) or not 0 <= attempt <= SAVED_ATTEMPTS_MAX:
-            return {}, f"remote {name!r}: attempt {attempt!r} is not a count"
-        if due_in is not None and (
-            not isinstance(due_in, (int, float)) or isinstance(due_in, bool) or not 0 <= due_in <= UNCAPPED_DELAY_LIMIT
-        ):
-            return {}, f"remote {name!r}: due {due_in!r} is not a wait in seconds"
-        saved[name] = (status, wanted, attempt, None if due_in is None else float(due_in))
-    return saved, ""
+# ===========================================================================
+# === 5. Actions of the engine (core): what the shell is asked to do
+# ===========================================================================
 
 
 @dataclass(frozen=True)
@@ -274,7 +710,7 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Cancel:
-    """Remove the timer of a pending attempt."""
+    """Remove the timer of a pending attempt (and its poll)."""
 
     name: str
     announce: bool = False
@@ -296,11 +732,11 @@ class Disconnect:
 
 @dataclass(frozen=True)
 class GiveUp:
-    """Stop trying: the attempt cap is reached, or retrying can not help."""
+    """Stop trying: why is a failure class whose cap is reached, or GIVEUP_ATTEMPTS."""
 
     name: str
-    attempts: int
-    failure: str = FAILURE_NETWORK
+    count: int  # failures of that class in a row, or attempts
+    why: str = GIVEUP_ATTEMPTS
     detail: str = ""
 
 
@@ -320,11 +756,32 @@ class Unwatch:
 
 
 @dataclass(frozen=True)
+class Heartbeat:
+    """Check that the link and the server of a connected remote answer."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class PollAt:
     """While an attempt waits, check at this clock time whether the server answers."""
 
     name: str
     due: float
+
+
+@dataclass(frozen=True)
+class Poll:
+    """Check now whether the server of a waiting remote answers."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Diagnose:
+    """Ask the server's address with a TCP connection: WeeChat did not say why an attempt failed."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -342,13 +799,6 @@ class NetworkBack:
 
 
 @dataclass(frozen=True)
-class Probe:
-    """Check that the link and the server answer (heartbeat)."""
-
-    name: str
-
-
-@dataclass(frozen=True)
 class DropLink:
     """Close a link found dead (or stuck); the drop then follows the backoff."""
 
@@ -357,20 +807,72 @@ class DropLink:
 
 
 Action = Union[
-    Schedule, Cancel, Connect, Disconnect, GiveUp, Watch, Unwatch, Probe, DropLink, PollAt, ServerBack, NetworkBack
+    Schedule,
+    Cancel,
+    Connect,
+    Disconnect,
+    GiveUp,
+    Watch,
+    Unwatch,
+    Heartbeat,
+    PollAt,
+    Poll,
+    Diagnose,
+    ServerBack,
+    NetworkBack,
+    DropLink,
 ]
 
 
-class Engine:
-    """Per-remote state machine: signals and user intent in, actions out."""
+# ===========================================================================
+# === 6. Engine (core): signals, timers and the user's word in, actions out
+# ===========================================================================
 
-    def __init__(self, settings: Settings, draw: Callable[[], float] = random.random) -> None:
+
+def no_route_known(_name: str) -> Route:
+    return NO_ROUTE_KNOWN
+
+
+class Engine:
+    """The phases of every remote; Engine.plan is the one place that decides
+    the next attempt, and a give-up, of a remote whose link is down.
+
+    `draw` gives the random part of the jitter, `route` what the machine knows
+    of the way to a remote's server (the shell asks the kernel).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        draw: Callable[[], float] = random.random,
+        route: Callable[[str], Route] = no_route_known,
+    ) -> None:
         self.settings = settings
         self.draw = draw
+        self.route = route
         self.remotes: Dict[str, Remote] = {}
         # kept so that each event costs the same with 10 or 10 000 remotes
         self.connected: Set[str] = set()  # names of the remotes connected
         self.drops: Dict[str, None] = {}  # names of the drops settle() decides, in order
+
+    # -- phases -----------------------------------------------------------------
+
+    def enter(self, remote: Remote, phase: Phase, data: PhaseData = None) -> None:
+        """Move a remote to a phase with its data (the only place that sets a phase)."""
+        remote.phase, remote.data = phase, data
+        if phase is Phase.CONNECTED:
+            self.connected.add(remote.name)
+        else:
+            self.connected.discard(remote.name)
+        if phase is Phase.DROPPED:
+            self.drops[remote.name] = None
+
+    @staticmethod
+    def start_over(remote: Remote) -> None:
+        """A new run: attempts, the growing delay, failures in a row and polls start from zero."""
+        remote.run = Run()
+        if remote.outage is not None:
+            remote.outage.polls_spent = False
 
     # -- remotes come and go -------------------------------------------------
 
@@ -378,31 +880,18 @@ class Engine:
         """Start tracking a remote (known at load, or just created)."""
         remote = self.remotes.get(name)
         if remote is None:
-            remote = Remote(name=name)
+            remote = self.remotes[name] = Remote(name=name)
             if status == STATUS_DISCONNECTED:
                 remote.wanted = False
-            self.remotes[name] = remote
-            self._set_status(remote, status)
+                self.enter(remote, Phase.IDLE)
         return remote
-
-    def _set_status(self, remote: Remote, status: str) -> None:
-        remote.status = status
-        if status == STATUS_CONNECTED:
-            self.connected.add(remote.name)
-        else:
-            self.connected.discard(remote.name)
-
-    def _drop_pending(self, remote: Remote) -> None:
-        """The drop of this remote waits for settle()."""
-        remote.drop_pending = True
-        self.drops[remote.name] = None
 
     def remote_remove(self, name: str) -> List[Action]:
         """Forget a deleted remote, cancelling its pending attempt."""
         remote = self.remotes.pop(name, None)
         self.connected.discard(name)
         self.drops.pop(name, None)
-        if remote is None or remote.due is None:
+        if remote is None or remote.phase is not Phase.WAITING:
             return []
         return [Cancel(name)]
 
@@ -419,16 +908,8 @@ class Engine:
         self.drops.pop(old, None)
         remote.name = new
         self.remotes[new] = remote
-        self._set_status(remote, remote.status)
-        if remote.drop_pending:
-            self.drops[new] = None
+        self.enter(remote, remote.phase, remote.data)
         return actions
-
-    def _rearm(self, remote: Remote) -> Schedule:
-        """A new timer for the pending attempt at its current time, not announced."""
-        attempt = remote.attempt + 1
-        wait = backoff_delay(attempt, self.settings)
-        return Schedule(remote.name, remote.due, wait, attempt, self.settings.max_attempts, True)
 
     # -- signals -------------------------------------------------------------
 
@@ -438,82 +919,67 @@ class Engine:
         if remote is None:
             # a remote unseen so far whose first news is "disconnected" was
             # just created (/remote add); anything else means a live attempt
-            self.remote_add(name, status)
+            remote = self.remote_add(name, status)
             if status == STATUS_DISCONNECTED:
                 return []
-            remote = self.remotes[name]
-        previous = remote.status
-        self._set_status(remote, status)
         if status == STATUS_DISCONNECTED:
-            return self._link_down(remote, previous, now)
+            return self._link_down(remote, now)
         return self._link_up(remote, status, now)
 
     def _link_up(self, remote: Remote, status: str, now: float) -> List[Action]:
         """An attempt started or progressed: nothing else may be scheduled."""
-        remote.drop_pending = False
-        if not remote.abort:
-            remote.wanted = True
-        actions: List[Action] = []
-        if remote.due is not None:
-            remote.due = None
-            actions.append(Cancel(remote.name))
-        if status in STATUSES_IN_FLIGHT and remote.in_flight_since is None:
-            remote.in_flight_since = now
-            if self.settings.connect_timeout:
-                remote.watched = True
+        phase = STATUS_PHASES[status]
+        if remote.phase is phase:
+            return []  # no change (WeeChat signals changes only)
+        actions: List[Action] = self._cancel(remote, announce=False)
+        flight = remote.flight
+        if flight is None:
+            flight = InFlight(since=now, launched=remote.phase is Phase.LAUNCHED)
+            if status in STATUSES_IN_FLIGHT and self.settings.connect_timeout:
+                flight.watched = True
                 actions.append(Watch(remote.name, now + self.settings.connect_timeout))
-        if status == STATUS_CONNECTED:
-            actions.extend(self._unwatch(remote))
-            remote.connected_at = now
-            remote.gave_up = False
-            remote.auth_failures = 0
-            remote.tls_failures = 0
-            remote.poll_spent = False
-            remote.down_since = None
-            remote.lag, remote.lag_high = None, 0
-            if remote.abort:
-                actions.append(Disconnect(remote.name))
+        if not flight.abort:
+            remote.wanted = True
+        if phase is not Phase.CONNECTED:
+            self.enter(remote, phase, flight)
+            return actions
+        actions.extend(self._unwatch(flight, remote.name))
+        remote.run = remote.run.succeeded(flight.launched)
+        remote.outage = None
+        self.enter(remote, Phase.CONNECTED, Up(since=now, said=flight.said))
+        if flight.abort:
+            actions.append(Disconnect(remote.name))
         return actions
 
     @staticmethod
-    def _unwatch(remote: Remote) -> List[Action]:
+    def _unwatch(flight: Optional[InFlight], name: str) -> List[Action]:
         """The attempt in flight is over (connected or failed)."""
-        remote.probe_sent = None
-        remote.in_flight_since = None
-        if not remote.watched:
+        if flight is None or not flight.watched:
             return []
-        remote.watched = False
-        return [Unwatch(remote.name)]
+        flight.watched = False
+        return [Unwatch(name)]
 
-    def _link_down(self, remote: Remote, previous: str, now: float) -> List[Action]:
+    def _link_down(self, remote: Remote, now: float) -> List[Action]:
         """Record a drop; the decision waits for settle()."""
-        remote.abort = False
-        unwatch = self._unwatch(remote)
-        if previous == STATUS_DISCONNECTED:
+        flight, up = remote.flight, remote.up
+        unwatch = self._unwatch(flight, remote.name)
+        if remote.phase in PHASES_DOWN or remote.phase is Phase.LAUNCHED:
             return unwatch
-        if previous == STATUS_UNKNOWN and remote.wanted is None:
-            # loaded while the remote was up: this is its first drop
-            remote.wanted = True
-        remote.drop_stable = (
-            previous == STATUS_CONNECTED
-            and remote.connected_at is not None
-            and now - remote.connected_at >= STABLE_SECONDS
-        ) or previous == STATUS_UNKNOWN
-        remote.failure, remote.failure_detail = remote.hint or (
-            (FAILURE_AUTH, "") if previous == STATUS_WAITING_AUTH else (FAILURE_NETWORK, "")
+        previous = remote.status
+        if remote.phase is Phase.UNKNOWN and remote.wanted is None:
+            remote.wanted = True  # loaded while the remote was up: this is its first drop
+        live = flight or up
+        remote.drop = Drop(
+            at=now,
+            previous=previous,
+            stable=(up is not None and now - up.since >= STABLE_SECONDS) or remote.phase is Phase.UNKNOWN,
+            launched=flight is not None and flight.launched,
+            said=live.said if live else "",
+            reason=live.reason if live else "",
         )
-        remote.hint = None
-        # "in a row": consecutive attempts; any other outcome ends the run
-        remote.auth_failures = remote.auth_failures + 1 if remote.failure == FAILURE_AUTH else 0
-        if remote.failure == FAILURE_TLS:
-            remote.tls_failures += 1
-        elif not remote.failure_detail.startswith(UNSAID):  # an unsaid reason may be TLS: see tls_found
-            remote.tls_failures = 0
-        remote.connected_at = None
-        remote.dropped_at = now
-        if remote.down_since is None:
-            remote.down_since = now
-        self._drop_pending(remote)
+        if remote.outage is None:
+            remote.outage = Outage(since=now)
+        self.enter(remote, Phase.DROPPED)
         return unwatch
 
     def settle(self) -> List[Action]:
@@ -522,114 +988,126 @@ class Engine:
         drops, self.drops = self.drops, {}
         for name in drops:
             remote = self.remotes.get(name)
-            if remote is not None and remote.drop_pending:
-                remote.drop_pending = False
-                if remote.drop_stable:
-                    remote.attempt = 0
-                if remote.failure == FAILURE_OFFLINE:
-                    # no route: the attempt is not counted and the delay does not grow
-                    remote.attempt = max(0, remote.attempt - 1)
-                actions.extend(self._plan(remote, remote.dropped_at or 0.0))
+            if remote is not None and remote.phase is Phase.DROPPED and remote.drop is not None:
+                actions.extend(self._failed(remote, remote.drop))
         return actions
 
-    def _plan(self, remote: Remote, since: float) -> List[Action]:
-        """Schedule the next attempt of a down remote, or give up."""
-        if (
-            not self.settings.enabled
-            or not remote.wanted
-            or remote.gave_up
-            or remote.due is not None
-            or remote.status != STATUS_DISCONNECTED
-        ):
-            return []
+    def _failed(self, remote: Remote, drop: Drop) -> List[Action]:
+        """Class a drop, count it in the run, and plan what follows."""
+        if drop.stable:
+            self.start_over(remote)
+        drop.before = remote.run
+        drop.route = self.route(remote.name)  # what the machine knows of the way to the server
+        self._reclass(remote, drop)
+        actions = self.plan(remote, drop.at)
+        if remote.failure is not None and remote.failure.ask:
+            drop.asked = True
+            actions.append(Diagnose(remote.name))
+        return actions
+
+    @staticmethod
+    def _reclass(remote: Remote, drop: Drop) -> None:
+        """Class the last drop with what is known of it now; the run follows its class."""
+        remote.failure = classify(drop)
+        remote.run = (drop.before or Run()).failed(remote.failure.kind, drop.launched)
+
+    # -- the one decider -------------------------------------------------------
+
+    def give_up_reason(self, remote: Remote) -> str:
+        """Why the script stops trying for a remote whose link is down ("" if it does not)."""
+        failure = remote.failure or UNKNOWN_FAILURE
+        rule = failure.rule
+        cap = rule.in_a_row(self.settings)
+        kind, in_a_row = remote.run.streak
+        if cap and kind == failure.kind and in_a_row >= cap:
+            return kind
         limit = self.settings.max_attempts
-        stop = (
-            remote.failure == FAILURE_VERSION
-            or (
-                remote.failure == FAILURE_AUTH
-                and self.settings.auth_max
-                and remote.auth_failures >= self.settings.auth_max
-            )
-            or (remote.failure == FAILURE_TLS and remote.tls_failures >= TLS_MAX)
-            or (limit and remote.attempt >= limit and remote.failure != FAILURE_OFFLINE)
-        )
-        if stop:
-            remote.gave_up = True
-            return [GiveUp(remote.name, remote.attempt, remote.failure, remote.failure_detail)]
-        attempt = remote.attempt + 1
-        wait = jittered(backoff_delay(attempt, self.settings), self.settings, self.draw())
-        remote.due = since + wait
-        return [Schedule(remote.name, remote.due, wait, attempt, limit), *self._poll_at(remote, since)]
+        if limit and rule.counted and remote.run.attempt >= limit:
+            return GIVEUP_ATTEMPTS
+        return ""
+
+    def _give_up(self, remote: Remote, why: str) -> List[Action]:
+        """The run ends: no more attempts until the link is up or the user's word."""
+        remote.run = remote.run._replace(gave_up=True)
+        self.enter(remote, Phase.GAVE_UP)
+        count = remote.run.attempt if why == GIVEUP_ATTEMPTS else remote.run.streak[1]
+        detail = remote.failure.detail if remote.failure and why != GIVEUP_ATTEMPTS else ""
+        return [GiveUp(remote.name, count, why, detail)]
+
+    def plan(self, remote: Remote, since: float, wait: Optional[float] = None) -> List[Action]:
+        """What follows for a remote whose link is down: the next attempt (after the
+        backoff's wait from `since`, or after `wait`), giving up, or nothing (not wanted,
+        the script is off, or the run gave up already)."""
+        if not self.settings.enabled or not remote.wanted:
+            self.enter(remote, Phase.IDLE)
+            return []
+        if remote.run.gave_up:
+            self.enter(remote, Phase.GAVE_UP)  # said once: an attempt made by someone else changes nothing
+            return []
+        why = self.give_up_reason(remote)
+        if why:
+            return self._give_up(remote, why)
+        if wait is None:
+            wait = jittered(backoff_delay(remote.run.step + 1, self.settings), self.settings, self.draw())
+        self.enter(remote, Phase.WAITING, Wait(due=since + wait))
+        schedule = Schedule(remote.name, since + wait, wait, remote.run.attempt + 1, self.settings.max_attempts)
+        return [schedule, *self._poll_at(remote, since)]
+
+    def _rearm(self, remote: Remote, wait: Wait) -> Schedule:
+        """A new timer for the pending attempt at its current time, not announced."""
+        backoff = backoff_delay(remote.run.step + 1, self.settings)
+        return Schedule(remote.name, wait.due, backoff, remote.run.attempt + 1, self.settings.max_attempts, True)
 
     # -- timers --------------------------------------------------------------
 
     def timer_fired(self, name: str, now: float) -> List[Action]:
         """The timer of a pending attempt fired: attempt now if still due."""
         remote = self.remotes.get(name)
-        if remote is None or remote.due is None:
+        wait = remote.wait if remote is not None else None
+        if remote is None or wait is None:
             return []
-        if now < remote.due - TIMER_TOLERANCE:
-            return [self._rearm(remote)]
-        remote.due = None
-        if not self.settings.enabled or not remote.wanted or remote.status != STATUS_DISCONNECTED:
+        if now < wait.due - TIMER_TOLERANCE:
+            return [self._rearm(remote, wait)]
+        if not self.settings.enabled or not remote.wanted:
+            self.enter(remote, Phase.IDLE)
             return []
-        limit = self.settings.max_attempts
-        if limit and remote.attempt >= limit:
-            # the cap was lowered while this attempt was pending
-            remote.gave_up = True
-            return [GiveUp(name, remote.attempt)]
-        remote.attempt += 1
+        why = self.give_up_reason(remote)  # a limit was lowered while this attempt was pending
+        if why:
+            return self._give_up(remote, why)
+        self.enter(remote, Phase.LAUNCHED)
         return [Connect(name)]
 
     def connect_issued(self, name: str, now: float) -> List[Action]:
-        """After an attempt was sent: if no attempt started, count a failure."""
+        """After an attempt was sent: if no attempt started, it failed."""
         remote = self.remotes.get(name)
-        if remote is None or remote.status != STATUS_DISCONNECTED:
+        if remote is None or remote.phase is not Phase.LAUNCHED:
             return []
-        remote.dropped_at = now
-        remote.drop_stable = False
-        self._drop_pending(remote)
-        remote.failure, remote.failure_detail = FAILURE_NETWORK, ""
-        remote.auth_failures = 0
+        remote.drop = Drop(at=now, previous=STATUS_DISCONNECTED, launched=True)
+        self.enter(remote, Phase.DROPPED)
         return []
 
-    def failure_said(self, name: str, failure: str, detail: str) -> None:
-        """WeeChat printed why the link of a remote is about to drop."""
+    def said(self, name: str, text: str) -> None:
+        """WeeChat printed a line about a remote (after "remote[NAME]: "): it may say
+        why its link is about to drop."""
         remote = self.remotes.get(name)
-        if remote is not None and remote.status != STATUS_DISCONNECTED:
-            remote.hint = (failure, detail)
+        live = (remote.flight or remote.up) if remote is not None else None
+        if live is not None and reason_said(text) is not None:
+            live.said = text
 
-    def tls_found(self, name: str, detail: str) -> List[Action]:
-        """The reason WeeChat did not say, looked for after the drop: the server's certificate."""
+    def diagnosed(self, name: str, found: str) -> List[Action]:
+        """What a TCP connection to the server found (FOUND_*), asked after a failure
+        WeeChat did not explain: the failure is classed again, and may end the run."""
         remote = self.remotes.get(name)
-        if remote is None or remote.status != STATUS_DISCONNECTED or not remote.failure_detail.startswith(UNSAID):
+        drop = remote.drop if remote is not None else None
+        if remote is None or drop is None or not drop.asked or drop.found or remote.phase not in PHASES_DOWN:
             return []
-        remote.failure, remote.failure_detail = FAILURE_TLS, detail
-        remote.tls_failures += 1
-        if remote.tls_failures < TLS_MAX or remote.gave_up:
+        drop.found = found
+        before = remote.failure
+        self._reclass(remote, drop)
+        if remote.failure == before or remote.phase is not Phase.WAITING:
             return []
-        remote.gave_up = True
-        return [*self._cancel(remote, announce=False), GiveUp(name, remote.attempt, FAILURE_TLS, detail)]
-
-    def offline(self, name: str) -> None:
-        """The drop waiting for settle() came from having no route to the server."""
-        remote = self.remotes.get(name)
-        if remote is not None and remote.drop_pending and remote.failure == FAILURE_NETWORK:
-            remote.failure = FAILURE_OFFLINE
-
-    def online_found(self, name: str) -> List[Action]:
-        """A drop taken for offline (WeeChat did not say why, see offline) reached the
-        server's address after all: the attempt counts, and may be the last one."""
-        remote = self.remotes.get(name)
-        if remote is None or remote.status != STATUS_DISCONNECTED or remote.failure != FAILURE_OFFLINE:
-            return []
-        remote.failure = FAILURE_NETWORK
-        remote.attempt += 1
-        limit = self.settings.max_attempts
-        if not limit or remote.attempt < limit or remote.gave_up:
-            return []
-        remote.gave_up = True
-        return [*self._cancel(remote, announce=False), GiveUp(name, remote.attempt)]
+        why = self.give_up_reason(remote)
+        return [*self._cancel(remote, announce=False), *self._give_up(remote, why)] if why else []
 
     def network_changed(self, now: float) -> List[Action]:
         """A link, address or route came up: what waits for the network goes now.
@@ -639,18 +1117,22 @@ class Engine:
         one that gave up on TLS starts over (a captive portal is gone, say).
         """
         actions: List[Action] = []
+        if not self.settings.enabled:
+            return actions
         for remote in self.remotes.values():
-            if not self.settings.enabled or not remote.wanted or remote.status != STATUS_DISCONNECTED:
+            wait = remote.wait
+            if not remote.wanted:
                 continue
-            if remote.gave_up and remote.failure == FAILURE_TLS:
-                remote.gave_up, remote.tls_failures, remote.attempt = False, 0, 0
-                actions += [NetworkBack(remote.name), *self._plan_in(remote, now, 0.0)]
-            elif remote.due is not None and remote.failure == FAILURE_OFFLINE:
-                remote.due = now
-                actions += [NetworkBack(remote.name), self._rearm(remote)]
-            elif remote.due is not None and remote.failure in ("", FAILURE_NETWORK):
-                remote.poll_spent = False  # one check now, even with polls off: the network is new
-                if remote.probe_sent is None and remote.due - now >= 1.0:
+            if remote.phase is Phase.GAVE_UP and remote.kind == FAILURE_TLS:
+                self.start_over(remote)
+                actions += [NetworkBack(remote.name), *self.plan(remote, now, 0.0)]
+            elif wait is not None and remote.kind == FAILURE_OFFLINE:
+                wait.due = now
+                actions += [NetworkBack(remote.name), self._rearm(remote, wait)]
+            elif wait is not None and remote.kind in ("", FAILURE_NETWORK):
+                if remote.outage is not None:
+                    remote.outage.polls_spent = False  # one check now, even with polls off: the network is new
+                if wait.probe_sent is None and wait.due - now >= POLL_MARGIN:
                     actions.append(PollAt(remote.name, now))
         return actions
 
@@ -659,68 +1141,63 @@ class Engine:
     def watch_fired(self, name: str, now: float) -> List[Action]:
         """The connect timeout of an attempt fired: drop it if still in flight."""
         remote = self.remotes.get(name)
+        flight = remote.flight if remote is not None else None
         timeout = self.settings.connect_timeout
-        if remote is None or remote.in_flight_since is None or remote.status not in STATUSES_IN_FLIGHT or not timeout:
+        if remote is None or flight is None or not timeout:
             return []
-        if now < remote.in_flight_since + timeout - TIMER_TOLERANCE:
-            return [Watch(name, remote.in_flight_since + timeout)]
-        if remote.status == STATUS_CONNECTING:
+        if now < flight.since + timeout - TIMER_TOLERANCE:
+            return [Watch(name, flight.since + timeout)]
+        if remote.phase is Phase.CONNECTING:
             # no socket to close yet (WeeChat bounds this step itself: 5-s
             # handshake, weechat.network.connection_timeout): look again soon
             return [Watch(name, now + 1.0)]
-        reason = f"no answer within {duration(timeout)} while authenticating"
-        remote.hint = (FAILURE_NETWORK, reason)
-        return [DropLink(name, reason)]
+        flight.reason = f"no answer within {duration(timeout)} while authenticating"
+        return [DropLink(name, flight.reason)]
 
     def heartbeat_needed(self) -> bool:
         """Whether a heartbeat tick has any work: a remote is connected."""
         return bool(self.settings.heartbeat) and bool(self.connected)
 
     def heartbeat(self, now: float) -> List[Action]:
-        """Heartbeat tick: probe every connected remote not being probed."""
+        """Heartbeat tick: check every connected remote not being checked."""
         actions: List[Action] = []
         for remote in self.remotes.values():
-            if remote.status == STATUS_CONNECTED and remote.probe_sent is None:
-                remote.probe_sent = now
-                actions.append(Probe(remote.name))
+            up = remote.up
+            if up is not None and up.probe_sent is None:
+                up.probe_sent = now
+                actions.append(Heartbeat(remote.name))
         return actions
 
     def probe_answered(self, name: str, answered: bool, now: Optional[float] = None) -> List[Action]:
-        """The probe of a remote got an answer (or none within its timeout); `now`
-        measures its round trip: the lag of the link (like IRC's lag)."""
+        """The heartbeat check of a remote got an answer (or none within its timeout);
+        `now` measures its round trip: the lag of the link (like IRC's lag)."""
         remote = self.remotes.get(name)
-        if remote is None or remote.probe_sent is None:
+        up = remote.up if remote is not None else None
+        if up is None or up.probe_sent is None:
             return []  # the link changed meanwhile: the result is stale
-        sent, remote.probe_sent = remote.probe_sent, None
-        if remote.status != STATUS_CONNECTED:
+        sent, up.probe_sent = up.probe_sent, None
+        if not answered:
+            up.reason = f"no answer from the server within {duration(self.settings.heartbeat_timeout)} (heartbeat)"
+            return [DropLink(name, up.reason)]
+        if now is None:
             return []
-        if answered:
-            return self._lag(remote, None if now is None else now - sent)
-        reason = f"no answer from the server within {duration(self.settings.heartbeat_timeout)} (heartbeat)"
-        remote.hint = (FAILURE_NETWORK, reason)
-        return [DropLink(name, reason)]
-
-    def _lag(self, remote: Remote, lag: Optional[float]) -> List[Action]:
-        """Record the lag; above autoreconnect_lag_max for two checks in a row drops the link."""
-        if lag is None:
-            return []
-        remote.lag = lag
+        up.lag = now - sent
         limit = self.settings.lag_max
-        remote.lag_high = remote.lag_high + 1 if limit and lag > limit else 0
-        if remote.lag_high < 2:
+        up.lag_high = up.lag_high + 1 if limit and up.lag > limit else 0
+        if up.lag_high < 2:
             return []
-        remote.lag_high = 0
-        reason = f"lag {duration(lag)} above {duration(limit)} for 2 checks (autoreconnect_lag_max)"
-        remote.hint = (FAILURE_NETWORK, reason)
-        return [DropLink(remote.name, reason)]
+        up.lag_high = 0
+        up.reason = f"lag {duration(up.lag)} above {duration(limit)} for 2 checks (autoreconnect_lag_max)"
+        return [DropLink(name, up.reason)]
 
     def clock_jumped(self, now: float) -> List[Action]:
-        """After a suspend: probe every link now, make pending attempts now."""
+        """After a suspend: check every link now, make pending attempts now."""
         actions = self.heartbeat(now)
         for remote in self.remotes.values():
-            if remote.due is not None and remote.due > now:
-                remote.due = now
-                actions.append(self._rearm(remote))
+            wait = remote.wait
+            if wait is not None and wait.due > now:
+                wait.due = now
+                actions.append(self._rearm(remote, wait))
         return actions
 
     def status_checked(self, name: str, status: str, now: float) -> List[Action]:
@@ -729,52 +1206,41 @@ class Engine:
         remote = self.remotes.get(name)
         if remote is None or status == remote.status:
             return []
-        if remote.status == STATUS_UNKNOWN and status == STATUS_DISCONNECTED:
+        if remote.phase is Phase.UNKNOWN and status == STATUS_DISCONNECTED:
             # loaded with nothing known: down is how it is, not a drop
-            self._set_status(remote, status)
             if remote.wanted is None:
                 remote.wanted = False
+            self.enter(remote, Phase.IDLE)
             return []
         return self.status_changed(name, status, now)
 
     # -- the server of a waiting remote comes back -----------------------------
 
     def polled(self, remote: Remote) -> bool:
-        """Whether the server of this waiting remote is polled.
-
-        Only after a network failure: a server that refused the password or
-        speaks another API version answers polls and must not get attempts
-        sooner.
-        """
-        return (
-            bool(self.settings.poll)
-            and remote.due is not None
-            and not remote.poll_spent
-            and remote.failure in ("", FAILURE_NETWORK)
-        )
+        """Whether the server of this waiting remote is polled (its failure class says so)."""
+        wait = remote.wait
+        rule = (remote.failure or UNKNOWN_FAILURE).rule
+        spent = remote.outage is not None and remote.outage.polls_spent
+        return bool(self.settings.poll) and wait is not None and not spent and rule.polled
 
     def _poll_at(self, remote: Remote, now: float) -> List[Action]:
         """The next poll of a waiting remote's server, if one fits before its attempt."""
-        if not self.polled(remote) or remote.due is None:
+        wait = remote.wait
+        if wait is None or not self.polled(remote):
             return []
-        interval = poll_interval(now - (remote.down_since if remote.down_since is not None else now), self.settings)
+        interval = poll_interval(now - (remote.outage.since if remote.outage else now), self.settings)
         due = now + jittered(interval, self.settings, self.draw())
-        return [PollAt(remote.name, due)] if due < remote.due - 1.0 else []
+        return [PollAt(remote.name, due)] if due < wait.due - POLL_MARGIN else []
 
     def poll_fired(self, name: str, now: float) -> List[Action]:
         """Poll time: check the server if the attempt still waits long enough."""
         remote = self.remotes.get(name)
-        if (
-            remote is None
-            or remote.due is None
-            or remote.status != STATUS_DISCONNECTED
-            or remote.poll_spent
-            or remote.probe_sent is not None
-            or remote.due - now < 1.0
-        ):
+        wait = remote.wait if remote is not None else None
+        spent = remote is not None and remote.outage is not None and remote.outage.polls_spent
+        if wait is None or spent or wait.probe_sent is not None or wait.due - now < POLL_MARGIN:
             return []
-        remote.probe_sent = now
-        return [Probe(name)]
+        wait.probe_sent = now
+        return [Poll(name)]
 
     def poll_answered(self, name: str, answered: Optional[bool], now: float) -> List[Action]:
         """A poll ended: True the server answers, False not, None no verdict or no way to poll.
@@ -785,24 +1251,29 @@ class Engine:
         hammered at the poll interval).
         """
         remote = self.remotes.get(name)
-        if remote is None or remote.probe_sent is None:
+        wait = remote.wait if remote is not None else None
+        if remote is None or wait is None or wait.probe_sent is None:
             return []
-        remote.probe_sent = None
-        if remote.status != STATUS_DISCONNECTED or remote.due is None:
-            return []
+        wait.probe_sent = None
         if answered is None:
-            remote.poll_spent = True
+            self._polls_spent(remote)
             return []
         if not answered:
             return self._poll_at(remote, now)
-        remote.poll_spent = True
-        remote.due = now
-        return [ServerBack(name), self._rearm(remote)]
+        self._polls_spent(remote)
+        wait.due = now
+        return [ServerBack(name), self._rearm(remote, wait)]
 
-    # -- user intent ---------------------------------------------------------
+    @staticmethod
+    def _polls_spent(remote: Remote) -> None:
+        """No more polls this outage."""
+        if remote.outage is not None:
+            remote.outage.polls_spent = True
+
+    # -- the user's word -------------------------------------------------------
 
     def user_connect(self, name: str) -> Tuple[bool, List[Action]]:
-        """/remote connect|reconnect by the user: reset the backoff.
+        """/remote connect|reconnect by the user: the run starts over.
 
         Returns (allowed, actions); not allowed when an attempt is already in
         flight, since WeeChat would start a second, overlapping one.
@@ -811,14 +1282,15 @@ class Engine:
         if remote is None:
             return True, []
         remote.wanted = True
-        remote.abort = False
-        if remote.status in STATUSES_IN_FLIGHT:
+        flight = remote.flight
+        if flight is not None:
+            flight.abort = False
             return False, []
-        remote.attempt = 0
-        remote.auth_failures = 0
-        remote.gave_up = False
-        remote.poll_spent = False
-        return True, self._cancel(remote, announce=False)
+        self.start_over(remote)
+        actions = self._cancel(remote, announce=False)
+        if remote.phase is Phase.GAVE_UP:
+            self.enter(remote, Phase.IDLE)
+        return True, actions
 
     def user_disconnect(self, name: str) -> List[Action]:
         """/remote disconnect by the user: no more attempts for this remote."""
@@ -826,22 +1298,59 @@ class Engine:
         if remote is None:
             return []
         remote.wanted = False
-        remote.attempt = 0
-        remote.gave_up = False
-        remote.drop_pending = False
-        remote.abort = remote.status in STATUSES_IN_FLIGHT
-        return self._cancel(remote, announce=True)
+        self.start_over(remote)
+        flight = remote.flight
+        if flight is not None:
+            flight.abort = True
+        actions = self._cancel(remote, announce=True)
+        if remote.phase in (Phase.DROPPED, Phase.GAVE_UP):
+            self.drops.pop(name, None)
+            self.enter(remote, Phase.IDLE)
+        return actions
 
     def _cancel(self, remote: Remote, announce: bool) -> List[Action]:
-        if remote.due is None:
+        """No attempt is pending any more (the remote is idle until something else happens)."""
+        if remote.phase is not Phase.WAITING:
             return []
-        remote.due = None
+        self.enter(remote, Phase.IDLE)
         return [Cancel(remote.name, announce)]
+
+    def retry(self, name: str, _now: float) -> Tuple[str, List[Action]]:
+        """Attempt now, in the current run (also after giving up). Returns (error, actions)."""
+        remote = self.remotes[name]
+        if remote.status != STATUS_DISCONNECTED:
+            what = "is connected" if remote.status == STATUS_CONNECTED else "has an attempt in flight"
+            if remote.status == STATUS_UNKNOWN:
+                what = "has a status not known yet (use /remote connect)"
+            return f"remote[{name}] {what}", []
+        remote.wanted = True
+        actions = self._cancel(remote, announce=False)
+        self.drops.pop(name, None)
+        self.enter(remote, Phase.LAUNCHED)
+        return "", actions + [Connect(name)]
+
+    def cancel(self, name: str, _now: float) -> Tuple[str, List[Action]]:
+        """Cancel the pending attempt; no more until the user connects."""
+        remote = self.remotes[name]
+        if remote.phase is not Phase.WAITING:
+            return f"remote[{name}] has no attempt pending", []
+        remote.wanted = False
+        return "", self._cancel(remote, announce=True)
+
+    def reset(self, name: str, now: float) -> Tuple[str, List[Action]]:
+        """Start the run over (a pending attempt is planned again as attempt 1)."""
+        remote = self.remotes[name]
+        self.start_over(remote)
+        remote.failure = None
+        actions = self._cancel(remote, announce=False)
+        if remote.phase in (Phase.IDLE, Phase.GAVE_UP) and remote.wanted:
+            actions += self.plan(remote, now)
+        return "", actions
 
     # -- options -------------------------------------------------------------
 
     def settings_changed(self, settings: Settings, now: float) -> List[Action]:
-        """New option values: off cancels everything, on resumes."""
+        """New option values: off cancels everything, on starts every run over."""
         was_enabled = self.settings.enabled
         self.settings = settings
         actions: List[Action] = []
@@ -849,30 +1358,27 @@ class Engine:
             for remote in self.remotes.values():
                 actions.extend(self._cancel(remote, announce=False))
         elif not was_enabled:
-            # turning it on again is a fresh start; drops not settled yet are
-            # planned by settle()
+            # drops not settled yet are planned by settle()
             for remote in self.remotes.values():
-                remote.gave_up = False
-                remote.attempt = 0
-                remote.auth_failures = 0
-                if not remote.drop_pending:
-                    actions.extend(self._plan(remote, now))
+                self.start_over(remote)
+                if remote.phase in (Phase.IDLE, Phase.GAVE_UP):
+                    actions.extend(self.plan(remote, now) if remote.wanted else [])
         return actions
 
     def pending(self) -> List[Remote]:
         """Remotes with an attempt scheduled."""
-        return [r for r in self.remotes.values() if r.due is not None]
+        return [r for r in self.remotes.values() if r.phase is Phase.WAITING]
 
     def managed(self, remote: Remote) -> bool:
         """Whether the engine brings this remote back when its link drops."""
-        return self.settings.enabled and remote.wanted is not False and not remote.gave_up
+        return self.settings.enabled and remote.wanted is not False and not remote.run.gave_up
 
     # -- hand-over across a script reload or /upgrade ------------------------
 
     def snapshot(self, now: float) -> Dict[str, list]:
         """What a next instance of the script needs to carry on (see restore)."""
         return {
-            name: [r.status, r.wanted, r.attempt, None if r.due is None else max(0.0, r.due - now)]
+            name: [r.status, r.wanted, r.number, None if r.due is None else max(0.0, r.due - now)]
             for name, r in self.remotes.items()
         }
 
@@ -886,67 +1392,28 @@ class Engine:
         """
         status, wanted, attempt, due_in = saved
         remote = self.remote_add(name)
-        remote.wanted, remote.attempt = wanted, attempt
+        remote.wanted, remote.run = wanted, Run(attempt, attempt)
         if upgraded:
-            self._set_status(remote, STATUS_DISCONNECTED)
+            self.enter(remote, Phase.IDLE)
             if wanted and (status != STATUS_DISCONNECTED or due_in is not None):
-                remote.attempt = 0
-                return self._plan_in(remote, now, 1.0)
+                self.start_over(remote)
+                return self.plan(remote, now, 1.0)
             return []
-        self._set_status(remote, status)
-        if due_in is not None and status == STATUS_DISCONNECTED and wanted:
-            return self._plan_in(remote, now, due_in)
+        if status in STATUSES_IN_FLIGHT:
+            phase = Phase.CONNECTING if status == STATUS_CONNECTING else Phase.AUTHENTICATING
+            self.enter(remote, phase, InFlight(since=now))
+        elif status == STATUS_CONNECTED:
+            self.enter(remote, Phase.CONNECTED, Up(since=now))
+        elif status == STATUS_DISCONNECTED:
+            self.enter(remote, Phase.IDLE)
+            if due_in is not None and wanted:
+                return self.plan(remote, now, due_in)
         return []
 
-    def _plan_in(self, remote: Remote, now: float, wait: float) -> List[Action]:
-        if not self.settings.enabled:
-            return []
-        remote.due = now + wait
-        return [
-            Schedule(remote.name, remote.due, wait, remote.attempt + 1, self.settings.max_attempts),
-            *self._poll_at(remote, now),
-        ]
 
-    # -- the user steers (command) ------------------------------------------
-
-    def retry(self, name: str, _now: float) -> Tuple[str, List[Action]]:
-        """Attempt now. Returns (error, actions): error "" if done."""
-        remote = self.remotes[name]
-        if remote.status != STATUS_DISCONNECTED:
-            what = "is connected" if remote.status == STATUS_CONNECTED else "has an attempt in flight"
-            if remote.status == STATUS_UNKNOWN:
-                what = "has a status not known yet (use /remote connect)"
-            return f"remote[{name}] {what}", []
-        remote.wanted = True
-        remote.gave_up = False
-        remote.auth_failures = 0
-        actions = self._cancel(remote, announce=False)
-        remote.attempt += 1
-        return "", actions + [Connect(name)]
-
-    def cancel(self, name: str, _now: float) -> Tuple[str, List[Action]]:
-        """Cancel the pending attempt; no more until the user connects."""
-        remote = self.remotes[name]
-        if remote.due is None:
-            return f"remote[{name}] has no attempt pending", []
-        remote.wanted = False
-        return "", self._cancel(remote, announce=True)
-
-    def reset(self, name: str, now: float) -> Tuple[str, List[Action]]:
-        """Start the backoff over (a pending attempt is rescheduled as attempt 1)."""
-        remote = self.remotes[name]
-        remote.attempt = 0
-        remote.auth_failures = 0
-        remote.gave_up = False
-        remote.poll_spent = False
-        remote.failure = remote.failure_detail = ""
-        actions = self._cancel(remote, announce=False)
-        if remote.status == STATUS_DISCONNECTED and remote.wanted:
-            actions += self._plan(remote, now)
-        return "", actions
-
-
-# -- outbox: what is typed in a remote buffer while its link is down ---------
+# ===========================================================================
+# === 7. Outbox and delivery (core)
+# ===========================================================================
 
 # where a line given to a remote buffer goes while the script holds its input
 ROUTE_KEEP = "keep"  # for the remote: into the outbox
@@ -1225,6 +1692,423 @@ def outbox_from_json(text: str) -> Tuple[List[QueuedLine], int]:
     return lines, bad
 
 
+# what the answer to a POST /api/input says of its line
+DELIVERED = "delivered"  # the remote took the line
+MISSING = "missing"  # the remote has no such buffer
+REFUSED = "refused"  # the remote answered with an error: the line was not run
+NOT_SENT = "not sent"  # the request never left (no route, refused connection, TLS)
+UNKNOWN = "unknown"  # no answer: the line may have arrived
+
+# a line whose buffer the remote does not have is tried again this often (s),
+# and at once when the buffer appears
+MISSING_RETRY_SECONDS = 5.0
+
+# what the user is told about the outbox (the shell words each: Courier.NOTICES)
+TELL_DELIVERED = "delivered"  # lines the remote took in this round
+TELL_STOPPED = "stopped"  # delivery stops until the next connection or the user's word
+TELL_UNKNOWN = "unknown"  # no answer for a line: it may have arrived
+TELL_OLD = "old"  # lines older than autoreconnect_outbox_max_age wait for the user
+TELL_NO_BUFFER = "no buffer"  # a buffer never appeared on the remote
+TELL_NOT_CONNECTED = "not connected"  # the user said "send" while the link is down
+TELL_DROPPED = "dropped"
+TELL_MOVED = "moved"
+TELL_DELETED = "deleted"  # the remote was deleted with lines queued
+
+# the server's answer to the handshake: (hash algorithm, iterations, totp)
+Auth = Tuple[str, int, bool]
+
+
+@dataclass(frozen=True)
+class Persist:
+    """Write the outbox to its file, before what follows depends on it."""
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """Ask the remote's server how it wants the password (POST /api/handshake)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send a line to the remote's server (POST /api/input), authenticated as `auth` says."""
+
+    name: str
+    line: QueuedLine
+    auth: Auth
+
+
+@dataclass(frozen=True)
+class RetryAt:
+    """Call Delivery.retry_fired at this wall-clock time."""
+
+    name: str
+    due: float
+
+
+@dataclass(frozen=True)
+class Tell:
+    """Tell the user something about the outbox of a remote (what: a TELL_* kind)."""
+
+    name: str
+    what: str
+    count: int = 0
+    buffer: str = ""
+    detail: str = ""
+
+
+DeliveryAction = Union[Persist, Handshake, Send, RetryAt, Tell]
+
+
+@dataclass
+class Round:
+    """Where the delivery of one remote's outbox stands."""
+
+    ready: bool = False  # the link answers: lines may go
+    busy: bool = False  # a request is in flight
+    line: Optional[QueuedLine] = None  # the line of that request (None while busy: the handshake)
+    auth: Optional[Auth] = None  # the server's answer to the handshake
+    delivered: int = 0  # lines the remote took in this round
+    stopped: str = ""  # why delivery waits for the next connection or the user's word ("" if it does not)
+    told: Set[Tuple[str, str]] = field(default_factory=set)  # notices given since the outbox was empty
+    retry: bool = False  # a RetryAt is pending
+
+
+class Delivery:
+    """Which queued line goes when, what the server's answer means, what the user is told.
+
+    Lines leave the outbox only when the remote's server took them; one
+    request at a time per remote; a buffer's lines in the order typed. Time
+    is the wall clock (lines outlive restarts), passed in.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        lines: Optional[List[QueuedLine]] = None,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self.settings = settings
+        self.outbox = Outbox(lines)
+        self.new_id = new_id
+        self.rounds: Dict[str, Round] = {}
+
+    def round(self, name: str) -> Round:
+        """The round of a remote, made if it has none yet."""
+        found = self.rounds.get(name)
+        if found is None:
+            found = self.rounds[name] = Round()
+        return found
+
+    def ready(self, name: str) -> bool:
+        """Whether the link of a remote answers (lines may go)."""
+        found = self.rounds.get(name)
+        return found is not None and found.ready
+
+    # -- lines come in ---------------------------------------------------------
+
+    def keep(self, name: str, buffer: str, texts: List[str], now: float) -> List[DeliveryAction]:
+        """Queue lines typed for a buffer of a remote: on disk, then delivered if the link is up."""
+        for text in texts:
+            self.outbox.add(self.new_id(), name, buffer, text, now)
+        return [Persist(), *self.deliver(name, now)]
+
+    def holds(self, remote: Optional[Remote], buffer: str, now: float) -> bool:
+        """Whether input for a buffer of a remote is kept: the link is not usable for
+        a remote the engine manages, or earlier lines for that buffer still go first."""
+        settings = self.settings
+        if remote is None or not settings.outbox:
+            return False
+        if remote.status == STATUS_CONNECTED and self.ready(remote.name):
+            return self.outbox.blocks(remote.name, buffer, now, settings.outbox_max_age, settings.outbox_wait)
+        return settings.enabled and bool(remote.wanted) and remote.status != STATUS_UNKNOWN
+
+    # -- the link --------------------------------------------------------------
+
+    def link_ready(self, name: str, now: float) -> List[DeliveryAction]:
+        """The remote answers on its link: what it has queued goes."""
+        current = self.round(name)
+        current.ready, current.stopped = True, ""
+        return self.deliver(name, now)
+
+    def link_down(self, name: str) -> None:
+        """The link dropped: the server may change (its password hash is asked again)."""
+        current = self.round(name)
+        current.ready, current.auth = False, None
+
+    # -- one line at a time ----------------------------------------------------
+
+    def deliver(self, name: str, now: float) -> List[DeliveryAction]:
+        """Send the next line of a remote whose link is up (one request at a time)."""
+        current = self.round(name)
+        if current.busy or current.stopped or not current.ready:
+            return []
+        settings = self.settings
+        line = self.outbox.next_line(name, now, settings.outbox_max_age, settings.outbox_wait)
+        if line is None:
+            return self.round_over(name, now)
+        current.busy = True
+        if current.auth is None:
+            current.line = None
+            return [Handshake(name)]
+        self.outbox.sending(line)
+        current.line = line
+        return [Persist(), Send(name, line, current.auth)]
+
+    def handshake_answered(self, name: str, auth: Optional[Auth], detail: str, now: float) -> List[DeliveryAction]:
+        """The server said how it wants the password (None: no usable answer, detail says why)."""
+        current = self.round(name)
+        current.busy, current.auth = False, auth
+        if auth is None:
+            return self.stop_round(name, f"handshake failed: {detail}", now)
+        return self.deliver(name, now)
+
+    def answered(self, name: str, outcome: str, detail: str, now: float) -> List[DeliveryAction]:
+        """The server answered the request of the line in flight (outcome: DELIVERED, MISSING...)."""
+        current = self.round(name)
+        line, current.line, current.busy = current.line, None, False
+        if line is None or line not in self.outbox.lines:
+            return self.deliver(name, now)  # dropped by the user meanwhile
+        actions: List[DeliveryAction] = []
+        if outcome == DELIVERED:
+            self.outbox.delivered(line)
+            current.delivered += 1
+        elif outcome == MISSING:
+            self.outbox.missing(line, now)
+        elif outcome == UNKNOWN:
+            self.outbox.unknown(line)
+            actions.append(Tell(name, TELL_UNKNOWN, buffer=line.buffer, detail=detail))
+        else:
+            self.outbox.not_sent(line)
+            if outcome == REFUSED:
+                current.auth = None
+            reason = f"{'refused by the remote' if outcome == REFUSED else 'not sent'}: {detail}"
+            actions += self.stop_round(name, reason, now)
+        return [*actions, Persist(), *self.deliver(name, now)]
+
+    def unsendable(self, name: str, reason: str, now: float) -> List[DeliveryAction]:
+        """The request could not be made (no URL, no TOTP secret): delivery stops."""
+        current = self.round(name)
+        line, current.line, current.busy = current.line, None, False
+        actions: List[DeliveryAction] = []
+        if line is not None and line in self.outbox.lines:
+            self.outbox.not_sent(line)
+            actions.append(Persist())
+        return [*actions, *self.stop_round(name, reason, now)]
+
+    def cancelled(self, name: str) -> List[DeliveryAction]:
+        """The request in flight was cancelled (/upgrade refuses to run with URL transfers):
+        a line in flight may have arrived, it waits for the user's word."""
+        current = self.round(name)
+        line, current.line, current.busy = current.line, None, False
+        if line is None or line not in self.outbox.lines:
+            return []
+        self.outbox.unknown(line)
+        return [Tell(name, TELL_UNKNOWN, buffer=line.buffer, detail="cancelled before its answer came"), Persist()]
+
+    def stop_round(self, name: str, reason: str, now: float) -> List[DeliveryAction]:
+        """Delivery stops until the next connection or the user's word; said once per reason."""
+        current = self.round(name)
+        current.stopped = reason
+        actions = self.round_over(name, now)
+        if (TELL_STOPPED, reason) not in current.told:
+            current.told.add((TELL_STOPPED, reason))
+            actions.append(Tell(name, TELL_STOPPED, count=self.outbox.count(name), detail=reason))
+        return actions
+
+    def round_over(self, name: str, now: float) -> List[DeliveryAction]:
+        """Nothing more goes now: say what was delivered and what waits, once."""
+        current = self.round(name)
+        settings = self.settings
+        actions: List[DeliveryAction] = []
+        if current.delivered:
+            actions.append(Tell(name, TELL_DELIVERED, count=current.delivered))
+            current.delivered = 0
+        stuck = self.outbox.stuck(name, now, settings.outbox_max_age, settings.outbox_wait)
+        if HELD_OLD in stuck and (TELL_OLD, "") not in current.told:
+            current.told.add((TELL_OLD, ""))
+            actions.append(Tell(name, TELL_OLD, count=len(stuck[HELD_OLD]), detail=duration(settings.outbox_max_age)))
+        for buffer in sorted({line.buffer for line in stuck.get(HELD_NO_BUFFER, [])}):
+            if (TELL_NO_BUFFER, buffer) not in current.told:
+                current.told.add((TELL_NO_BUFFER, buffer))
+                count = self.outbox.count(name, buffer)
+                actions.append(Tell(name, TELL_NO_BUFFER, count, buffer, duration(settings.outbox_wait)))
+        if not self.outbox.count(name):
+            current.told.clear()
+        until = None if current.retry else self.outbox.missing_pending(name, now, settings.outbox_wait)
+        if until is not None:
+            current.retry = True
+            actions.append(RetryAt(name, now + min(MISSING_RETRY_SECONDS, until - now)))
+        return actions
+
+    def retry_fired(self, name: str, now: float) -> List[DeliveryAction]:
+        """Lines whose buffer was missing go again."""
+        self.round(name).retry = False
+        self.outbox.retry_missing(name)
+        return self.deliver(name, now)
+
+    def buffer_opened(self, name: str, buffer: str, now: float) -> List[DeliveryAction]:
+        """A buffer appeared on a remote: its lines waiting for it go now."""
+        return self.deliver(name, now) if self.outbox.retry_missing(name, buffer) else []
+
+    # -- remotes come and go -----------------------------------------------------
+
+    def rename(self, old: str, new: str) -> List[DeliveryAction]:
+        self.outbox.rename(old, new)
+        moved = self.rounds.pop(old, None)
+        if moved is not None:
+            self.rounds[new] = moved
+        return [Persist()]
+
+    def forget(self, name: str) -> List[DeliveryAction]:
+        """A remote was deleted (/remote del): its lines go too."""
+        self.rounds.pop(name, None)
+        dropped = self.outbox.drop(name)
+        return [Tell(name, TELL_DELETED, count=dropped), Persist()] if dropped else []
+
+    # -- the user's word -----------------------------------------------------------
+
+    def send(self, name: str, buffer: str, now: float) -> List[DeliveryAction]:
+        """The user says "send": lines go, whatever their age or state (at the reconnection if down)."""
+        count = self.outbox.approve(name, buffer)
+        current = self.round(name)
+        current.stopped = ""
+        current.told.clear()
+        if current.ready:
+            return self.deliver(name, now)
+        return [Tell(name, TELL_NOT_CONNECTED, count=count)] if count else []
+
+    def drop(self, name: str, buffer: str) -> List[DeliveryAction]:
+        """The user drops lines (of a buffer, or every line of the remote)."""
+        dropped = self.outbox.drop(name, buffer)
+        self.round(name).told.clear()
+        return [Tell(name, TELL_DROPPED, count=dropped)]
+
+    def move(self, name: str, buffer: str, target: str, now: float) -> List[DeliveryAction]:
+        """The user sends the lines of a buffer to another buffer of the remote."""
+        moved = self.outbox.move(name, buffer, target)
+        return [Tell(name, TELL_MOVED, count=moved, buffer=buffer, detail=target), *self.send(name, target, now)]
+
+
+# ===========================================================================
+# === 8. Views (core): what /autoreconnect and the bar item show
+# ===========================================================================
+
+# the bar item: at most this many entries
+BAR_ENTRIES = 8
+
+
+def lag_shown(engine: Engine, remote: Remote) -> bool:
+    """Whether the lag of a connected remote is worth showing (autoreconnect_lag_show, 0 = always)."""
+    return remote.lag is not None and remote.lag >= engine.settings.lag_show
+
+
+def describe(engine: Engine, remote: Remote, now: float) -> str:
+    """One line of /autoreconnect list for a remote."""
+    settings = engine.settings
+    limit = f"/{settings.max_attempts}" if settings.max_attempts else ""
+    parts = [remote.status]
+    wait = remote.wait
+    if remote.phase is Phase.CONNECTED and lag_shown(engine, remote):
+        parts.append(f"lag {duration(remote.lag or 0.0)}")
+    if wait is not None and remote.kind == FAILURE_OFFLINE:
+        parts.append(f"waiting for network (attempt {remote.run.attempt + 1} in {duration(max(0.0, wait.due - now))})")
+    elif wait is not None:
+        parts.append(f"attempt {remote.run.attempt + 1}{limit} in {duration(max(0.0, wait.due - now))}")
+        since = remote.outage.since if remote.outage else now
+        interval = poll_interval(now - since, settings) if settings.poll else 0
+        if engine.polled(remote) and wait.due - now > interval + POLL_MARGIN:
+            parts.append(f"server polled every {duration(interval)}")
+    elif remote.gave_up:
+        parts.append(f"gave up after {remote.run.attempt} attempt(s)")
+    elif remote.number and remote.status != STATUS_CONNECTED:
+        parts.append(f"attempt {remote.number}{limit}")
+    if remote.failure:
+        detail = f" ({remote.failure.detail})" if remote.failure.detail else ""
+        parts.append(f"last failure: {remote.failure.kind}{detail}")
+    parts.append("managed" if engine.managed(remote) else "not managed")
+    return f"{remote.name}: " + ", ".join(parts)
+
+
+def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str:
+    """Content of the bar item: remotes waiting (countdown) or given up, lag, queued input.
+
+    At most BAR_ENTRIES entries, then how many more (/autoreconnect lists all).
+    """
+    queued = outbox.counts() if outbox else {}
+    waiting = {n for n, r in engine.remotes.items() if r.phase in (Phase.WAITING, Phase.GAVE_UP)}
+    lagging = {n for n in engine.connected if lag_shown(engine, engine.remotes[n])}
+    with_outbox = {n for n in queued if n in engine.remotes}
+    total = len(waiting) + len(lagging) + len(with_outbox)
+    items: List[str] = []
+    for name in sorted(waiting | lagging | with_outbox):
+        if len(items) >= BAR_ENTRIES:
+            break
+        remote = engine.remotes[name]
+        wait = remote.wait
+        if name in lagging:
+            items.append(f"{name} lag {remote.lag:.1f}s")
+        if wait is not None and remote.kind == FAILURE_OFFLINE:
+            items.append(f"{name} waiting for network")
+        elif wait is not None:
+            left = max(0, int(wait.due - now + 0.999))
+            items.append(f"{name} {left}s ({remote.kind})" if remote.kind else f"{name} {left}s")
+        elif remote.gave_up:
+            items.append(f"{name} gave up ({remote.kind or FAILURE_NETWORK})")
+        if name in queued:
+            items.append(f"{name} outbox {queued[name]}")
+    items = items[:BAR_ENTRIES]
+    if total > len(items):
+        items.append(f"+{total - len(items)} more")
+    return ", ".join(items)
+
+
+# ===========================================================================
+# === 9. Parsers (core): the hand-over, network messages, route tables, files, answers
+# ===========================================================================
+
+SAVED_STATUSES = (STATUS_UNKNOWN, STATUS_DISCONNECTED, STATUS_CONNECTING, STATUS_WAITING_AUTH, STATUS_CONNECTED)
+# attempts beyond this in a hand-over are not believed (autoreconnect_max is at most 1000000)
+SAVED_ATTEMPTS_MAX = 1000000
+
+
+def parse_handover(text: str, now: float, max_age: float) -> Tuple[Dict[str, Saved], str]:
+    """The remotes a previous instance left (wall clock `now`), and why none are taken ("" if fine).
+
+    The text comes from a variable anyone can set: every field is checked
+    (type, range, finite); one bad field and nothing is taken.
+    """
+    try:
+        state = json.loads(text)
+    except ValueError as err:
+        return {}, f"not JSON ({err})"
+    if not isinstance(state, dict) or not isinstance(state.get("remotes"), dict):
+        return {}, "no remotes"
+    written = state.get("time")
+    if not isinstance(written, (int, float)) or isinstance(written, bool) or not math.isfinite(written):
+        return {}, f"time {written!r} is not a time"
+    if abs(now - written) > max_age:
+        return {}, ""  # too old: a fresh start, nothing to say
+    saved: Dict[str, Saved] = {}
+    for name, values in state["remotes"].items():
+        if not isinstance(values, list) or len(values) != 4:
+            return {}, f"remote {name!r}: {values!r} is not [status, wanted, attempt, due]"
+        status, wanted, attempt, due_in = values
+        if status not in SAVED_STATUSES:
+            return {}, f"remote {name!r}: status {status!r} is not known"
+        if wanted not in (True, False, None):
+            return {}, f"remote {name!r}: wanted {wanted!r} is not true, false or null"
+        if not isinstance(attempt, int) or isinstance(attempt, bool) or not 0 <= attempt <= SAVED_ATTEMPTS_MAX:
+            return {}, f"remote {name!r}: attempt {attempt!r} is not a count"
+        if due_in is not None and (
+            not isinstance(due_in, (int, float)) or isinstance(due_in, bool) or not 0 <= due_in <= UNCAPPED_DELAY_LIMIT
+        ):
+            return {}, f"remote {name!r}: due {due_in!r} is not a wait in seconds"
+        saved[name] = (status, wanted, attempt, None if due_in is None else float(due_in))
+    return saved, ""
+
+
 # -- network changes: netlink (Linux), routing socket (BSD, macOS) ---------------
 
 # netlink (linux/rtnetlink.h): message types, and the multicast groups watched
@@ -1299,13 +2183,7 @@ def config_section(text: str, section: str) -> Dict[str, str]:
     return values
 
 
-# -- delivery: POST /api/input to the remote, out of band --------------------
-
-DELIVERED = "delivered"  # the remote took the line
-MISSING = "missing"  # the remote has no such buffer
-REFUSED = "refused"  # the remote answered with an error: the line was not run
-NOT_SENT = "not sent"  # the request never left (no route, refused connection, TLS)
-UNKNOWN = "unknown"  # no answer: the line may have arrived
+# -- answers of the relay API (POST /api/handshake, /api/input) ---------------------
 
 # curl errors raised before a request is sent (libcurl error codes)
 CURL_BEFORE_SENDING = frozenset((1, 2, 3, 4, 5, 6, 7, 35, 51, 53, 58, 59, 60, 66, 77, 83, 90, 91))
@@ -1344,7 +2222,7 @@ def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
     return UNKNOWN, said
 
 
-def handshake_answer(output: Dict[str, str]) -> Optional[Tuple[str, int, bool]]:
+def handshake_answer(output: Dict[str, str]) -> Optional[Auth]:
     """(hash algorithm, iterations, totp) from the answer to POST /api/handshake."""
     if output.get("response_code") != "200":
         return None
@@ -1379,464 +2257,32 @@ def authorization(algo: str, password: str, salt: str, iterations: int) -> str:
     return "Basic " + base64.b64encode(user_pass.encode()).decode()
 
 
-# ---------------------------------------------------------------------------
-# shell: WeeChat glue
-# ---------------------------------------------------------------------------
+# -- route tables (Linux /proc/net) ----------------------------------------------------
 
-MIN_WEECHAT_VERSION = 0x04030000
-# relay remotes have the layout read through hdata "proxy" in these versions
-LAYOUT_VERSIONS = (0x04030000, 0x05000000)
+# flags of a route in /proc/net: usable (RTF_UP), and a route that only refuses (RTF_REJECT)
+RTF_UP, RTF_REJECT = 0x0001, 0x0200
 
 
-@dataclass(frozen=True)
-class OptionSpec:
-    """One relay.network.autoreconnect* option."""
+def default_route_in(ipv4: str, ipv6: str) -> bool:
+    """Whether the route tables (text of /proc/net/route and /proc/net/ipv6_route)
+    hold a usable default route; the kernel's "unreachable default" routes (IPv6
+    has one on lo even with no network) do not count."""
 
-    name: str
-    kind: str
-    description: str
-    default: str
-    minimum: int = 0
-    maximum: int = 0
+    def usable(flags: str) -> bool:
+        try:
+            value = int(flags, 16)
+        except ValueError:
+            return False
+        return bool(value & RTF_UP) and not value & RTF_REJECT
 
-
-# descriptions in WeeChat's words (relay-config.c, irc-config.c): what the option
-# does, units and special values in parentheses; /set and /fset show the default
-OPTIONS = (
-    OptionSpec(
-        "autoreconnect",
-        "boolean",
-        "automatically reconnect to remote relay servers when disconnected (script relay_autoreconnect)",
-        "on",
-    ),
-    OptionSpec(
-        "autoreconnect_delay",
-        "integer",
-        "delay before trying again to reconnect to a remote relay server (in seconds) (script relay_autoreconnect)",
-        "10",
-        1,
-        65535,
-    ),
-    OptionSpec(
-        "autoreconnect_delay_growing",
-        "integer",
-        "growing factor for autoreconnect delay to remote relay (1 = always same delay, "
-        "2 = delay*2 for each retry, etc.) (script relay_autoreconnect)",
-        "2",
-        1,
-        100,
-    ),
-    OptionSpec(
-        "autoreconnect_delay_max",
-        "integer",
-        "maximum autoreconnect delay to remote relay (in seconds, 0 = no maximum) (script relay_autoreconnect)",
-        "600",
-        0,
-        604800,
-    ),
-    OptionSpec(
-        "autoreconnect_max",
-        "integer",
-        "number of failed attempts in a row before giving up (0 = unlimited) (script relay_autoreconnect)",
-        "0",
-        0,
-        1000000,
-    ),
-    OptionSpec(
-        "autoreconnect_jitter",
-        "integer",
-        "shorten each delay by a random part up to this, so that clients cut off together do not "
-        "come back in the same second (in percent, 0 = no jitter) (script relay_autoreconnect)",
-        "30",
-        0,
-        100,
-    ),
-    OptionSpec(
-        "autoreconnect_auth_max",
-        "integer",
-        "number of authentication failures in a row (wrong password or TOTP) before giving up "
-        "(0 = never give up for that) (script relay_autoreconnect)",
-        "2",
-        0,
-        100,
-    ),
-    OptionSpec(
-        "autoreconnect_outbox",
-        "boolean",
-        "keep text typed in the buffers of a remote relay server that is not connected and send it "
-        "after the reconnection (script relay_autoreconnect)",
-        "on",
-    ),
-    OptionSpec(
-        "autoreconnect_outbox_commands",
-        "boolean",
-        "also keep commands for the remote typed while it is not connected (off = refuse them) "
-        "(script relay_autoreconnect)",
-        "off",
-    ),
-    OptionSpec(
-        "autoreconnect_outbox_max_age",
-        "integer",
-        "text kept longer than this is not sent by itself: you are asked to send or drop it "
-        "(in seconds, 0 = no limit) (script relay_autoreconnect)",
-        "600",
-        0,
-        604800,
-    ),
-    OptionSpec(
-        "autoreconnect_outbox_wait",
-        "integer",
-        "text kept for a buffer the remote does not have (yet, like a channel joined again after a "
-        "restart) is tried again for this long, then waits for you to send, move or drop it "
-        "(in seconds) (script relay_autoreconnect)",
-        "60",
-        1,
-        86400,
-    ),
-    OptionSpec(
-        "autoreconnect_network_events",
-        "boolean",
-        "watch the system's network changes (links, addresses, routes; Linux netlink, BSD and macOS "
-        "routing socket): when one may bring a server within reach, remotes waiting for the network "
-        "reconnect and remotes waiting after a network failure check their server at once "
-        "(script relay_autoreconnect)",
-        "on",
-    ),
-    OptionSpec(
-        "autoreconnect_lag_show",
-        "integer",
-        "show the lag of a connected remote (the round trip of its heartbeat check) in the bar item "
-        "and /autoreconnect when it is at least this (in seconds, 0 = always) (script relay_autoreconnect)",
-        "1",
-        0,
-        3600,
-    ),
-    OptionSpec(
-        "autoreconnect_lag_max",
-        "integer",
-        "drop and reconnect a link whose lag stays above this for two heartbeat checks in a row "
-        "(in seconds, 0 = never) (script relay_autoreconnect)",
-        "0",
-        0,
-        3600,
-    ),
-    OptionSpec(
-        "autoreconnect_heartbeat",
-        "integer",
-        "interval between two checks that the link and the server of a connected remote answer "
-        "(in seconds, 0 = disable) (script relay_autoreconnect)",
-        "60",
-        0,
-        86400,
-    ),
-    OptionSpec(
-        "autoreconnect_heartbeat_timeout",
-        "integer",
-        "a check without answer within this delay drops the link and reconnects "
-        "(in seconds) (script relay_autoreconnect)",
-        "20",
-        1,
-        3600,
-    ),
-    OptionSpec(
-        "autoreconnect_poll",
-        "integer",
-        "while an attempt waits after a network failure, check at this interval whether the server "
-        "answers (one HTTP request, no login) and reconnect as soon as it does "
-        "(in seconds, 0 = disable) (script relay_autoreconnect)",
-        "15",
-        0,
-        86400,
-    ),
-    OptionSpec(
-        "autoreconnect_connect_timeout",
-        "integer",
-        "drop a connection attempt still connecting or authenticating after this delay "
-        "(in seconds, 0 = disable) (script relay_autoreconnect)",
-        "30",
-        0,
-        3600,
-    ),
-)
-
-OPTION_NAMES = frozenset(spec.name for spec in OPTIONS)
-
-COMMAND = "autoreconnect"
-COMMAND_DESC = "automatic reconnection of remote relay servers"
-COMMAND_ARGS = (
-    "[list] || retry|cancel|reset <name>|-all || secure <name>|-all "
-    "|| outbox [list] || outbox send|drop <name>|-all [<buffer>] || outbox move <name> <buffer> <new_buffer>"
-)
-# "[fmt]": WeeChat aligns the lines "argument: description" as in its own /help
-COMMAND_ARGS_DESC = "\n".join(
-    (
-        "[fmt]",
-        "raw[list]: list remote relay servers with the state of their reconnection: status, attempt, "
-        "time to the next attempt, last failure, managed or not (without argument, this list is displayed)",
-        "raw[retry]: attempt now (also after the script gave up)",
-        "raw[cancel]: cancel the pending attempt; no more attempts until the remote is connected again",
-        "raw[reset]: start the growing delay over (a pending attempt becomes attempt 1)",
-        "raw[secure]: move a password stored in plain text into secured data (/secure) and set "
-        "relay.remote.name.password to it; the password is never displayed",
-        "raw[outbox]: list, send now, drop, or move to another buffer the lines typed in the buffers of a "
-        "remote while it was not connected; sent after the reconnection, they are kept meanwhile in "
-        "relay_autoreconnect_outbox.json in WeeChat's data directory; send also sends the lines that wait "
-        "for your word (too old, buffer not found, delivery not confirmed)",
-        "name: name of remote relay server (see /remote list)",
-        "raw[-all]: all remote relay servers",
-        "buffer: full name of a buffer on the remote WeeChat, as /autoreconnect outbox shows it "
-        "(for example irc.libera.#weechat)",
-        "new_buffer: full name of the buffer on the remote WeeChat that gets the lines instead",
-        "",
-        "Options: /set relay.network.autoreconnect*",
-        "Bar item: relay_autoreconnect (remotes waiting, with a countdown, or given up, and lines kept)",
-        "",
-        "Examples:",
-        "  /autoreconnect",
-        "  /autoreconnect retry home",
-        "  /autoreconnect cancel -all",
-        "  /autoreconnect secure home",
-        "  /autoreconnect outbox send home",
-        "  /autoreconnect outbox move home irc.libera.#old irc.libera.#new",
+    routes4 = [line.split() for line in ipv4.splitlines()[1:]]  # Iface Destination Gateway Flags … Mask
+    routes6 = [line.split() for line in ipv6.splitlines()]  # destination, its prefix length, … flags, device
+    return any(len(r) > 7 and r[1] == "00000000" and r[7] == "00000000" and usable(r[3]) for r in routes4) or any(
+        len(r) > 8 and r[0] == "0" * 32 and r[1] == "00" and usable(r[8]) for r in routes6
     )
-)
-COMMAND_COMPLETION = " || ".join(
-    (
-        "list",
-        "retry %(relay_remotes)|-all",
-        "cancel %(relay_remotes)|-all",
-        "reset %(relay_remotes)|-all",
-        "secure %(relay_remotes)|-all",
-        "outbox list|send|drop|move %(relay_remotes)|-all",
-    )
-)
-BAR_ITEM = "relay_autoreconnect"
-
-# commands that read or write relay.conf: our options leave its section
-# while they run (see Options)
-CONFIG_COMMANDS = ("save", "reload", "upgrade", "plugin")
 
 
-# WeeChat's own lines that tell why a link drops (English; other languages
-# fall back on the signal sequence)
-FAILURE_LINES = (
-    (re.compile(r"^remote\[([^\]]+)\]: error: (authentication failed.*)$"), FAILURE_AUTH),
-    (re.compile(r"^remote\[([^\]]+)\]: API version mismatch: (.*)$"), FAILURE_VERSION),
-    # WeeChat's handshake (curl): the reason of a network or TLS failure
-    (re.compile(r"^remote\[([^\]]+)\]: handshake failed with URL \S+, error: (.*)$"), FAILURE_NETWORK),
-    # WeeChat 4.10 says only "response code: 0" when curl failed: the reason is looked for (diagnose)
-    (re.compile(r"^remote\[([^\]]+)\]: handshake failed with URL \S+, (response code: .*)$"), FAILURE_NETWORK),
-)
-# a network failure whose reason WeeChat did not say (see Shell.diagnose)
-UNSAID = "response code: "
-# curl's words for a certificate or TLS failure (retrying does not fix them)
-TLS_WORDS = re.compile(r"SSL|TLS|certificate", re.IGNORECASE)
-# printed when the remote answered GET /api/version: the link is usable
-VERSION_LINE = re.compile(r"^remote\[([^\]]+)\]: WeeChat: .*, API: ")
-# after "connected", input waits this long (seconds) for the version line
-READY_FALLBACK_SECONDS = 2.0
-# the bar item: at most this many entries, rebuilt at most this often (s)
-BAR_ENTRIES = 8
-BAR_INTERVAL = 0.25
-# the state handed to the next instance (core buffer local variable, in
-# memory only) is taken if it is at most this old (seconds)
-HANDOVER_VAR = "relay_autoreconnect_state"
-HANDOVER_MAX_AGE = 60.0
-# the in-band ping of the heartbeat (and of a status check: WeeChat takes it
-# without a word only when the link is up)
-PING = '{"request": "POST /api/ping"}'
-# /remote list (WeeChat 4.4+): "  NAME: URL [STATUS]", STATUS translated
-REMOTE_LIST_LINE = re.compile(r"^  (\S+): .* \[([^\]]+)\]$")
-STATUS_TEXTS = (
-    ("connecting", STATUS_CONNECTING),
-    ("authenticating", STATUS_WAITING_AUTH),
-    ("connected", STATUS_CONNECTED),
-    ("authentication failed", STATUS_DISCONNECTED),
-    ("disconnected", STATUS_DISCONNECTED),
-)
-# WeeChat's own limit on the handshake of an attempt (seconds)
-HANDSHAKE_SECONDS = 5
-# WeeChat's own reconnection (relay.remote.NAME.autoreconnect_delay) exists since 4.4
-NATIVE_VERSION = 0x04040000
-# what WeeChat's own reconnection prints (msgids: translated through weechat.gettext)
-NATIVE_LINES = (
-    "remote[%s]: reconnecting to remote relay in %d %s, %d %s",
-    "remote[%s]: reconnecting to remote relay in %d %s",
-    "remote[%s]: auto-reconnection is cancelled",  # WeeChat < 4.9
-    "remote[%s]: auto-reconnection is canceled",
-)
-
-
-def secure_problem(password: str) -> str:
-    """Why a password can not be moved intact with /secure set ("" if it can)."""
-    if not password:
-        return "no password"
-    if "${" in password:
-        return "the password is already an expression (secured data?)"
-    if password != password.strip(" "):
-        return "the password starts or ends with a space, which /secure set can not keep"
-    if any(char in password for char in "\r\n"):
-        return "the password holds a line break, which /secure set can not keep"
-    return ""
-
-
-def native_line(text: str) -> re.Pattern:
-    """A pattern for a line printed with a format (%s: the remote's name, %d: a number)."""
-    pattern = re.escape(text).replace("%s", "(.+?)", 1).replace("%d", r"\d+").replace("%s", ".+?")
-    return re.compile(f"^{pattern}$")
-
-
-def config_command(command: str) -> str:
-    """Which command that reads or writes relay.conf a command line runs ("" if none).
-
-    With weechat.look.command_incomplete on, WeeChat also runs a command from
-    the start of its name when only one command starts so ("/sav").
-    """
-    word = command.split(maxsplit=1)[0][1:].lower() if command.strip() else ""
-    if word in CONFIG_COMMANDS or not word:
-        return word if word in CONFIG_COMMANDS else ""
-    targets = [name for name in CONFIG_COMMANDS if name.startswith(word)]
-    if len(targets) != 1 or not weechat.config_boolean(weechat.config_get("weechat.look.command_incomplete")):
-        return ""
-    return targets[0] if command_names(word) == [targets[0]] else ""
-
-
-def command_names(start: str) -> List[str]:
-    """Names of the commands that start with `start` (all plugins and scripts)."""
-    names = set()
-    infolist = weechat.infolist_get("hook", "", "command")
-    if infolist:
-        while weechat.infolist_next(infolist):
-            name = weechat.infolist_string(infolist, "command")
-            if name.lower().startswith(start):
-                names.add(name.lower())
-        weechat.infolist_free(infolist)
-    return sorted(names)
-
-
-def failure_from_line(line: str) -> Optional[Tuple[str, str, str]]:
-    """(remote name, failure class, detail) if a core line tells why a link drops."""
-    for pattern, failure in FAILURE_LINES:
-        match = pattern.match(line)
-        if match:
-            tls = failure == FAILURE_NETWORK and TLS_WORDS.search(match.group(2))
-            return match.group(1), FAILURE_TLS if tls else failure, match.group(2)
-    return None
-
-
-def describe(engine: Engine, remote: Remote, now: float) -> str:
-    """One line of /autoreconnect list for a remote."""
-    limit = f"/{engine.settings.max_attempts}" if engine.settings.max_attempts else ""
-    parts = [remote.status]
-    if remote.status == STATUS_CONNECTED and lag_shown(engine, remote):
-        parts.append(f"lag {duration(remote.lag or 0.0)}")
-    if remote.due is not None and remote.failure == FAILURE_OFFLINE:
-        parts.append(f"waiting for network (attempt {remote.attempt + 1} in {duration(max(0.0, remote.due - now))})")
-    elif remote.due is not None:
-        parts.append(f"attempt {remote.attempt + 1}{limit} in {duration(max(0.0, remote.due - now))}")
-        interval = poll_interval(now - (remote.down_since or now), engine.settings) if engine.settings.poll else 0
-        if engine.polled(remote) and remote.due - now > interval + 1.0:
-            parts.append(f"server polled every {duration(interval)}")
-    elif remote.gave_up:
-        parts.append(f"gave up after {remote.attempt} attempt(s)")
-    elif remote.attempt and remote.status != STATUS_CONNECTED:
-        parts.append(f"attempt {remote.attempt}{limit}")
-    if remote.failure:
-        detail = f" ({remote.failure_detail})" if remote.failure_detail else ""
-        parts.append(f"last failure: {remote.failure}{detail}")
-    parts.append("managed" if engine.managed(remote) else "not managed")
-    return f"{remote.name}: " + ", ".join(parts)
-
-
-def lag_shown(engine: Engine, remote: Remote) -> bool:
-    """Whether the lag of a connected remote is worth showing (autoreconnect_lag_show, 0 = always)."""
-    return remote.lag is not None and remote.lag >= engine.settings.lag_show
-
-
-def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str:
-    """Content of the bar item: remotes waiting (countdown) or given up, lag, queued input.
-
-    At most BAR_ENTRIES entries, then how many more (/autoreconnect lists all).
-    """
-    queued = outbox.counts() if outbox else {}
-    waiting = {n for n, r in engine.remotes.items() if r.due is not None or r.gave_up}
-    lagging = {n for n in engine.connected if lag_shown(engine, engine.remotes[n])}
-    with_outbox = {n for n in queued if n in engine.remotes}
-    total = len(waiting) + len(lagging) + len(with_outbox)
-    items: List[str] = []
-    for name in sorted(waiting | lagging | with_outbox):
-        if len(items) >= BAR_ENTRIES:
-            break
-        remote = engine.remotes[name]
-        if name in lagging:
-            items.append(f"{name} lag {remote.lag:.1f}s")
-        if remote.due is not None and remote.failure == FAILURE_OFFLINE:
-            items.append(f"{name} waiting for network")
-        elif remote.due is not None:
-            left = max(0, int(remote.due - now + 0.999))
-            items.append(f"{name} {left}s ({remote.failure})" if remote.failure else f"{name} {left}s")
-        elif remote.gave_up:
-            items.append(f"{name} gave up ({remote.failure or FAILURE_NETWORK})")
-        if name in queued:
-            items.append(f"{name} outbox {queued[name]}")
-    items = items[:BAR_ENTRIES]
-    if total > len(items):
-        items.append(f"+{total - len(items)} more")
-    return ", ".join(items)
-
-
-def message(text: str) -> None:
-    """Print one line of the script in the core buffer."""
-    weechat.prnt("", f"{SCRIPT_NAME}: {text}")
-
-
-def network(text: str) -> None:
-    """Print one line about a link (an attempt, a drop, a delivery) in the core buffer."""
-    weechat.prnt("", f"{weechat.prefix('network')}{SCRIPT_NAME}: {text}")
-
-
-def error(text: str) -> None:
-    """Print one error line in the core buffer."""
-    weechat.prnt("", f"{weechat.prefix('error')}{SCRIPT_NAME}: {text}")
-
-
-def remote_names() -> List[str]:
-    """Names of the relay remotes that exist now."""
-    names = []
-    infolist = weechat.infolist_get("option", "", "relay.remote.*.url")
-    if infolist:
-        while weechat.infolist_next(infolist):
-            full_name = weechat.infolist_string(infolist, "full_name")
-            names.append(full_name[len("relay.remote.") : -len(".url")])
-        weechat.infolist_free(infolist)
-    return names
-
-
-def remote_name_from_pointer(pointer: str) -> Optional[str]:
-    """Name of the remote behind a signal pointer, or None.
-
-    struct t_relay_remote starts with the same two members as struct t_proxy
-    (name, options); the name is accepted only if its url option is the one
-    the struct points to.
-    """
-    hdata = weechat.hdata_get("proxy")
-    if not hdata or not pointer:
-        return None
-    name = weechat.hdata_string(hdata, pointer, "name")
-    if not name:
-        return None
-    url_option = weechat.config_get(f"relay.remote.{name}.url")
-    if url_option and weechat.hdata_pointer(hdata, pointer, "0|options") == url_option:
-        return name
-    return None
-
-
-def option_value(pointer: str, spec: OptionSpec) -> str:
-    """Value of an option as a string, as /set shows it."""
-    if spec.kind == "boolean":
-        return "on" if weechat.config_boolean(pointer) else "off"
-    return str(weechat.config_integer(pointer))
-
+# -- values as WeeChat reads them ------------------------------------------------
 
 # what WeeChat reads as a boolean (core-config-file.c, exact and case-sensitive)
 BOOLEAN_TRUE = ("on", "yes", "y", "true", "t", "1")
@@ -1880,8 +2326,280 @@ def stored_value(spec: OptionSpec, text: str, where: str) -> Tuple[str, str]:
     return used, f'{where}: invalid value "{text}", using {used}{how}'
 
 
+def secure_problem(password: str) -> str:
+    """Why a password can not be moved intact with /secure set ("" if it can)."""
+    if not password:
+        return "no password"
+    if "${" in password:
+        return "the password is already an expression (secured data?)"
+    if password != password.strip(" "):
+        return "the password starts or ends with a space, which /secure set can not keep"
+    if any(char in password for char in "\r\n"):
+        return "the password holds a line break, which /secure set can not keep"
+    return ""
+
+
+def native_line(text: str) -> re.Pattern:
+    """A pattern for a line printed with a format (%s: the remote's name, %d: a number)."""
+    pattern = re.escape(text).replace("%s", "(.+?)", 1).replace("%d", r"\d+").replace("%s", ".+?")
+    return re.compile(f"^{pattern}$")
+
+
+# ===========================================================================
+# === 10. Shell: WeeChat's words (everything from here on calls WeeChat)
+# ===========================================================================
+
+MIN_WEECHAT_VERSION = 0x04030000
+# relay remotes have the layout read through hdata "proxy" in these versions
+LAYOUT_VERSIONS = (0x04030000, 0x05000000)
+# WeeChat's own reconnection (relay.remote.NAME.autoreconnect_delay) exists since 4.4
+NATIVE_VERSION = 0x04040000
+
+COMMAND = "autoreconnect"
+COMMAND_DESC = "automatic reconnection of remote relay servers"
+COMMAND_ARGS = (
+    "[list] || retry|cancel|reset <name>|-all || secure <name>|-all "
+    "|| outbox [list] || outbox send|drop <name>|-all [<buffer>] || outbox move <name> <buffer> <new_buffer>"
+)
+# "[fmt]": WeeChat aligns the lines "argument: description" as in its own /help
+COMMAND_ARGS_DESC = "\n".join(
+    (
+        "[fmt]",
+        "raw[list]: list remote relay servers with the state of their reconnection: status, attempt, "
+        "time to the next attempt, last failure, managed or not (without argument, this list is displayed)",
+        "raw[retry]: attempt now (also after the script gave up)",
+        "raw[cancel]: cancel the pending attempt; no more attempts until the remote is connected again",
+        "raw[reset]: start the growing delay over (a pending attempt becomes attempt 1)",
+        "raw[secure]: move a password stored in plain text into secured data (/secure) and set "
+        "relay.remote.name.password to it; the password is never displayed",
+        "raw[outbox]: list, send now, drop, or move to another buffer the lines typed in the buffers of a "
+        "remote while it was not connected; sent after the reconnection, they are kept meanwhile in "
+        "relay_autoreconnect_outbox.json in WeeChat's data directory; send also sends the lines that wait "
+        "for your word (too old, buffer not found, delivery not confirmed)",
+        "name: name of remote relay server (see /remote list)",
+        "raw[-all]: all remote relay servers",
+        "buffer: full name of a buffer on the remote WeeChat, as /autoreconnect outbox shows it "
+        "(for example irc.libera.#weechat)",
+        "new_buffer: full name of the buffer on the remote WeeChat that gets the lines instead",
+        "",
+        "Options: /set relay.network.autoreconnect*",
+        "Bar item: relay_autoreconnect (remotes waiting, with a countdown, or given up, and lines kept)",
+        "",
+        "Needs WeeChat >= 4.3 and Python >= 3.7; network changes are watched on Linux (netlink), BSD and "
+        "macOS (routing socket).",
+        "WeeChat's own reconnection (WeeChat >= 4.4): while the script is on, its attempts are cancelled for "
+        'the remotes the script manages and its "reconnecting to remote relay" line is hidden; '
+        "relay.remote.*.autoreconnect_delay is never changed.",
+        "Network: for each connected remote, every autoreconnect_heartbeat seconds, a ping on the link and "
+        "POST /api/handshake (no credentials) to its URL; the same request polls a waiting remote's server; "
+        "kept lines are sent with POST /api/input, authenticated with the remote's own password and TOTP "
+        "options (never displayed or stored).",
+        "Disk: kept lines are in relay_autoreconnect_outbox.json in WeeChat's data directory (mode 0600) "
+        "until they are delivered.",
+        "",
+        "Examples:",
+        "  /autoreconnect",
+        "  /autoreconnect retry home",
+        "  /autoreconnect cancel -all",
+        "  /autoreconnect secure home",
+        "  /autoreconnect outbox send home",
+        "  /autoreconnect outbox move home irc.libera.#old irc.libera.#new",
+    )
+)
+COMMAND_COMPLETION = " || ".join(
+    (
+        "list",
+        "retry %(relay_remotes)|-all",
+        "cancel %(relay_remotes)|-all",
+        "reset %(relay_remotes)|-all",
+        "secure %(relay_remotes)|-all",
+        "outbox list|send|drop|move %(relay_remotes)|-all",
+    )
+)
+BAR_ITEM = "relay_autoreconnect"
+# the bar item is rebuilt at most this often (s)
+BAR_INTERVAL = 0.25
+
+# commands that read or write relay.conf: our options leave its section
+# while they run (see Options)
+CONFIG_COMMANDS = ("save", "reload", "upgrade", "plugin")
+# what WeeChat prints about a remote in the core buffer: "remote[NAME]: TEXT"
+REMOTE_LINE = re.compile(r"^remote\[([^\]]+)\]: (.*)$")
+# printed when the remote answered GET /api/version: the link is usable
+VERSION_LINE = re.compile(r"^WeeChat: .*, API: ")
+# after "connected", input waits this long (seconds) for the version line
+READY_FALLBACK_SECONDS = 2.0
+# the state handed to the next instance (core buffer local variable, in
+# memory only) is taken if it is at most this old (seconds)
+HANDOVER_VAR = "relay_autoreconnect_state"
+HANDOVER_MAX_AGE = 60.0
+# the in-band ping of the heartbeat (and of a status check: WeeChat takes it
+# without a word only when the link is up)
+PING = '{"request": "POST /api/ping"}'
+# /remote list (WeeChat 4.4+): "  NAME: URL [STATUS]", STATUS translated
+REMOTE_LIST_LINE = re.compile(r"^  (\S+): .* \[([^\]]+)\]$")
+STATUS_TEXTS = (
+    ("connecting", STATUS_CONNECTING),
+    ("authenticating", STATUS_WAITING_AUTH),
+    ("connected", STATUS_CONNECTED),
+    ("authentication failed", STATUS_DISCONNECTED),
+    ("disconnected", STATUS_DISCONNECTED),
+)
+# WeeChat's own limit on the handshake of an attempt (seconds)
+HANDSHAKE_SECONDS = 5
+# what WeeChat's own reconnection prints (msgids: translated through weechat.gettext)
+NATIVE_LINES = (
+    "remote[%s]: reconnecting to remote relay in %d %s, %d %s",
+    "remote[%s]: reconnecting to remote relay in %d %s",
+    "remote[%s]: auto-reconnection is cancelled",  # WeeChat < 4.9
+    "remote[%s]: auto-reconnection is canceled",
+)
+# commands and text typed by the person: seen before other scripts change them
+INPUT_PRIORITY = 10000
+
+
+def message(text: str, buffer: str = "") -> None:
+    """Print one line of the script (in the core buffer unless a buffer is given)."""
+    weechat.prnt(buffer, f"{SCRIPT_NAME}: {text}")
+
+
+def network(text: str, buffer: str = "") -> None:
+    """Print one line about a link (an attempt, a drop, a delivery)."""
+    weechat.prnt(buffer, f"{weechat.prefix('network')}{SCRIPT_NAME}: {text}")
+
+
+def error(text: str, buffer: str = "") -> None:
+    """Print one error line."""
+    weechat.prnt(buffer, f"{weechat.prefix('error')}{SCRIPT_NAME}: {text}")
+
+
+PRINTERS = {"": message, "network": network, "error": error}
+
+
+def remote_names() -> List[str]:
+    """Names of the relay remotes that exist now."""
+    names = []
+    infolist = weechat.infolist_get("option", "", "relay.remote.*.url")
+    if infolist:
+        while weechat.infolist_next(infolist):
+            full_name = weechat.infolist_string(infolist, "full_name")
+            names.append(full_name[len("relay.remote.") : -len(".url")])
+        weechat.infolist_free(infolist)
+    return names
+
+
+def remote_name_from_pointer(pointer: str) -> Optional[str]:
+    """Name of the remote behind a signal pointer, or None.
+
+    struct t_relay_remote starts with the same two members as struct t_proxy
+    (name, options); the name is accepted only if its url option is the one
+    the struct points to.
+    """
+    hdata = weechat.hdata_get("proxy")
+    if not hdata or not pointer:
+        return None
+    name = weechat.hdata_string(hdata, pointer, "name")
+    if not name:
+        return None
+    url_option = weechat.config_get(f"relay.remote.{name}.url")
+    if url_option and weechat.hdata_pointer(hdata, pointer, "0|options") == url_option:
+        return name
+    return None
+
+
+def remote_option(name: str, option_name: str) -> str:
+    """Pointer of the option relay.remote.NAME.OPTION ("" if none)."""
+    return weechat.config_get(f"relay.remote.{name}.{option_name}")
+
+
+def remote_url(name: str) -> str:
+    """The URL of a remote's server, evaluated."""
+    url = weechat.config_string(remote_option(name, "url"))
+    return weechat.string_eval_expression(url, {}, {}, {}) if "${" in url else url
+
+
+def remote_secret(name: str, option_name: str) -> str:
+    """Value of relay.remote.NAME.password or totp_secret, evaluated (${sec.data...}).
+
+    Never printed, logged or kept: computed for one request.
+    """
+    value = weechat.config_string(remote_option(name, option_name))
+    return weechat.string_eval_expression(value, {}, {}, {}) if "${" in value else value
+
+
+def buffer_of_remote(buffer: str) -> Tuple[str, str]:
+    """(remote name, full name of the buffer on the remote) of a remote's buffer, ("", "") if none.
+
+    WeeChat names a remote's buffers relay.remote.NAME.FULL_NAME_ON_THE_REMOTE
+    and gives them the local variable relay_remote (NAME).
+    """
+    name = weechat.buffer_get_string(buffer, "localvar_relay_remote")
+    prefix = f"relay.remote.{name}."
+    full_name = weechat.buffer_get_string(buffer, "full_name")
+    if not name or not full_name.startswith(prefix):
+        return "", ""
+    return name, full_name[len(prefix) :]
+
+
+def api_request(name: str, resource: str, body: str, headers: Tuple[str, ...] = ()) -> Optional[Tuple[str, dict]]:
+    """URL and hook_url options of a POST to the relay API of a remote's server.
+
+    Out of band, straight to the remote's URL, as WeeChat's own remote
+    client makes its handshake (also for a remote behind a proxy); None if the
+    remote has no URL.
+    """
+    url = remote_url(name)
+    if not url:
+        return None
+    header = "\n".join(("Accept: application/json", "Content-Type: application/json; charset=utf-8", *headers))
+    options = {"post": "1", "postfields": body, "httpheader": header}
+    if not weechat.config_boolean(remote_option(name, "tls_verify")):
+        options.update(ssl_verifypeer="0", ssl_verifyhost="0")
+    return f"{url.rstrip('/')}/api/{resource}", options
+
+
+def option_value(pointer: str, spec: OptionSpec) -> str:
+    """Value of an option as a string, as /set shows it."""
+    if spec.kind == "boolean":
+        return "on" if weechat.config_boolean(pointer) else "off"
+    return str(weechat.config_integer(pointer))
+
+
+def config_command(command: str) -> str:
+    """Which command that reads or writes relay.conf a command line runs ("" if none).
+
+    With weechat.look.command_incomplete on, WeeChat also runs a command from
+    the start of its name when only one command starts so ("/sav").
+    """
+    word = command.split(maxsplit=1)[0][1:].lower() if command.strip() else ""
+    if word in CONFIG_COMMANDS or not word:
+        return word if word in CONFIG_COMMANDS else ""
+    targets = [name for name in CONFIG_COMMANDS if name.startswith(word)]
+    if len(targets) != 1 or not weechat.config_boolean(weechat.config_get("weechat.look.command_incomplete")):
+        return ""
+    return targets[0] if command_names(word) == [targets[0]] else ""
+
+
+def command_names(start: str) -> List[str]:
+    """Names of the commands that start with `start` (all plugins and scripts)."""
+    names = set()
+    infolist = weechat.infolist_get("hook", "", "command")
+    if infolist:
+        while weechat.infolist_next(infolist):
+            name = weechat.infolist_string(infolist, "command")
+            if name.lower().startswith(start):
+                names.add(name.lower())
+        weechat.infolist_free(infolist)
+    return sorted(names)
+
+
+# ===========================================================================
+# === 11. Shell: options, relay.conf and WeeChat's own reconnection
+# ===========================================================================
+
+
 class Options:
-    """The relay.network.autoreconnect* options.
+    """The relay.network.autoreconnect* options (one per field of Settings).
 
     relay.conf is read before scripts load, so a line for these options would
     be dropped with a warning. The values live in plugins.var (read before
@@ -1906,7 +2624,8 @@ class Options:
             error(problem)
         return value
 
-    def adopt(self, deployed: Dict[str, str], where: str) -> None:
+    @staticmethod
+    def adopt(deployed: Dict[str, str], where: str) -> None:
         """Take values written by hand into relay.conf's [network] section (deployment
         by files): they move to plugins.var, and relay.conf loses them at its next write."""
         adopted = []
@@ -1966,66 +2685,635 @@ class Options:
 
     def settings(self) -> Settings:
         """Current values as core Settings."""
-        values = {}
-        for spec in OPTIONS:
-            pointer = self.pointers.get(spec.name)
-            values[spec.name] = option_value(pointer, spec) if pointer else self.stored(spec)
-        return Settings(
-            enabled=values["autoreconnect"] == "on",
-            delay=int(values["autoreconnect_delay"]),
-            growing=int(values["autoreconnect_delay_growing"]),
-            delay_max=int(values["autoreconnect_delay_max"]),
-            max_attempts=int(values["autoreconnect_max"]),
-            heartbeat=int(values["autoreconnect_heartbeat"]),
-            heartbeat_timeout=int(values["autoreconnect_heartbeat_timeout"]),
-            connect_timeout=int(values["autoreconnect_connect_timeout"]),
-            poll=int(values["autoreconnect_poll"]),
-            jitter=int(values["autoreconnect_jitter"]),
-            auth_max=int(values["autoreconnect_auth_max"]),
-            outbox=values["autoreconnect_outbox"] == "on",
-            outbox_commands=values["autoreconnect_outbox_commands"] == "on",
-            outbox_max_age=int(values["autoreconnect_outbox_max_age"]),
-            outbox_wait=int(values["autoreconnect_outbox_wait"]),
-            network_events=values["autoreconnect_network_events"] == "on",
-            lag_show=int(values["autoreconnect_lag_show"]),
-            lag_max=int(values["autoreconnect_lag_max"]),
+        return settings_from(
+            {
+                spec.name: option_value(self.pointers[spec.name], spec)
+                if self.pointers.get(spec.name)
+                else self.stored(spec)
+                for spec in OPTIONS
+            }
         )
 
 
-def remote_option(name: str, option: str) -> str:
-    """Pointer of the option relay.remote.NAME.OPTION ("" if none)."""
-    return weechat.config_get(f"relay.remote.{name}.{option}")
+class ConfigGuard:
+    """relay.conf as the user configured it, whatever reads or writes it.
 
-
-def remote_secret(name: str, option: str) -> str:
-    """Value of relay.remote.NAME.password or totp_secret, evaluated (${sec.data...}).
-
-    Never printed, logged or kept: computed for one request.
+    Our options step out of relay.conf's [network] section (see Options) while
+    the file is read or written: around /save, /reload, /upgrade and /plugin
+    in any spelling WeeChat runs (incomplete names, aliases, /mute, /eval,
+    triggers and scripts run commands through the same hook), and at quit.
+    WeeChat's native delays are never touched (see Native).
     """
-    value = weechat.config_string(remote_option(name, option))
-    return weechat.string_eval_expression(value, {}, {}, {}) if "${" in value else value
+
+    def __init__(
+        self,
+        options: Options,
+        retaken: Callable[[], None],
+        unloading: Callable[[], None],
+        quitting: Callable[[], None],
+    ) -> None:
+        self.options = options
+        self.retaken = retaken  # the options are back in relay.conf
+        self.unloading = unloading  # /upgrade or /plugin may unload the script or relay
+        self.quitting = quitting
+        self.running = False  # a config command runs with relay.conf released
+        self.hooks: List[str] = []
+
+    def start(self) -> bool:
+        """Create the options and watch what reads or writes relay.conf; False without relay."""
+        self.adopt_deployed()
+        if not self.options.attach():
+            return False
+        self.hooks = [
+            weechat.hook_signal("quit", "quit_cb", ""),
+            weechat.hook_command_run("/*", "config_command_cb", ""),
+        ]
+        return True
+
+    def stop(self) -> None:
+        for hook in self.hooks:
+            weechat.unhook(hook)
+        self.hooks = []
+        self.release()
+
+    def release(self) -> None:
+        """Leave relay.conf as the user configured it (before it is read or written)."""
+        self.options.detach()
+
+    def adopt_deployed(self) -> None:
+        """Values written by hand into relay.conf's [network] section (dotfiles,
+        Ansible): WeeChat dropped them at start-up, before scripts load; they are
+        read from the file and adopted."""
+        path = os.path.join(weechat.info_get("weechat_config_dir", ""), "relay.conf")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as file:
+                section = config_section(file.read(), "network")
+        except OSError:
+            return
+        deployed = {name: value for name, value in section.items() if name in OPTION_NAMES}
+        self.options.adopt(deployed, f"{path} [network]")
+
+    def retake(self) -> None:
+        """Undo release() once relay.conf was written or read."""
+        if self.options.attach():
+            self.retaken()
+
+    def command(self, buffer: str, command: str) -> int:
+        """Run /save and /reload with relay.conf released, then retake it; release
+        it before /upgrade and /plugin (they may unload the script or relay)."""
+        if self.running:
+            return weechat.WEECHAT_RC_OK
+        name = config_command(command)
+        if name in ("save", "reload"):
+            self.release()
+            self.running = True
+            try:
+                weechat.command(buffer, command)
+            finally:
+                self.running = False
+            self.retake()
+            return weechat.WEECHAT_RC_OK_EAT
+        words = command.split()
+        if name == "upgrade" or (name == "plugin" and len(words) > 1 and words[1] in ("unload", "reload")):
+            # retaken later if still there
+            self.release()
+            self.unloading()
+        return weechat.WEECHAT_RC_OK
+
+    def quit(self) -> None:
+        self.quitting()
+        self.release()
 
 
-def api_request(name: str, resource: str, body: str, headers: Tuple[str, ...] = ()) -> Optional[Tuple[str, dict]]:
-    """URL and hook_url options of a POST to the relay API of a remote's server.
+class Native:
+    """Keeps WeeChat's own reconnection (4.4+) from acting too, without touching
+    relay.remote.NAME.autoreconnect_delay: a value never changed is never lost.
 
-    Out of band, straight to the remote's URL, as WeeChat's own remote
-    client makes its handshake (also for a remote behind a proxy); None if the
-    remote has no URL.
+    When a link drops, WeeChat plans its own attempt (if the remote's native
+    delay is not 0) and says "reconnecting to remote relay in N seconds". While
+    the script is enabled, that line is not shown, and 1 ms later the planned
+    attempt is cancelled with /remote disconnect (which cancels it and does
+    nothing else to a link that is down), quietly.
     """
-    url = weechat.config_string(remote_option(name, "url"))
-    if "${" in url:
-        url = weechat.string_eval_expression(url, {}, {}, {})
-    if not url:
+
+    def __init__(self, links: Links, engine: Engine, runner: Runner, version: int, defer: Callable[[], None]) -> None:
+        self.links = links
+        self.engine = engine
+        self.runner = runner
+        self.version = version
+        self.defer = defer
+        self.hook = ""  # weechat_print modifier, between a drop and the next flush
+        self.lines: List[re.Pattern] = []
+
+    def start(self) -> None:
+        """WeeChat's lines as it prints them, in the user's language."""
+        self.lines = [native_line(weechat.gettext(text)) for text in NATIVE_LINES]
+
+    def stop(self) -> None:
+        if self.hook:
+            weechat.unhook(self.hook)
+            self.hook = ""
+
+    def hush(self, name: str) -> None:
+        """A link drops (or we drop it): WeeChat's attempt is cancelled at the next flush."""
+        link = self.links.get(name)
+        if link is None or not self.engine.settings.enabled or self.version < NATIVE_VERSION:
+            return
+        link.hushed = True
+        if not self.hook:
+            self.hook = weechat.hook_modifier(f"{INPUT_PRIORITY}|weechat_print", "native_print_cb", "")
+        self.defer()
+
+    def line(self, line: str) -> str:
+        """weechat_print modifier: drop WeeChat's lines about its own attempt of a hushed remote."""
+        text = weechat.string_remove_color(line.rpartition("\t")[2], "")
+        for pattern in self.lines:
+            match = pattern.match(text)
+            link = self.links.get(match.group(1)) if match else None
+            if link is not None and link.hushed:
+                return ""
+        return line
+
+    def flush(self) -> None:
+        """Cancel the attempts WeeChat planned for the remotes that dropped."""
+        for link in self.links:
+            if link.hushed:
+                remote = self.engine.remotes.get(link.name)
+                if remote is not None and remote.status == STATUS_DISCONNECTED:
+                    self.runner.quietly(f"/remote disconnect {link.name}")
+                link.hushed = False
+        self.stop()
+
+
+# ===========================================================================
+# === 12. Shell: records and hooks
+# ===========================================================================
+
+
+@dataclass
+class Slot:
+    """One hook of a remote's record: armed, then fired (a one-shot hook) or disarmed."""
+
+    hook: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.hook)
+
+    def arm(self, hook: str) -> None:
+        """Keep a new hook, removing the one it replaces."""
+        self.disarm()
+        self.hook = hook
+
+    def disarm(self) -> None:
+        if self.hook:
+            weechat.unhook(self.hook)
+            self.hook = ""
+
+    def fired(self) -> None:
+        """A one-shot hook called back: WeeChat has removed it."""
+        self.hook = ""
+
+
+@dataclass
+class Link:
+    """Everything the shell holds for one remote: one slot per hook purpose.
+
+    Its hooks are called back with `key`, which outlives renames: a rename
+    changes `name` and nothing else.
+    """
+
+    name: str
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    attempt: Slot = field(default_factory=Slot)  # timer: the next attempt
+    connect_timeout: Slot = field(default_factory=Slot)  # timer: the attempt in flight takes too long
+    poll_timer: Slot = field(default_factory=Slot)  # timer: the next poll of a waiting remote's server
+    poll: Slot = field(default_factory=Slot)  # hook_url: a poll in flight
+    heartbeat: Slot = field(default_factory=Slot)  # hook_url: a heartbeat check in flight
+    diagnosis: Slot = field(default_factory=Slot)  # hook_connect: why an attempt failed (WeeChat 4.10)
+    ready_fallback: Slot = field(default_factory=Slot)  # timer: input flows even if the version line never comes
+    ready_soon: Slot = field(default_factory=Slot)  # timer: the version line came (a mismatch drops within 1 ms)
+    status_check: Slot = field(default_factory=Slot)  # timer: a status WeeChat 4.3 can not show is taken as down
+    delivery: Slot = field(default_factory=Slot)  # hook_url: an outbox request in flight
+    delivery_retry: Slot = field(default_factory=Slot)  # timer: lines whose buffer was missing go again
+    salted: Tuple[str, str] = ("", "")  # (salt, Authorization) of its last delivery request
+    warned: bool = False  # told that its password is in plain text
+    hushed: bool = False  # it dropped: WeeChat's own attempt is cancelled at the next flush
+    saved: Optional[Saved] = None  # its state while the relay plugin is unloaded
+
+    def link_slots(self) -> Tuple[Slot, ...]:
+        """The hooks of the link itself, gone with the relay plugin."""
+        return (
+            self.attempt,
+            self.connect_timeout,
+            self.poll_timer,
+            self.poll,
+            self.heartbeat,
+            self.diagnosis,
+            self.ready_fallback,
+            self.ready_soon,
+            self.status_check,
+        )
+
+    def slots(self) -> Tuple[Slot, ...]:
+        """Every hook of the record (the outbox's outlive the relay plugin)."""
+        return (*self.link_slots(), self.delivery, self.delivery_retry)
+
+
+class Links:
+    """The records of every remote, by name and by key (hooks call back with the key)."""
+
+    def __init__(self) -> None:
+        self.by_name: Dict[str, Link] = {}
+        self.by_key: Dict[str, Link] = {}
+
+    def __iter__(self) -> Iterator[Link]:
+        return iter(list(self.by_name.values()))
+
+    def get(self, name: str) -> Optional[Link]:
+        return self.by_name.get(name)
+
+    def of(self, name: str) -> Link:
+        """The record of a remote, made if it has none yet."""
+        link = self.by_name.get(name)
+        if link is None:
+            link = self.by_name[name] = Link(name)
+            self.by_key[link.key] = link
+        return link
+
+    def find(self, key: str) -> Optional[Link]:
+        """The record a hook was armed for (None: released meanwhile)."""
+        return self.by_key.get(key)
+
+    def rename(self, old: str, new: str) -> None:
+        link = self.by_name.pop(old, None)
+        if link is not None:
+            self.release(new)
+            link.name = new
+            self.by_name[new] = link
+
+    def release(self, name: str) -> Optional[Link]:
+        """Remove a remote's record and every hook it holds."""
+        link = self.by_name.pop(name, None)
+        if link is not None:
+            for slot in link.slots():
+                slot.disarm()
+            del self.by_key[link.key]
+        return link
+
+    def release_all(self) -> None:
+        for name in list(self.by_name):
+            self.release(name)
+
+
+def arm_timer(slot: Slot, seconds: float, callback: str, data: str) -> None:
+    """Arm a one-shot timer in a slot, `seconds` from now (at least 1 ms)."""
+    slot.arm(weechat.hook_timer(max(1, int(round(seconds * 1000))), 0, 1, callback, data))
+
+
+class Runner:
+    """Runs the script's own commands: never taken as the user's intent, quietly if asked."""
+
+    def __init__(self) -> None:
+        self.busy = False  # one of our commands runs
+        self.caught: Optional[List[str]] = None  # lines of a command run quietly
+
+    def own(self, command: str, buffer: str = "") -> int:
+        """Run a command of the script (in the core buffer unless a buffer is given)."""
+        self.busy = True
+        try:
+            return weechat.command(buffer or weechat.buffer_search_main(), command)
+        finally:
+            self.busy = False
+
+    def quietly(self, command: str) -> Tuple[int, List[str]]:
+        """Run one of our commands with what it prints caught, not shown: (rc, lines)."""
+        self.caught = []
+        hook = weechat.hook_modifier(f"{INPUT_PRIORITY}|weechat_print", "quiet_print_cb", "")
+        try:
+            rc = self.own(command)
+        finally:
+            weechat.unhook(hook)
+        lines, self.caught = self.caught, None
+        return rc, lines
+
+    def catch(self, line: str) -> str:
+        """weechat_print modifier while a command runs quietly: the line is kept, not shown."""
+        if self.caught is None:
+            return line
+        self.caught.append(line)
+        return ""
+
+
+# ===========================================================================
+# === 13. Shell: the network (routes, network changes, heartbeats, polls)
+# ===========================================================================
+
+
+def url_address(url: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]:
+    """The IP address a URL gives as its host (None for a name)."""
+    try:
+        return ipaddress.ip_address(urllib.parse.urlsplit(url).hostname or "")
+    except ValueError:
         return None
-    header = "\n".join(("Accept: application/json", "Content-Type: application/json; charset=utf-8", *headers))
-    options = {"post": "1", "postfields": body, "httpheader": header}
-    if not weechat.config_boolean(remote_option(name, "tls_verify")):
-        options.update(ssl_verifypeer="0", ssl_verifyhost="0")
-    return f"{url.rstrip('/')}/api/{resource}", options
 
+
+def kernel_route(address: Union[ipaddress.IPv4Address, ipaddress.IPv6Address]) -> Optional[bool]:
+    """Whether the kernel has a route to an address: its answer to a UDP connect,
+    which sends no packet (None: it said something else)."""
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as udp:
+        try:
+            udp.connect((str(address), 9))
+        except OSError as err:
+            return False if err.errno == errno.ENETUNREACH else None
+    return True
+
+
+def default_route() -> Optional[bool]:
+    """Whether the machine has a default route (IPv4 or IPv6), from /proc/net (Linux; None elsewhere)."""
+    try:
+        with open("/proc/net/route", encoding="ascii") as ipv4, open("/proc/net/ipv6_route", encoding="ascii") as ipv6:
+            return default_route_in(ipv4.read(), ipv6.read())
+    except OSError:
+        return None
+
+
+def route_of(name: str) -> Route:
+    """What this machine knows of the way to a remote's server (names are not resolved: it could block)."""
+    url = remote_url(name)
+    address = url_address(url)
+    https = url.startswith("https")
+    if address is None:
+        return Route(address=False, default_route=default_route(), https=https)
+    return Route(address=True, reachable=kernel_route(address), https=https)
+
+
+# a change of the network is acted on this long (ms) after the last message of a burst
+NETWORK_SETTLE_MS = 300
+
+
+class NetWatch:
+    """The system's network changes: a netlink socket (Linux) or a routing socket (BSD,
+    macOS) watched with hook_fd, no thread and no blocking call; elsewhere nothing."""
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        self.changed = changed  # a change that may bring a server within reach settled
+        self.sock: Optional[socket.socket] = None
+        self.hook = ""  # hook_fd on the socket
+        self.settle = ""  # timer: a burst of messages is over
+        self.told = False
+
+    def sync(self, settings: Settings) -> None:
+        """Watch while autoreconnect_network_events is on (and the script enabled)."""
+        wanted = settings.enabled and settings.network_events
+        if wanted and not self.hook:
+            self.start()
+        elif not wanted and self.hook:
+            self.stop()
+
+    def start(self) -> None:
+        try:
+            if hasattr(socket, "AF_NETLINK"):
+                sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)  # type: ignore[attr-defined]
+                sock.bind((0, NETLINK_GROUPS))
+            elif hasattr(socket, "AF_ROUTE"):
+                sock = socket.socket(socket.AF_ROUTE, socket.SOCK_RAW, 0)  # type: ignore[attr-defined]
+            else:
+                return  # no way to watch here: polls and attempts go on as they are
+            sock.setblocking(False)
+        except OSError as err:
+            if not self.told:
+                self.told = True
+                error(f"network changes are not watched ({err}); relay.network.autoreconnect_network_events")
+            return
+        self.sock = sock
+        self.hook = weechat.hook_fd(sock.fileno(), 1, 0, 0, "network_fd_cb", "")
+
+    def stop(self) -> None:
+        for hook in (self.hook, self.settle):
+            if hook:
+                weechat.unhook(hook)
+        self.hook = self.settle = ""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def readable(self) -> None:
+        """Read every message waiting; a change that may bring a server within reach is acted on soon."""
+        gains = netlink_gains if hasattr(socket, "AF_NETLINK") else route_socket_gains
+        gained = False
+        while self.sock is not None:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:  # no more messages (EAGAIN), or an overrun: it ends this read
+                break
+            if not data:
+                break
+            gained = gains(data) or gained
+        if gained and not self.settle:
+            self.settle = weechat.hook_timer(NETWORK_SETTLE_MS, 0, 1, "network_settle_cb", "")
+
+    def settled(self) -> None:
+        self.settle = ""
+        self.changed()
+
+
+class Prober:
+    """Checks links and servers: the heartbeat, connect timeouts, polls of the
+    server of a waiting remote, diagnoses, and clock jumps (suspend and resume)."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        links: Links,
+        runner: Runner,
+        run: Callable[[List[Action]], None],
+        clock: Callable[[], float],
+        wall_clock: Callable[[], float],
+        quitting: Callable[[], bool],
+    ) -> None:
+        self.engine = engine
+        self.links = links
+        self.runner = runner
+        self.run = run
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.quitting = quitting
+        self.ticker = ""  # the one heartbeat timer, while a remote is connected
+        self.interval = 0
+        self.last_wake = (clock(), wall_clock())
+
+    def stop(self) -> None:
+        if self.ticker:
+            weechat.unhook(self.ticker)
+            self.ticker = ""
+
+    def check_clock(self) -> None:
+        """On each wake-up: a wall clock far ahead of the monotonic one is a resume."""
+        now, wall = self.clock(), self.wall_clock()
+        jump = (wall - self.last_wake[1]) - (now - self.last_wake[0])
+        self.last_wake = (now, wall)
+        if abs(jump) > CLOCK_JUMP_SECONDS:
+            network(f"clock jumped by {duration(abs(jump))} (suspend/resume?): checking remotes now")
+            self.run(self.engine.clock_jumped(now))
+
+    def sync(self) -> None:
+        """Keep one heartbeat timer while a remote is connected, none otherwise."""
+        settings = self.engine.settings
+        if self.ticker and self.interval != settings.heartbeat:
+            self.stop()
+        needed = self.engine.heartbeat_needed() and not self.quitting()
+        if needed and not self.ticker:
+            self.interval = settings.heartbeat
+            self.ticker = weechat.hook_timer(self.interval * 1000, 0, 1, "heartbeat_cb", "")
+        elif not needed:
+            self.stop()
+
+    def tick(self) -> None:
+        self.ticker = ""  # fired: it is gone
+        self.check_clock()
+        self.run(self.engine.heartbeat(self.clock()))
+        self.sync()
+
+    # -- requests to the server ------------------------------------------------------
+
+    def request(self, name: str, timeout: int, slot: Callable[[Link], Slot], callback: str) -> bool:
+        """POST /api/handshake (no credentials) to a remote's server, straight to its URL;
+        False if it has no direct route (no URL, or a proxy)."""
+        request = api_request(name, "handshake", "{}")
+        if request is None or weechat.config_string(remote_option(name, "proxy")):
+            return False
+        url, options = request
+        link = self.links.of(name)
+        slot(link).arm(weechat.hook_url(url, options, timeout * 1000, callback, link.key))
+        return True
+
+    def heartbeat(self, action: Heartbeat) -> None:
+        """In-band ping on the live socket, out-of-band HTTP request to the server.
+
+        The in-band ping makes a half-open socket fail (the peer's kernel
+        resets it); the HTTP request shows whether the server answers at all
+        (frozen, unreachable).
+        """
+        self.runner.own(f"/remote send {action.name} {PING}")
+        timeout = self.engine.settings.heartbeat_timeout
+        if not self.request(action.name, timeout, lambda link: link.heartbeat, "heartbeat_url_cb"):
+            # no direct route to check: the in-band ping is the check
+            self.run(self.engine.probe_answered(action.name, True, None))
+
+    def poll(self, action: Poll) -> None:
+        """Is the server of a waiting remote back? (not through a proxy: not polled)"""
+        settings = self.engine.settings
+        timeout = min(settings.heartbeat_timeout, max(1, settings.poll))
+        if not self.request(action.name, timeout, lambda link: link.poll, "poll_url_cb"):
+            self.run(self.engine.poll_answered(action.name, None, self.clock()))
+
+    @staticmethod
+    def answered(output: Dict[str, str]) -> bool:
+        """Any HTTP answer proves the server answers."""
+        return not output.get("error") and output.get("response_code", "0") not in ("", "0")
+
+    def heartbeat_done(self, key: str, output: Dict[str, str]) -> None:
+        name = self.ended(key, lambda link: link.heartbeat)
+        if name is not None:
+            self.run(self.engine.probe_answered(name, self.answered(output), self.clock()))
+
+    def poll_done(self, key: str, output: Dict[str, str]) -> None:
+        name = self.ended(key, lambda link: link.poll)
+        if name is not None:
+            self.run(self.engine.poll_answered(name, self.answered(output), self.clock()))
+
+    def diagnose(self, action: Diagnose) -> None:
+        """WeeChat 4.10 does not say why a handshake failed (its URL transfers report
+        "response code: 0" for any failure): a TCP connection tells (hook_connect: no
+        blocking, names resolved by WeeChat)."""
+        parts = urllib.parse.urlsplit(remote_url(action.name))
+        if parts.hostname:
+            link = self.links.of(action.name)
+            port = parts.port or 443
+            link.diagnosis.arm(weechat.hook_connect("", parts.hostname, port, 1, 0, "", "diagnose_cb", link.key))
+
+    def diagnosed(self, key: str, status: int, sock: int) -> None:
+        if sock >= 0:
+            os.close(sock)  # only the answer was wanted
+        name = self.ended(key, lambda link: link.diagnosis)
+        if name is None:
+            return
+        found = {
+            weechat.WEECHAT_HOOK_CONNECT_ADDRESS_NOT_FOUND: FOUND_UNRESOLVED,
+            weechat.WEECHAT_HOOK_CONNECT_IP_ADDRESS_NOT_FOUND: FOUND_UNRESOLVED,
+            weechat.WEECHAT_HOOK_CONNECT_OK: FOUND_TAKEN,
+        }.get(status, FOUND_REACHED)
+        self.run(self.engine.diagnosed(name, found))
+
+    def cancel(self) -> None:
+        """Stop requests in flight (no verdict: the next heartbeat checks again)."""
+        for link in self.links:
+            link.diagnosis.disarm()
+            if link.heartbeat:
+                link.heartbeat.disarm()
+                self.run(self.engine.probe_answered(link.name, True, None))
+            if link.poll:
+                link.poll.disarm()
+                self.run(self.engine.poll_answered(link.name, None, self.clock()))
+
+    # -- timers of a remote ------------------------------------------------------------
+
+    def timer(self, slot: Callable[[Link], Slot], name: str, due: float, callback: str) -> None:
+        """Arm a one-shot timer of a remote's record for a clock time."""
+        link = self.links.of(name)
+        arm_timer(slot(link), due - self.clock(), callback, link.key)
+
+    def watch(self, action: Watch) -> None:
+        self.timer(lambda link: link.connect_timeout, action.name, action.due, "watch_timer_cb")
+
+    def unwatch(self, action: Unwatch) -> None:
+        link = self.links.get(action.name)
+        if link is not None:
+            link.connect_timeout.disarm()
+
+    def poll_at(self, action: PollAt) -> None:
+        self.timer(lambda link: link.poll_timer, action.name, action.due, "poll_timer_cb")
+
+    def ended(self, key: str, slot: Callable[[Link], Slot]) -> Optional[str]:
+        """A one-shot hook of a record called back: the remote's name now (None if released)."""
+        link = self.links.find(key)
+        if link is None:
+            return None
+        slot(link).fired()
+        return link.name
+
+    def fired(self, key: str, slot: Callable[[Link], Slot]) -> Optional[str]:
+        """A timer of a record fired (a wake-up: the clock is checked too)."""
+        name = self.ended(key, slot)
+        if name is not None:
+            self.check_clock()
+        return name
+
+    def poll_fired(self, key: str) -> None:
+        name = self.fired(key, lambda link: link.poll_timer)
+        if name is not None:
+            self.run(self.engine.poll_fired(name, self.clock()))
+
+    def watch_fired(self, key: str) -> None:
+        name = self.fired(key, lambda link: link.connect_timeout)
+        if name is not None:
+            self.run(self.engine.watch_fired(name, self.clock()))
+
+    def attempt_fired(self, key: str) -> None:
+        name = self.fired(key, lambda link: link.attempt)
+        if name is not None:
+            self.run(self.engine.timer_fired(name, self.clock()))
+
+
+# ===========================================================================
+# === 14. Shell: the outbox (its file, delivery requests, input typed in remote buffers)
+# ===========================================================================
 
 OUTBOX_FILE = "relay_autoreconnect_outbox.json"
+# a delivery request without an answer after this time (ms) may have arrived
+DELIVERY_TIMEOUT_MS = 10000
 
 
 class OutboxFile:
@@ -2100,573 +3388,52 @@ class OutboxFile:
         return ""
 
 
-# a line whose buffer the remote does not have is tried again this often (s),
-# and at once when the buffer appears
-MISSING_RETRY_SECONDS = 5.0
-# a delivery request without an answer after this time (ms) may have arrived
-DELIVERY_TIMEOUT_MS = 10000
-
-
-@dataclass
-class Delivery:
-    """Where the delivery of one remote's outbox stands (its hooks are in its Link)."""
-
-    line: Optional[QueuedLine] = None  # the line of the request in flight (None: the handshake)
-    auth: Optional[Tuple[str, int, bool]] = None  # the server's answer to the handshake
-    salted: Tuple[str, str] = ("", "")  # (salt, Authorization) computed last
-    delivered: int = 0  # lines the remote took in this round
-    stopped: str = ""  # delivery waits for the next connection or the user's word
-    told: Set[str] = field(default_factory=set)  # notices given since the outbox was empty
-
-
-# the hooks a Link holds (its attributes), each armed and disarmed through Links
-LINK_HOOKS = ("attempt", "watch", "poll", "probe", "ready_timer", "check", "request", "retry")
-
-
-@dataclass
-class Link:
-    """Everything the shell holds for one remote.
-
-    Its hooks are called back with `key`, which outlives renames: a rename
-    changes `name` and nothing else.
-    """
-
-    name: str
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)
-    attempt: str = ""  # timer: the next attempt
-    watch: str = ""  # timer: the connect timeout of the attempt in flight
-    poll: str = ""  # timer: the next poll of a waiting remote's server
-    probe: str = ""  # hook_url: a heartbeat or a poll in flight
-    ready_timer: str = ""  # timer: input flows even if the remote's version line never comes
-    check: str = ""  # timer: a status WeeChat 4.3 can not show is taken as down
-    request: str = ""  # hook_url: an outbox request in flight
-    retry: str = ""  # timer: outbox lines whose buffer was missing go again
-    ready: bool = False  # the remote answered after connecting: typed input flows
-    warned: bool = False  # told that its password is in plain text
-    hushed: bool = False  # it dropped: WeeChat's own attempt is cancelled at the next flush
-    saved: Optional[Saved] = None  # its state while the relay plugin is unloaded
-    delivery: Delivery = field(default_factory=Delivery)
-
-
-class Links:
-    """The records of every remote, by name and by key (hooks call back with the key).
-
-    One arm, one disarm and one release path for their hooks.
-    """
-
-    def __init__(self) -> None:
-        self.by_name: Dict[str, Link] = {}
-        self.by_key: Dict[str, Link] = {}
-
-    def __iter__(self) -> Iterator[Link]:
-        return iter(list(self.by_name.values()))
-
-    def get(self, name: str) -> Optional[Link]:
-        return self.by_name.get(name)
-
-    def of(self, name: str) -> Link:
-        """The record of a remote, made if it has none yet."""
-        link = self.by_name.get(name)
-        if link is None:
-            link = self.by_name[name] = Link(name)
-            self.by_key[link.key] = link
-        return link
-
-    def find(self, key: str) -> Optional[Link]:
-        """The record a hook was armed for (None: released meanwhile)."""
-        return self.by_key.get(key)
-
-    def arm(self, link: Link, hook_name: str, hook: str) -> None:
-        """Keep a new hook in a record, removing the one it replaces."""
-        self.disarm(link, hook_name)
-        setattr(link, hook_name, hook)
-
-    @staticmethod
-    def disarm(link: Link, hook_name: str) -> None:
-        hook = getattr(link, hook_name)
-        if hook:
-            weechat.unhook(hook)
-            setattr(link, hook_name, "")
-
-    @staticmethod
-    def fired(link: Link, hook_name: str) -> None:
-        """A one-shot hook called back: WeeChat has removed it."""
-        setattr(link, hook_name, "")
-
-    def rename(self, old: str, new: str) -> None:
-        link = self.by_name.pop(old, None)
-        if link is not None:
-            self.release(new)
-            link.name = new
-            self.by_name[new] = link
-
-    def release(self, name: str) -> Optional[Link]:
-        """Remove a remote's record and every hook it holds."""
-        link = self.by_name.pop(name, None)
-        if link is not None:
-            for hook_name in LINK_HOOKS:
-                self.disarm(link, hook_name)
-            del self.by_key[link.key]
-        return link
-
-    def release_all(self) -> None:
-        for name in list(self.by_name):
-            self.release(name)
-
-
-class ConfigGuard:
-    """relay.conf as the user configured it, whatever reads or writes it.
-
-    Our options step out of relay.conf's [network] section (see Options) while
-    the file is read or written: around /save, /reload, /upgrade and /plugin
-    in any spelling WeeChat runs (incomplete names, aliases, /mute, /eval,
-    triggers and scripts run commands through the same hook), and at quit.
-    WeeChat's native delays are never touched (see Native).
-    """
-
-    def __init__(self, shell: Shell) -> None:
-        self.shell = shell
-        self.options = Options(shell.options_changed)
-        self.running = False  # a config command runs with relay.conf released
-        self.hooks: List[str] = []
-
-    def start(self) -> bool:
-        """Create the options and watch what reads or writes relay.conf; False without relay."""
-        self.adopt_deployed()
-        if not self.options.attach():
-            return False
-        self.hooks = [
-            weechat.hook_signal("quit", "quit_cb", ""),
-            weechat.hook_command_run("/*", "config_command_cb", ""),
-        ]
-        return True
-
-    def stop(self) -> None:
-        for hook in self.hooks:
-            weechat.unhook(hook)
-        self.hooks = []
-        self.release()
-
-    def release(self) -> None:
-        """Leave relay.conf as the user configured it (before it is read or written)."""
-        self.options.detach()
-
-    def adopt_deployed(self) -> None:
-        """Values written by hand into relay.conf's [network] section (dotfiles,
-        Ansible): WeeChat dropped them at start-up, before scripts load; they are
-        read from the file and adopted."""
-        path = os.path.join(weechat.info_get("weechat_config_dir", ""), "relay.conf")
-        try:
-            with open(path, encoding="utf-8", errors="replace") as file:
-                section = config_section(file.read(), "network")
-        except OSError:
-            return
-        deployed = {name: value for name, value in section.items() if name in OPTION_NAMES}
-        self.options.adopt(deployed, f"{path} [network]")
-
-    def retake(self) -> None:
-        """Undo release() once relay.conf was written or read."""
-        if self.options.attach():
-            self.shell.options_changed()
-            self.shell.defer(reconcile=True)
-
-    def command(self, buffer: str, command: str) -> int:
-        """Run /save and /reload with relay.conf released, then retake it; release
-        it before /upgrade and /plugin (they may unload the script or relay)."""
-        if self.running:
-            return weechat.WEECHAT_RC_OK
-        name = config_command(command)
-        if name in ("save", "reload"):
-            self.release()
-            self.running = True
-            try:
-                weechat.command(buffer, command)
-            finally:
-                self.running = False
-            self.retake()
-            return weechat.WEECHAT_RC_OK_EAT
-        words = command.split()
-        if name == "upgrade" or (name == "plugin" and len(words) > 1 and words[1] in ("unload", "reload")):
-            # retaken later if still there; /upgrade refuses to run with URL hooks
-            self.release()
-            self.shell.prober.cancel()
-            self.shell.courier.cancel_requests()
-            self.shell.defer(reconcile=True)
-        return weechat.WEECHAT_RC_OK
-
-    def quit(self) -> None:
-        self.shell.quitting = True
-        self.release()
-
-
-class Native:
-    """Keeps WeeChat's own reconnection (4.4+) from acting too, without touching
-    relay.remote.NAME.autoreconnect_delay: a value never changed is never lost.
-
-    When a link drops, WeeChat plans its own attempt (if the remote's native
-    delay is not 0) and says "reconnecting to remote relay in N seconds". While
-    the script is enabled, that line is not shown, and 1 ms later the planned
-    attempt is cancelled with /remote disconnect (which cancels it and does
-    nothing else to a link that is down), quietly.
-    """
-
-    def __init__(self, shell: Shell) -> None:
-        self.shell = shell
-        self.hook = ""  # weechat_print modifier, between a drop and the next flush
-        self.lines: List[re.Pattern] = []
-
-    def start(self) -> None:
-        """WeeChat's lines as it prints them, in the user's language."""
-        self.lines = [native_line(weechat.gettext(text)) for text in NATIVE_LINES]
-
-    def stop(self) -> None:
-        if self.hook:
-            weechat.unhook(self.hook)
-            self.hook = ""
-
-    def hush(self, name: str) -> None:
-        """A link drops (or we drop it): WeeChat's attempt is cancelled at the next flush."""
-        link = self.shell.links.get(name)
-        if link is None or not self.shell.engine.settings.enabled or self.shell.version < NATIVE_VERSION:
-            return
-        link.hushed = True
-        if not self.hook:
-            self.hook = weechat.hook_modifier(f"{INPUT_PRIORITY}|weechat_print", "native_print_cb", "")
-        self.shell.defer()
-
-    def line(self, line: str) -> str:
-        """weechat_print modifier: drop WeeChat's lines about its own attempt of a hushed remote."""
-        text = weechat.string_remove_color(line.rpartition("\t")[2], "")
-        for pattern in self.lines:
-            match = pattern.match(text)
-            link = self.shell.links.get(match.group(1)) if match else None
-            if link is not None and link.hushed:
-                return ""
-        return line
-
-    def flush(self) -> None:
-        """Cancel the attempts WeeChat planned for the remotes that dropped."""
-        for link in self.shell.links:
-            if link.hushed:
-                remote = self.shell.engine.remotes.get(link.name)
-                if remote is not None and remote.status == STATUS_DISCONNECTED:
-                    self.shell.status.quietly(f"/remote disconnect {link.name}")
-                link.hushed = False
-        self.stop()
-
-
-def url_address(url: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]:
-    """The IP address a URL gives as its host (None for a name)."""
-    try:
-        return ipaddress.ip_address(urllib.parse.urlsplit(url).hostname or "")
-    except ValueError:
-        return None
-
-
-def route_to(url: str, detail: str) -> Optional[bool]:
-    """Whether this machine has a route to a URL's host: True, False (offline), None (not known).
-
-    For an address: the kernel's answer to a UDP connect, which sends no
-    packet. For a name (resolving it could block): offline only when WeeChat
-    could not resolve it (or did not say why it failed: WeeChat 4.10, then
-    the shell asks, see Prober.diagnose) and the machine has no default route.
-    """
-    address = url_address(url)
-    if address is None:
-        unresolved = "resolve" in detail or detail.startswith(UNSAID)
-        return False if unresolved and default_route() is False else None
-    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as udp:
-        try:
-            udp.connect((str(address), 9))
-        except OSError as err:
-            return False if err.errno == errno.ENETUNREACH else None
-    return True
-
-
-# flags of a route in /proc/net: usable (RTF_UP), and a route that only refuses (RTF_REJECT)
-RTF_UP, RTF_REJECT = 0x0001, 0x0200
-
-
-def default_route_in(ipv4: str, ipv6: str) -> bool:
-    """Whether the route tables (text of /proc/net/route and /proc/net/ipv6_route)
-    hold a usable default route; the kernel's "unreachable default" routes (IPv6
-    has one on lo even with no network) do not count."""
-
-    def usable(flags: str) -> bool:
-        try:
-            value = int(flags, 16)
-        except ValueError:
-            return False
-        return bool(value & RTF_UP) and not value & RTF_REJECT
-
-    routes4 = [line.split() for line in ipv4.splitlines()[1:]]  # Iface Destination Gateway Flags … Mask
-    routes6 = [line.split() for line in ipv6.splitlines()]  # destination, its prefix length, … flags, device
-    return any(len(r) > 7 and r[1] == "00000000" and r[7] == "00000000" and usable(r[3]) for r in routes4) or any(
-        len(r) > 8 and r[0] == "0" * 32 and r[1] == "00" and usable(r[8]) for r in routes6
-    )
-
-
-def default_route() -> Optional[bool]:
-    """Whether the machine has a default route (IPv4 or IPv6), from /proc/net (Linux; None elsewhere)."""
-    try:
-        with open("/proc/net/route", encoding="ascii") as ipv4, open("/proc/net/ipv6_route", encoding="ascii") as ipv6:
-            return default_route_in(ipv4.read(), ipv6.read())
-    except OSError:
-        return None
-
-
-# a change of the network is acted on this long (ms) after the last message of a burst
-NETWORK_SETTLE_MS = 300
-
-
-class NetWatch:
-    """The system's network changes: a netlink socket (Linux) or a routing socket (BSD,
-    macOS) watched with hook_fd, no thread and no blocking call; elsewhere nothing."""
-
-    def __init__(self, shell: Shell) -> None:
-        self.shell = shell
-        self.sock: Optional[socket.socket] = None
-        self.hook = ""  # hook_fd on the socket
-        self.settle = ""  # timer: a burst of messages is over
-        self.told = False
-
-    def sync(self) -> None:
-        """Watch while autoreconnect_network_events is on (and the script enabled)."""
-        settings = self.shell.engine.settings
-        if settings.enabled and settings.network_events and not self.hook:
-            self.start()
-        elif not (settings.enabled and settings.network_events) and self.hook:
-            self.stop()
-
-    def start(self) -> None:
-        try:
-            if hasattr(socket, "AF_NETLINK"):
-                sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)  # type: ignore[attr-defined]
-                sock.bind((0, NETLINK_GROUPS))
-            elif hasattr(socket, "AF_ROUTE"):
-                sock = socket.socket(socket.AF_ROUTE, socket.SOCK_RAW, 0)  # type: ignore[attr-defined]
-            else:
-                return  # no way to watch here: polls and attempts go on as they are
-            sock.setblocking(False)
-        except OSError as err:
-            if not self.told:
-                self.told = True
-                error(f"network changes are not watched ({err}); relay.network.autoreconnect_network_events")
-            return
-        self.sock = sock
-        self.hook = weechat.hook_fd(sock.fileno(), 1, 0, 0, "network_fd_cb", "")
-
-    def stop(self) -> None:
-        for hook in (self.hook, self.settle):
-            if hook:
-                weechat.unhook(hook)
-        self.hook = self.settle = ""
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
-
-    def readable(self) -> None:
-        """Read every message waiting; a change that may bring a server within reach is acted on soon."""
-        gains = netlink_gains if hasattr(socket, "AF_NETLINK") else route_socket_gains
-        gained = False
-        while self.sock is not None:
-            try:
-                data = self.sock.recv(65536)
-            except OSError:  # no more messages (EAGAIN), or an overrun: it ends this read
-                break
-            if not data:
-                break
-            gained = gains(data) or gained
-        if gained and not self.settle:
-            self.settle = weechat.hook_timer(NETWORK_SETTLE_MS, 0, 1, "network_settle_cb", "")
-
-    def settled(self) -> None:
-        self.settle = ""
-        self.shell.run(self.shell.engine.network_changed(self.shell.clock()))
-
-
-class Prober:
-    """Checks links and servers: the heartbeat, connect timeouts, polls of the
-    server of a waiting remote, and clock jumps (suspend and resume)."""
-
-    def __init__(self, shell: Shell) -> None:
-        self.shell = shell
-        self.heartbeat = ""  # the one heartbeat timer, while a remote is connected
-        self.interval = 0
-        self.last_wake = (shell.clock(), shell.wall_clock())
-
-    def stop(self) -> None:
-        if self.heartbeat:
-            weechat.unhook(self.heartbeat)
-            self.heartbeat = ""
-
-    def check_clock(self) -> None:
-        """On each wake-up: a wall clock far ahead of the monotonic one is a resume."""
-        now, wall = self.shell.clock(), self.shell.wall_clock()
-        jump = (wall - self.last_wake[1]) - (now - self.last_wake[0])
-        self.last_wake = (now, wall)
-        if abs(jump) > CLOCK_JUMP_SECONDS:
-            network(f"clock jumped by {duration(abs(jump))} (suspend/resume?): checking remotes now")
-            self.shell.run(self.shell.engine.clock_jumped(now))
-
-    def sync(self) -> None:
-        """Keep one heartbeat timer while a remote is connected, none otherwise."""
-        engine = self.shell.engine
-        if self.heartbeat and self.interval != engine.settings.heartbeat:
-            self.stop()
-        needed = engine.heartbeat_needed() and not self.shell.quitting
-        if needed and not self.heartbeat:
-            self.interval = engine.settings.heartbeat
-            self.heartbeat = weechat.hook_timer(self.interval * 1000, 0, 1, "heartbeat_cb", "")
-        elif not needed:
-            self.stop()
-
-    def tick(self) -> None:
-        self.heartbeat = ""  # fired: it is gone
-        self.check_clock()
-        self.shell.run(self.shell.engine.heartbeat(self.shell.clock()))
-        self.sync()
-
-    def probe(self, action: Probe) -> None:
-        """In-band ping on the live socket, out-of-band HTTP request to the server.
-
-        The in-band ping makes a half-open socket fail (the peer's kernel
-        resets it); the HTTP request shows whether the server answers at all
-        (frozen, unreachable). POST /api/handshake needs no credentials.
-        """
-        name = action.name
-        remote = self.shell.engine.remotes.get(name)
-        linked = remote is not None and remote.status == STATUS_CONNECTED
-        if linked:
-            self.shell.own(f"/remote send {name} {PING}")
-        request = api_request(name, "handshake", "{}")
-        if request is None or weechat.config_string(remote_option(name, "proxy")):
-            # no direct route to probe: the in-band ping is the check (linked),
-            # and a waiting remote is not polled
-            self.result(name, None)
-            return
-        url, options = request
-        settings = self.shell.engine.settings
-        timeout = settings.heartbeat_timeout if linked else min(settings.heartbeat_timeout, max(1, settings.poll))
-        link = self.shell.links.of(name)
-        self.shell.links.arm(link, "probe", weechat.hook_url(url, options, timeout * 1000, "probe_cb", link.key))
-
-    def probe_done(self, key: str, output: Dict[str, str]) -> None:
-        """The out-of-band probe ended: any HTTP answer proves the server answers."""
-        link = self.shell.links.find(key)
-        if link is not None:
-            self.shell.links.fired(link, "probe")
-            answered = not output.get("error") and output.get("response_code", "0") not in ("", "0")
-            self.result(link.name, answered)
-
-    def result(self, name: str, answered: Optional[bool]) -> None:
-        """A heartbeat (connected remote) or poll (waiting remote) ended; None: no verdict."""
-        engine = self.shell.engine
-        remote = engine.remotes.get(name)
-        if remote is not None and remote.status == STATUS_DISCONNECTED:
-            self.shell.run(engine.poll_answered(name, answered, self.shell.clock()))
-        else:
-            self.shell.run(engine.probe_answered(name, answered is not False, self.shell.clock()))
-
-    def diagnose(self, name: str) -> None:
-        """WeeChat 4.10 does not say why a handshake failed (its URL transfers report
-        "response code: 0" for any failure), so the script asks with a TCP connection
-        (hook_connect: no blocking, names resolved by WeeChat). A name not resolved
-        confirms a drop taken for offline; any other answer means the server's
-        address was reached (Engine.online_found); an https server that takes the
-        connection failed after it, in TLS (Engine.tls_found)."""
-        link = self.shell.links.of(name)
-        parts = urllib.parse.urlsplit(weechat.config_string(remote_option(name, "url")))
-        if parts.hostname and not link.probe:
-            port = parts.port or 443
-            hook = weechat.hook_connect("", parts.hostname, port, 1, 0, "", "diagnose_cb", link.key)
-            self.shell.links.arm(link, "probe", hook)
-
-    def diagnosed(self, key: str, status: int, sock: int) -> None:
-        if sock >= 0:
-            os.close(sock)  # only the answer was wanted
-        link = self.shell.links.find(key)
-        if link is not None:
-            self.shell.links.fired(link, "probe")
-            engine = self.shell.engine
-            if status not in (
-                weechat.WEECHAT_HOOK_CONNECT_ADDRESS_NOT_FOUND,
-                weechat.WEECHAT_HOOK_CONNECT_IP_ADDRESS_NOT_FOUND,
-            ):
-                self.shell.run(engine.online_found(link.name))
-            if status == weechat.WEECHAT_HOOK_CONNECT_OK:
-                reason = "TLS handshake failed (the server takes TCP connections; WeeChat 4.10 says no more)"
-                self.shell.run(engine.tls_found(link.name, reason))
-
-    def cancel(self) -> None:
-        """Stop probes in flight (no verdict: the next heartbeat probes again)."""
-        for link in self.shell.links:
-            if link.probe:
-                self.shell.links.disarm(link, "probe")
-                self.result(link.name, None)
-
-    def timer(self, name: str, hook_name: str, due: float, callback: str) -> None:
-        """Arm a one-shot timer of a remote's record for a clock time."""
-        link = self.shell.links.of(name)
-        wait_ms = max(1, int(round((due - self.shell.clock()) * 1000)))
-        self.shell.links.arm(link, hook_name, weechat.hook_timer(wait_ms, 0, 1, callback, link.key))
-
-    def watch(self, action: Watch) -> None:
-        self.timer(action.name, "watch", action.due, "watch_timer_cb")
-
-    def unwatch(self, action: Unwatch) -> None:
-        link = self.shell.links.get(action.name)
-        if link is not None:
-            self.shell.links.disarm(link, "watch")
-
-    def poll_at(self, action: PollAt) -> None:
-        self.timer(action.name, "poll", action.due, "poll_timer_cb")
-
-    def fired(self, key: str, hook_name: str) -> Optional[str]:
-        """A timer of a record fired: the remote's name now (None if released)."""
-        link = self.shell.links.find(key)
-        if link is None:
-            return None
-        self.shell.links.fired(link, hook_name)
-        self.check_clock()
-        return link.name
-
-    def poll_fired(self, key: str) -> None:
-        name = self.fired(key, "poll")
-        if name is not None:
-            self.shell.run(self.shell.engine.poll_fired(name, self.shell.clock()))
-
-    def watch_fired(self, key: str) -> None:
-        name = self.fired(key, "watch")
-        if name is not None:
-            self.shell.run(self.shell.engine.watch_fired(name, self.shell.clock()))
-
-
 class Courier:
-    """Keeps the outbox (memory and file) and delivers it, in order, each line at most once.
+    """Carries out what Delivery decides: the outbox file, POST /api/handshake and
+    /api/input out of band (hook_url, with the remote's own credentials), timers
+    and what the user is told."""
 
-    A line leaves the outbox only when the remote's server took it: POST
-    /api/input goes out of band (hook_url) with the remote's own credentials,
-    and its HTTP answer says whether the buffer exists and the line was run
-    (WeeChat's /remote send shows no answer).
-    """
+    # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail} {command}
+    NOTICES = {
+        TELL_DELIVERED: ("network", "remote[{name}]: {count} queued line(s) delivered"),
+        TELL_STOPPED: (
+            "error",
+            "remote[{name}]: queued lines not delivered ({detail}): {count} line(s) kept, tried again at the next "
+            'connection; "/{command} outbox send {name}" tries now',
+        ),
+        TELL_UNKNOWN: (
+            "error",
+            "remote[{name}]: no answer for a queued line sent to {buffer} ({detail}): it may have arrived and is "
+            'not sent again by itself; "/{command} outbox send {name} {buffer}" sends it again, '
+            '"/{command} outbox drop {name} {buffer}" drops it',
+        ),
+        TELL_OLD: (
+            "",
+            'remote[{name}]: {count} queued line(s) older than {detail} not sent; "/{command} outbox send {name}" '
+            'sends them, "/{command} outbox drop {name}" drops them',
+        ),
+        TELL_NO_BUFFER: (
+            "error",
+            'remote[{name}]: buffer "{buffer}" not found on the remote after {detail}: {count} queued line(s) kept; '
+            '"/{command} outbox move {name} {buffer} <buffer>" sends them to another buffer, '
+            '"/{command} outbox drop {name} {buffer}" drops them',
+        ),
+        TELL_NOT_CONNECTED: ("", "outbox: remote[{name}] is not connected: {count} line(s) go after the reconnection"),
+        TELL_DROPPED: ("", "remote[{name}]: {count} queued line(s) dropped"),
+        TELL_MOVED: ("", "remote[{name}]: {count} queued line(s) moved from {buffer} to {detail}"),
+        TELL_DELETED: ("", "remote[{name}] deleted: {count} queued line(s) dropped"),
+    }
 
     def __init__(
-        self,
-        links: Links,
-        settings: Callable[[], Settings],
-        ready: Callable[[str], bool],
-        wall_clock: Callable[[], float],
+        self, delivery: Delivery, links: Links, wall_clock: Callable[[], float], changed: Callable[[], None]
     ) -> None:
+        self.delivery = delivery
         self.links = links
-        self.settings = settings
-        self.ready = ready
         self.wall_clock = wall_clock
-        self.outbox = Outbox()
+        self.changed = changed  # the outbox changed (the bar item shows it)
         self.file = OutboxFile("")
+        self.problem = ""  # why the last write of the file failed ("" if it did not)
         self.hooks: List[str] = []
-        self.on_change: Callable[[], None] = lambda: None
 
     # -- life cycle ----------------------------------------------------------
 
@@ -2676,11 +3443,12 @@ class Courier:
         lines, problems = self.file.load()
         for problem in problems:
             error(problem)
-        self.outbox = Outbox(lines)
+        outbox = self.delivery.outbox
+        outbox.lines = lines
         if lines:
             unknown = sum(1 for line in lines if line.state == LINE_UNKNOWN)
             message(
-                f"outbox: {len(lines)} line(s) kept from before for remote(s) {', '.join(self.outbox.remotes())}"
+                f"outbox: {len(lines)} line(s) kept from before for remote(s) {', '.join(outbox.remotes())}"
                 + (f" ({unknown} whose delivery was not confirmed)" if unknown else "")
                 + f"; /{COMMAND} outbox lists them"
             )
@@ -2691,244 +3459,132 @@ class Courier:
         for hook in self.hooks:
             weechat.unhook(hook)
         self.hooks = []
-        self.save()
-        if self.outbox.lines and not self.file.broken:
-            message(f"outbox: {self.outbox.count()} queued line(s) kept in {self.file.path} for the next load")
-        elif self.outbox.lines:
-            message(f"outbox: {self.outbox.count()} queued line(s) dropped ({self.file.broken})")
+        self.persist()
+        count = self.delivery.outbox.count()
+        if count and not self.file.broken:
+            message(f"outbox: {count} queued line(s) kept in {self.file.path} for the next load")
+        elif count:
+            message(f"outbox: {count} queued line(s) dropped ({self.file.broken})")
 
-    def save(self) -> str:
-        problem = self.file.save(self.outbox)
-        self.on_change()
-        return problem
+    def persist(self) -> None:
+        self.problem = self.file.save(self.delivery.outbox)
+        self.changed()
 
-    # -- lines come in ---------------------------------------------------------
+    # -- what Delivery decides -------------------------------------------------------
 
-    def keep(self, name: str, buffer: str, lines: List[str]) -> Tuple[int, str]:
-        """Queue lines for a buffer of a remote, on disk before anything is said.
+    def run(self, actions: List[DeliveryAction]) -> None:
+        for action in actions:
+            if isinstance(action, Persist):
+                self.persist()
+            elif isinstance(action, Handshake):
+                body = json.dumps({"password_hash_algo": list(PASSWORD_HASH_ALGOS)})
+                self.request(action.name, "handshake", body, (), "handshake_url_cb")
+            elif isinstance(action, Send):
+                self.send(action)
+            elif isinstance(action, RetryAt):
+                link = self.links.of(action.name)
+                arm_timer(link.delivery_retry, action.due - self.wall_clock(), "delivery_retry_cb", link.key)
+            else:
+                self.tell(action)
 
-        Returns how many lines wait for that remote and why they are in memory
-        only ("" if they are in the file).
-        """
-        now = self.wall_clock()
-        for text in lines:
-            self.outbox.add(uuid.uuid4().hex, name, buffer, text, now)
-        problem = self.save()
-        self.deliver(name)
-        return self.outbox.count(name), problem
+    def tell(self, notice: Tell) -> None:
+        prefix, text = self.NOTICES[notice.what]
+        fields_ = {"name": notice.name, "count": notice.count, "buffer": notice.buffer, "detail": notice.detail}
+        PRINTERS[prefix](text.format(command=COMMAND, **fields_))
 
-    # -- the link --------------------------------------------------------------
-
-    def link_ready(self, name: str) -> None:
-        """The remote answers on its link: deliver what it has queued."""
-        self.links.of(name).delivery.stopped = ""
-        self.deliver(name)
-
-    def link_down(self, name: str) -> None:
-        """The link dropped: the server may change (ask for its password hash again)."""
-        link = self.links.get(name)
-        if link is not None:
-            link.delivery.auth = None
-
-    def rename(self, old: str, new: str) -> None:
-        self.outbox.rename(old, new)
-        self.save()
-
-    def forget(self, name: str) -> None:
-        """A remote was deleted (/remote del): drop its lines, say how many."""
-        dropped = self.outbox.drop(name)
-        if dropped:
-            message(f"remote[{name}] deleted: {dropped} queued line(s) dropped")
-            self.save()
-
-    def cancel_requests(self) -> None:
-        """Stop requests in flight (/upgrade refuses to run with URL transfers going on).
-
-        A line in flight may have arrived: it waits for the user's word.
-        """
-        for link in self.links:
-            if link.request:
-                self.links.disarm(link, "request")
-                line, link.delivery.line = link.delivery.line, None
-                if line is not None and line in self.outbox.lines:
-                    self.outbox.unknown(line)
-                    self.tell_unknown(link.name, line, "cancelled before its answer came")
-        self.save()
-
-    # -- delivery ----------------------------------------------------------------
-
-    def deliver(self, name: str) -> None:
-        """Send the next line of a remote whose link is up (one request at a time)."""
-        link = self.links.of(name)
-        record = link.delivery
-        if link.request or record.stopped or not self.ready(name):
-            return
-        settings = self.settings()
-        line = self.outbox.next_line(name, self.wall_clock(), settings.outbox_max_age, settings.outbox_wait)
-        if line is None:
-            self.round_over(link)
-            return
-        if record.auth is None:
-            record.line = None
-            body = json.dumps({"password_hash_algo": list(PASSWORD_HASH_ALGOS)})
-            self.request(link, "handshake", body, ())
-            return
-        headers = self.credentials(link)
-        if headers is None:
-            return
-        self.outbox.sending(line)
-        record.line = line
-        self.save()
-        body = json.dumps({"buffer_name": line.buffer, "command": line.text})
-        if not self.request(link, "input", body, headers):
-            self.outbox.not_sent(line)
-            record.line = None
-            self.save()
-
-    def request(self, link: Link, resource: str, body: str, headers: Tuple[str, ...]) -> bool:
-        request = api_request(link.name, resource, body, headers)
+    def request(self, name: str, resource: str, body: str, headers: Tuple[str, ...], callback: str) -> None:
+        request = api_request(name, resource, body, headers)
         if request is None:
-            self.stop_round(link, "the remote has no URL")
-            return False
+            self.run(self.delivery.unsendable(name, "the remote has no URL", self.wall_clock()))
+            return
         url, options = request
-        hook = weechat.hook_url(url, options, DELIVERY_TIMEOUT_MS, "delivery_url_cb", link.key)
-        self.links.arm(link, "request", hook)
-        return bool(link.request)
+        link = self.links.of(name)
+        link.delivery.arm(weechat.hook_url(url, options, DELIVERY_TIMEOUT_MS, callback, link.key))
 
-    def credentials(self, link: Link) -> Optional[Tuple[str, ...]]:
-        """Headers that authenticate a request as the remote's own client does."""
-        name, record = link.name, link.delivery
-        algo, iterations, totp = record.auth or ("", 0, False)
+    def send(self, action: Send) -> None:
+        headers, problem = self.credentials(action.name, action.auth)
+        if problem:
+            self.run(self.delivery.unsendable(action.name, problem, self.wall_clock()))
+            return
+        body = json.dumps({"buffer_name": action.line.buffer, "command": action.line.text})
+        self.request(action.name, "input", body, headers, "delivery_url_cb")
+
+    def credentials(self, name: str, auth: Auth) -> Tuple[Tuple[str, ...], str]:
+        """Headers that authenticate a request as the remote's own client does, and why not ("" if fine)."""
+        algo, iterations, totp = auth
+        link = self.links.of(name)
         salt = str(int(self.wall_clock()))
-        if record.salted[0] != salt:
+        if link.salted[0] != salt:
             # a pbkdf2 hash costs tens of ms: one per second at most
-            record.salted = (salt, authorization(algo, remote_secret(name, "password"), salt, iterations))
-        headers: Tuple[str, ...] = (f"Authorization: {record.salted[1]}",)
+            link.salted = (salt, authorization(algo, remote_secret(name, "password"), salt, iterations))
+        headers: Tuple[str, ...] = (f"Authorization: {link.salted[1]}",)
         if totp:
             secret = remote_secret(name, "totp_secret")
             code = weechat.info_get("totp_generate", secret) if secret else ""
             if not code:
-                self.stop_round(link, f"the remote asks for a TOTP and relay.remote.{name}.totp_secret gives none")
-                return None
+                return (), f"the remote asks for a TOTP and relay.remote.{name}.totp_secret gives none"
             headers += (f"x-weechat-totp: {code}",)
-        return headers
+        return headers, ""
+
+    # -- events ------------------------------------------------------------------------
+
+    def answered_handshake(self, key: str, output: Dict[str, str]) -> None:
+        link = self.links.find(key)
+        if link is not None:
+            link.delivery.fired()
+            detail = output.get("error") or f"HTTP {output.get('response_code', '?')}"
+            self.run(self.delivery.handshake_answered(link.name, handshake_answer(output), detail, self.wall_clock()))
 
     def answered(self, key: str, output: Dict[str, str]) -> None:
-        """A delivery request ended: act on the remote's answer."""
         link = self.links.find(key)
-        if link is None:
-            return
-        self.links.fired(link, "request")
-        name, record = link.name, link.delivery
-        line, record.line = record.line, None
-        if line is None:
-            record.auth = handshake_answer(output)
-            if record.auth is None:
-                detail = output.get("error") or f"HTTP {output.get('response_code', '?')}"
-                self.stop_round(link, f"handshake failed: {detail}")
-                return
-            self.deliver(name)
-            return
-        if line not in self.outbox.lines:
-            self.deliver(name)  # dropped by the user meanwhile
-            return
-        outcome, detail = delivery_outcome(output)
-        if outcome == DELIVERED:
-            self.outbox.delivered(line)
-            record.delivered += 1
-        elif outcome == MISSING:
-            self.outbox.missing(line, self.wall_clock())
-        elif outcome == UNKNOWN:
-            self.outbox.unknown(line)
-            self.tell_unknown(name, line, detail)
-        else:
-            self.outbox.not_sent(line)
-            if outcome == REFUSED:
-                record.auth = None
-            self.stop_round(link, f"{'refused by the remote' if outcome == REFUSED else 'not sent'}: {detail}")
-        self.save()
-        self.deliver(name)
-
-    def stop_round(self, link: Link, reason: str) -> None:
-        """Delivery stops until the next connection or the user's word."""
-        name, record = link.name, link.delivery
-        record.stopped = reason
-        self.round_over(link)
-        if f"stop:{reason}" not in record.told:
-            record.told.add(f"stop:{reason}")
-            error(
-                f"remote[{name}]: queued lines not delivered ({reason}): {self.outbox.count(name)} line(s) kept, "
-                f'tried again at the next connection; "/{COMMAND} outbox send {name}" tries now'
-            )
-
-    def tell_unknown(self, name: str, line: QueuedLine, detail: str) -> None:
-        error(
-            f"remote[{name}]: no answer for a queued line sent to {line.buffer} ({detail}): it may have arrived "
-            f'and is not sent again by itself; "/{COMMAND} outbox send {name} {line.buffer}" sends it again, '
-            f'"/{COMMAND} outbox drop {name} {line.buffer}" drops it'
-        )
-        self.links.of(name).delivery.told.add(f"{HELD_UNKNOWN}:{line.buffer}")
-
-    def round_over(self, link: Link) -> None:
-        """Nothing more goes now: say what was delivered and what waits, once."""
-        name, record = link.name, link.delivery
-        if record.delivered:
-            network(f"remote[{name}]: {record.delivered} queued line(s) delivered")
-            record.delivered = 0
-        settings = self.settings()
-        now = self.wall_clock()
-        for reason, lines in self.outbox.stuck(name, now, settings.outbox_max_age, settings.outbox_wait).items():
-            self.tell_stuck(name, record, reason, lines, settings)
-        if not self.outbox.count(name):
-            record.told.clear()
-        self.arm_retry(link, now)
-
-    def tell_stuck(self, name: str, record: Delivery, reason: str, lines: List[QueuedLine], settings: Settings) -> None:
-        if reason == HELD_OLD and reason not in record.told:
-            record.told.add(reason)
-            message(
-                f"remote[{name}]: {len(lines)} queued line(s) older than {duration(settings.outbox_max_age)} not sent; "
-                f'"/{COMMAND} outbox send {name}" sends them, "/{COMMAND} outbox drop {name}" drops them'
-            )
-        if reason == HELD_NO_BUFFER:
-            for buffer in sorted({line.buffer for line in lines}):
-                if f"{reason}:{buffer}" not in record.told:
-                    record.told.add(f"{reason}:{buffer}")
-                    error(
-                        f'remote[{name}]: buffer "{buffer}" not found on the remote after '
-                        f"{duration(settings.outbox_wait)}: {self.outbox.count(name, buffer)} queued line(s) kept; "
-                        f'"/{COMMAND} outbox move {name} {buffer} <buffer>" sends them to another buffer, '
-                        f'"/{COMMAND} outbox drop {name} {buffer}" drops them'
-                    )
-
-    def arm_retry(self, link: Link, now: float) -> None:
-        """While a missing buffer may still appear, try its lines again soon."""
-        if link.retry:
-            return
-        until = self.outbox.missing_pending(link.name, now, self.settings().outbox_wait)
-        if until is not None:
-            wait_ms = max(1, int(round(min(MISSING_RETRY_SECONDS, until - now) * 1000)))
-            self.links.arm(link, "retry", weechat.hook_timer(wait_ms, 0, 1, "delivery_retry_cb", link.key))
+        if link is not None:
+            link.delivery.fired()
+            outcome, detail = delivery_outcome(output)
+            self.run(self.delivery.answered(link.name, outcome, detail, self.wall_clock()))
 
     def retry_fired(self, key: str) -> None:
         link = self.links.find(key)
         if link is not None:
-            self.links.fired(link, "retry")
-            self.outbox.retry_missing(link.name)
-            self.deliver(link.name)
+            link.delivery_retry.fired()
+            self.run(self.delivery.retry_fired(link.name, self.wall_clock()))
 
     def buffer_opened(self, buffer: str) -> None:
         """A buffer appeared: lines waiting for it on its remote go now."""
-        name = weechat.buffer_get_string(buffer, "localvar_relay_remote")
-        prefix = f"relay.remote.{name}."
-        full_name = weechat.buffer_get_string(buffer, "full_name")
-        if name and full_name.startswith(prefix) and self.outbox.retry_missing(name, full_name[len(prefix) :]):
-            self.deliver(name)
+        name, target = buffer_of_remote(buffer)
+        if name:
+            self.run(self.delivery.buffer_opened(name, target, self.wall_clock()))
+
+    def keep(self, name: str, buffer: str, texts: List[str]) -> Tuple[int, str]:
+        """Queue lines for a buffer of a remote: how many lines its remote has waiting,
+        and why they are in memory only ("" if they are in the file)."""
+        self.run(self.delivery.keep(name, buffer, texts, self.wall_clock()))
+        return self.delivery.outbox.count(name), self.problem
+
+    def link_ready(self, name: str) -> None:
+        self.run(self.delivery.link_ready(name, self.wall_clock()))
+
+    def link_down(self, name: str) -> None:
+        self.delivery.link_down(name)
+
+    def rename(self, old: str, new: str) -> None:
+        self.run(self.delivery.rename(old, new))
+
+    def forget(self, name: str) -> None:
+        self.run(self.delivery.forget(name))
+
+    def cancel_requests(self) -> None:
+        """Stop requests in flight (/upgrade refuses to run with URL transfers going on)."""
+        for link in self.links:
+            if link.delivery:
+                link.delivery.disarm()
+                self.run(self.delivery.cancelled(link.name))
+        self.persist()
 
     # -- the user's word -------------------------------------------------------
 
     def command(self, words: List[str]) -> int:
         """/autoreconnect outbox [list] | send|drop <remote>|-all [<buffer>] | move <remote> <buffer> <buffer>."""
+        outbox = self.delivery.outbox
         verb = words[0] if words else "list"
         if verb == "list" and len(words) <= 1:
             self.print_list()
@@ -2942,59 +3598,40 @@ class Courier:
             )
             return weechat.WEECHAT_RC_ERROR
         target, buffer = words[1], (words[2] if len(words) == 3 else "")
-        names = self.outbox.remotes() if target == "-all" else [target]
-        if not any(self.outbox.count(name, buffer) for name in names):
+        names = outbox.remotes() if target == "-all" else [target]
+        if not any(outbox.count(name, buffer) for name in names):
             if target == "-all":
                 message("outbox: nothing queued")  # nothing to do: said, not an error
                 return weechat.WEECHAT_RC_OK
             error(f"outbox: nothing queued for remote[{target}]" + (f" in {buffer}" if buffer else ""))
             return weechat.WEECHAT_RC_ERROR
+        now = self.wall_clock()
         for name in names:
-            if verb == "drop":
-                dropped = self.outbox.drop(name, buffer)
-                self.links.of(name).delivery.told.clear()
-                message(f"remote[{name}]: {dropped} queued line(s) dropped")
-            else:
-                self.send_now(name, buffer)
-        self.save()
+            self.run(self.delivery.drop(name, buffer) if verb == "drop" else self.delivery.send(name, buffer, now))
+        self.persist()
         return weechat.WEECHAT_RC_OK
 
-    def send_now(self, name: str, buffer: str) -> None:
-        count = self.outbox.approve(name, buffer)
-        record = self.links.of(name).delivery
-        record.stopped = ""
-        record.told.clear()
-        if self.ready(name):
-            self.deliver(name)
-        elif count:
-            message(f"outbox: remote[{name}] is not connected: {count} line(s) go after the reconnection")
-
     def move(self, name: str, buffer: str, target: str) -> int:
-        if not self.outbox.count(name, buffer):
+        if not self.delivery.outbox.count(name, buffer):
             error(f"outbox: nothing queued for remote[{name}] in {buffer}")
             return weechat.WEECHAT_RC_ERROR
-        moved = self.outbox.move(name, buffer, target)
-        message(f"remote[{name}]: {moved} queued line(s) moved from {buffer} to {target}")
-        self.send_now(name, target)
-        self.save()
+        self.run(self.delivery.move(name, buffer, target, self.wall_clock()))
+        self.persist()
         return weechat.WEECHAT_RC_OK
 
     def print_list(self) -> None:
-        if not self.outbox.lines:
+        outbox = self.delivery.outbox
+        if not outbox.lines:
             message("outbox: nothing queued")
             return
-        settings = self.settings()
+        settings = self.delivery.settings
         now = self.wall_clock()
-        message(f"outbox: {self.outbox.count()} queued line(s):")
-        for line in self.outbox.lines:
-            held = self.outbox.held(line, now, settings.outbox_max_age, settings.outbox_wait)
+        message(f"outbox: {outbox.count()} queued line(s):")
+        for line in outbox.lines:
+            held = outbox.held(line, now, settings.outbox_max_age, settings.outbox_wait)
             state = f"waits for your word: {held}" if held else line.state
             age = duration(max(0.0, now - line.queued_at))
             weechat.prnt("", f"  remote[{line.remote}] {line.buffer} (queued {age} ago, {state}): {line.text}")
-
-
-# commands and text typed by the person: seen before other scripts change them
-INPUT_PRIORITY = 10000
 
 
 class InputGate:
@@ -3009,10 +3646,11 @@ class InputGate:
     buffer and text while the input is empty.
     """
 
-    def __init__(self, holds: Callable[[str, str], bool], courier: Courier, settings: Callable[[], Settings]) -> None:
-        self.holds = holds
+    def __init__(self, engine: Engine, delivery: Delivery, courier: Courier, wall_clock: Callable[[], float]) -> None:
+        self.engine = engine
+        self.delivery = delivery
         self.courier = courier
-        self.settings = settings
+        self.wall_clock = wall_clock
         self.submitted: Tuple[str, str] = ("", "")
         self.hooks: List[str] = []
 
@@ -3035,19 +3673,16 @@ class InputGate:
         """Modifier input_text_for_buffer: keep what would be lost on a down link."""
         submitted = self.submitted == (buffer, text) and not weechat.buffer_get_string(buffer, "input")
         self.submitted = ("", "")
-        name = weechat.buffer_get_string(buffer, "localvar_relay_remote")
-        full_name = weechat.buffer_get_string(buffer, "full_name")
-        prefix = f"relay.remote.{name}."
-        if not name or not full_name.startswith(prefix) or not self.holds(name, full_name[len(prefix) :]):
+        name, target = buffer_of_remote(buffer)
+        if not name or not self.delivery.holds(self.engine.remotes.get(name), target, self.wall_clock()):
             return text
-        target = full_name[len(prefix) :]
-        connected = self.courier.ready(name)
+        connected = self.delivery.ready(name)
         lines = [text] if weechat.buffer_get_integer(buffer, "input_multiline") else text.split("\n")
         routes = route_input(
             [(line, not weechat.string_input_for_buffer(line)) for line in lines if line],
             submitted,
             bool(weechat.buffer_get_integer(buffer, "input_get_any_user_data")),
-            self.settings().outbox_commands or connected,
+            self.delivery.settings.outbox_commands or connected,
         )
         if all(route == ROUTE_LOCAL for _, route in routes):
             return text
@@ -3056,10 +3691,10 @@ class InputGate:
             waiting, problem = self.courier.keep(name, target, kept)
             self.tell_kept(buffer, name, kept, waiting - len(kept), connected=connected, problem=problem)
         if any(route == ROUTE_REFUSE for _, route in routes):
-            weechat.prnt(
-                buffer,
-                f"{weechat.prefix('error')}{SCRIPT_NAME}: remote[{name}] is not connected: command not run "
+            error(
+                f"remote[{name}] is not connected: command not run "
                 "(relay.network.autoreconnect_outbox_commands keeps commands)",
+                buffer,
             )
         for line, route in routes:
             if route == ROUTE_LOCAL:
@@ -3075,16 +3710,37 @@ class InputGate:
             else:
                 text = f"remote[{name}] is not connected: kept, sent after the reconnection ({waiting} waiting"
                 text += f"; /{COMMAND} outbox)"
-            weechat.prnt(buffer, f"{weechat.prefix('network')}{SCRIPT_NAME}: {text}: {line}")
+            network(f"{text}: {line}", buffer)
         if problem:
-            weechat.prnt(buffer, f"{weechat.prefix('error')}{SCRIPT_NAME}: {problem}: kept in memory only")
+            error(f"{problem}: kept in memory only", buffer)
+
+
+# ===========================================================================
+# === 15. Shell: the user (/autoreconnect, the bar item) and the status check
+# ===========================================================================
 
 
 class Console:
     """What the user types and sees: /autoreconnect, the bar item, password notices."""
 
-    def __init__(self, shell: Shell) -> None:
-        self.shell = shell
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        delivery: Delivery,
+        courier: Courier,
+        links: Links,
+        run: Callable[[List[Action]], None],
+        clock: Callable[[], float],
+        defer: Callable[[], None],
+    ) -> None:
+        self.engine = engine
+        self.delivery = delivery
+        self.courier = courier
+        self.links = links
+        self.run = run
+        self.clock = clock
+        self.defer = defer
         self.hooks: List[str] = []
         self.item = ""  # the bar item
         self.countdown = ""  # timer: the bar item counts down while an attempt is pending
@@ -3113,11 +3769,11 @@ class Console:
 
     def command(self, args: str) -> int:
         """/autoreconnect [list] | retry|cancel|reset <remote>|-all | secure <remote> | outbox ..."""
-        engine = self.shell.engine
+        engine = self.engine
         words = args.split()
         verb = words[0] if words else "list"
         if verb == "outbox":
-            return self.shell.courier.command(words[1:])
+            return self.courier.command(words[1:])
         if verb == "list":
             if len(words) > 1:
                 error(f'"list" takes no argument (see /help {COMMAND})')
@@ -3140,22 +3796,22 @@ class Console:
     def steer(self, verb: str, act: Callable[[str, float], Tuple[str, List[Action]]], target: str) -> int:
         """retry, cancel, reset or secure one remote (an error line if it can not) or all
         (one line: how many could, of how many; the reason for each other is in /autoreconnect)."""
-        names = sorted(self.shell.engine.remotes) if target == "-all" else [target]
+        names = sorted(self.engine.remotes) if target == "-all" else [target]
         done = 0
         for name in names:
-            problem, actions = act(name, self.shell.clock())
+            problem, actions = act(name, self.clock())
             if problem and target != "-all":
                 error(problem)
                 return weechat.WEECHAT_RC_ERROR
             done += 0 if problem else 1
-            self.shell.run(actions)
+            self.run(actions)
         if target == "-all" or verb == "reset":
             message(f"{verb}: {done} of {len(names)} remote(s)")
         return weechat.WEECHAT_RC_OK
 
     def print_list(self) -> None:
-        engine = self.shell.engine
-        now = self.shell.clock()
+        engine = self.engine
+        now = self.clock()
         state = "on" if engine.settings.enabled else "off"
         if not engine.remotes:
             message(f"no relay remote (autoreconnect {state})")
@@ -3167,7 +3823,7 @@ class Console:
     # -- the bar item --------------------------------------------------------------
 
     def text(self) -> str:
-        return bar_text(self.shell.engine, self.shell.clock(), self.shell.courier.outbox)
+        return bar_text(self.engine, self.clock(), self.delivery.outbox)
 
     def refresh(self) -> None:
         """The bar item may have changed: update it after this burst of events.
@@ -3177,15 +3833,19 @@ class Console:
         the text at each event.
         """
         self.dirty = True
-        self.shell.defer()
+        self.defer()
 
     def flush(self) -> None:
         if self.dirty and not self.soon:
-            wait = self.built + BAR_INTERVAL - self.shell.clock()
+            wait = self.built + BAR_INTERVAL - self.clock()
             if wait > 0:
                 self.soon = weechat.hook_timer(max(1, int(round(wait * 1000))), 0, 1, "bar_soon_cb", "")
             else:
                 self.update()
+
+    def soon_fired(self) -> None:
+        self.soon = ""  # fired: it is gone
+        self.update()
 
     def update(self) -> None:
         """Update the bar item if its text changed; count down while waiting."""
@@ -3193,12 +3853,12 @@ class Console:
         if self.soon:
             weechat.unhook(self.soon)
             self.soon = ""
-        self.built = self.shell.clock()
+        self.built = self.clock()
         text = self.text()
         if text != self.last:
             self.last = text
             weechat.bar_item_update(BAR_ITEM)
-        waiting = bool(self.shell.engine.pending())
+        waiting = bool(self.engine.pending())
         if waiting and not self.countdown:
             self.countdown = weechat.hook_timer(1000, 1, 0, "bar_timer_cb", "")
         elif not waiting and self.countdown:
@@ -3209,7 +3869,7 @@ class Console:
 
     def warn_plain_passwords(self) -> None:
         """Say once per remote that its password is in plain text in relay.conf."""
-        for link in sorted(self.shell.links, key=lambda link: link.name):
+        for link in sorted(self.links, key=lambda link: link.name):
             value = weechat.config_string(remote_option(link.name, "password"))
             if value and "${" not in value and not link.warned:
                 link.warned = True
@@ -3224,8 +3884,8 @@ class Console:
         Any password /secure set keeps intact is moved; otherwise nothing changes
         (and no copy is left in secured data). Returns (why not, no actions).
         """
-        option = remote_option(name, "password")
-        value = weechat.config_string(option)
+        option_ = remote_option(name, "password")
+        value = weechat.config_string(option_)
         problem = secure_problem(value)
         if problem:
             return f"remote[{name}]: {problem}: nothing changed", []
@@ -3235,10 +3895,10 @@ class Console:
         if weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}) != value:
             weechat.command(core, f"/mute /secure del {key}")
             return f'remote[{name}]: the password could not be stored in secured data "{key}": nothing changed', []
-        if weechat.config_option_set(option, f"${{sec.data.{key}}}", 1) == weechat.WEECHAT_CONFIG_OPTION_SET_ERROR:
+        if weechat.config_option_set(option_, f"${{sec.data.{key}}}", 1) == weechat.WEECHAT_CONFIG_OPTION_SET_ERROR:
             weechat.command(core, f"/mute /secure del {key}")
             return f"remote[{name}]: relay.remote.{name}.password could not be set: nothing changed", []
-        self.shell.links.of(name).warned = False
+        self.links.of(name).warned = False
         message(
             f'remote[{name}]: password moved to secured data "{key}"; relay.remote.{name}.password '
             f"is now ${{sec.data.{key}}} (/save to keep it; /secure passphrase encrypts sec.conf)"
@@ -3259,26 +3919,28 @@ class StatusCheck:
     """Learns each remote's real status when its signals may have been missed
     (after a reload, the relay plugin's return), from what WeeChat shows."""
 
-    def __init__(self, shell: Shell) -> None:
-        self.shell = shell
-        self.caught: Optional[List[str]] = None  # lines of a command run quietly
-
-    def quietly(self, command: str) -> Tuple[int, List[str]]:
-        """Run one of our commands with what it prints caught, not shown: (rc, lines)."""
-        self.caught = []
-        hook = weechat.hook_modifier(f"{INPUT_PRIORITY}|weechat_print", "quiet_print_cb", "")
-        try:
-            rc = self.shell.own(command)
-        finally:
-            weechat.unhook(hook)
-        lines, self.caught = self.caught, None
-        return rc, lines
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        links: Links,
+        runner: Runner,
+        courier: Courier,
+        run: Callable[[List[Action]], None],
+        clock: Callable[[], float],
+    ) -> None:
+        self.engine = engine
+        self.links = links
+        self.runner = runner
+        self.courier = courier
+        self.run = run
+        self.clock = clock
 
     def read_statuses(self) -> Dict[str, str]:
         """Each remote's status as /remote list shows it (WeeChat 4.4+), read quietly."""
         texts = {weechat.gettext(text): status for text, status in STATUS_TEXTS}
         found = {}
-        for line in self.quietly("/remote list")[1]:
+        for line in self.runner.quietly("/remote list")[1]:
             match = REMOTE_LIST_LINE.match(weechat.string_remove_color(line.rpartition("\t")[2], ""))
             if match and match.group(2) in texts:
                 found[match.group(1)] = texts[match.group(2)]
@@ -3286,15 +3948,14 @@ class StatusCheck:
 
     def connected_now(self, name: str) -> bool:
         """Whether WeeChat has the link of a remote up (a ping it takes without a word)."""
-        rc, lines = self.quietly(f"/remote send {name} {PING}")
+        rc, lines = self.runner.quietly(f"/remote send {name} {PING}")
         return rc == weechat.WEECHAT_RC_OK and not lines
 
-    def run(self) -> None:
+    def check(self) -> None:
         """Read every remote's status and act on what changed."""
-        shell = self.shell
         found = self.read_statuses()
-        now = shell.clock()
-        for name, remote in list(shell.engine.remotes.items()):
+        now = self.clock()
+        for name, remote in list(self.engine.remotes.items()):
             status = found.get(name) or (STATUS_CONNECTED if self.connected_now(name) else "")
             if not status:
                 # WeeChat 4.3 shows no status: not connected, maybe in flight
@@ -3304,41 +3965,48 @@ class StatusCheck:
                 status = STATUS_DISCONNECTED if remote.status != STATUS_UNKNOWN else STATUS_UNKNOWN
             if status == STATUS_DISCONNECTED and remote.wanted and remote.status != STATUS_DISCONNECTED:
                 # cancel a native attempt WeeChat planned while we could not see
-                self.quietly(f"/remote disconnect {name}")
-            shell.run(shell.engine.status_checked(name, status, now))
-            link = shell.links.of(name)
-            link.ready = status == STATUS_CONNECTED
-            shell.links.disarm(link, "ready_timer")
+                self.runner.quietly(f"/remote disconnect {name}")
+            self.run(self.engine.status_checked(name, status, now))
+            link = self.links.of(name)
+            link.ready_fallback.disarm()
+            link.ready_soon.disarm()
+            if status == STATUS_CONNECTED:
+                self.courier.link_ready(name)
+            else:
+                self.courier.link_down(name)
         # decide on drops found now (settle only schedules: no /remote command)
-        shell.run(shell.engine.settle())
-        shell.prober.sync()
+        self.run(self.engine.settle())
 
     def check_later(self, name: str) -> None:
         """An attempt WeeChat 4.3 may have in flight ends within its connection
         timeout: if no signal came by then, the remote is down."""
         timeout = weechat.config_integer(weechat.config_get("weechat.network.connection_timeout"))
-        link = self.shell.links.of(name)
-        hook = weechat.hook_timer((timeout + HANDSHAKE_SECONDS + 1) * 1000, 0, 1, "status_check_cb", link.key)
-        self.shell.links.arm(link, "check", hook)
+        link = self.links.of(name)
+        arm_timer(link.status_check, timeout + HANDSHAKE_SECONDS + 1, "status_check_cb", link.key)
 
     def fired(self, key: str) -> None:
-        shell = self.shell
-        link = shell.links.find(key)
+        link = self.links.find(key)
         if link is not None:
-            shell.links.fired(link, "check")
-            remote = shell.engine.remotes.get(link.name)
+            link.status_check.fired()
+            remote = self.engine.remotes.get(link.name)
             if remote is not None and remote.status in STATUSES_IN_FLIGHT:
-                shell.run(shell.engine.status_checked(link.name, STATUS_DISCONNECTED, shell.clock()))
-                shell.run(shell.engine.settle())
+                self.run(self.engine.status_checked(link.name, STATUS_DISCONNECTED, self.clock()))
+                self.run(self.engine.settle())
+
+
+# ===========================================================================
+# === 16. Shell: wiring (WeeChat's events to the core, the core's actions to WeeChat)
+# ===========================================================================
 
 
 class Shell:
-    """Wires WeeChat's events to the engine and the engine's actions to WeeChat.
+    """Wires WeeChat's events to the engine and the delivery, and their actions to WeeChat.
 
-    One record (Link) per remote holds every hook and notice of that remote;
-    the sibling classes own their own hooks: ConfigGuard (relay.conf and
-    native delays), Prober (heartbeat, polls, timeouts), Console (command, bar
-    item), Courier and InputGate (outbox).
+    One record (Link) per remote holds every hook of that remote; each part
+    gets what it uses at construction and owns its own hooks: ConfigGuard
+    (relay.conf), Native (WeeChat's own reconnection), Prober (heartbeat,
+    polls, timeouts), NetWatch (network changes), Courier and InputGate
+    (outbox), Console (command, bar item), StatusCheck.
     """
 
     def __init__(
@@ -3346,17 +4014,43 @@ class Shell:
     ) -> None:
         self.clock = clock
         self.wall_clock = wall_clock
-        self.engine = Engine(Settings())
-        self.links = Links()
         self.version = int(weechat.info_get("version_number", "") or 0)
-        self.config = ConfigGuard(self)
-        self.native = Native(self)
-        self.prober = Prober(self)
-        self.netwatch = NetWatch(self)
-        self.console = Console(self)
-        self.courier = Courier(self.links, lambda: self.engine.settings, self.is_ready, wall_clock)
-        self.courier.on_change = self.console.refresh
-        self.gate = InputGate(self.holds_input, self.courier, lambda: self.engine.settings)
+        self.engine = Engine(Settings(), route=route_of)
+        self.delivery = Delivery(Settings())
+        self.links = Links()
+        self.runner = Runner()
+        self.hooks: List[str] = []
+        self.deferred = ""
+        self.reconcile_needed = False
+        self.quitting = False
+        self.relay_gone = False  # the relay plugin is unloaded: remotes wait for it
+        self.options = Options(self.options_changed)
+        self.config = ConfigGuard(self.options, self.options_retaken, self.unloading, self.quit)
+        self.native = Native(self.links, self.engine, self.runner, self.version, self.defer)
+        self.prober = Prober(
+            engine=self.engine,
+            links=self.links,
+            runner=self.runner,
+            run=self.run,
+            clock=clock,
+            wall_clock=wall_clock,
+            quitting=lambda: self.quitting,
+        )
+        self.netwatch = NetWatch(self.network_changed)
+        self.courier = Courier(self.delivery, self.links, wall_clock, self.outbox_changed)
+        self.gate = InputGate(self.engine, self.delivery, self.courier, wall_clock)
+        self.console = Console(
+            engine=self.engine,
+            delivery=self.delivery,
+            courier=self.courier,
+            links=self.links,
+            run=self.run,
+            clock=clock,
+            defer=self.defer,
+        )
+        self.status = StatusCheck(
+            engine=self.engine, links=self.links, runner=self.runner, courier=self.courier, run=self.run, clock=clock
+        )
         self.handlers: Dict[type, Callable[[Any], None]] = {
             Schedule: self.do_schedule,
             Cancel: self.do_cancel,
@@ -3365,19 +4059,14 @@ class Shell:
             GiveUp: self.do_giveup,
             Watch: self.prober.watch,
             Unwatch: self.prober.unwatch,
-            Probe: self.prober.probe,
-            DropLink: self.do_droplink,
+            Heartbeat: self.prober.heartbeat,
+            Poll: self.prober.poll,
             PollAt: self.prober.poll_at,
+            Diagnose: self.prober.diagnose,
+            DropLink: self.do_droplink,
             ServerBack: self.do_serverback,
             NetworkBack: self.do_networkback,
         }
-        self.hooks: List[str] = []
-        self.deferred = ""
-        self.reconcile_needed = False
-        self.own_command = False
-        self.quitting = False
-        self.status = StatusCheck(self)
-        self.relay_gone = False  # the relay plugin is unloaded: remotes wait for it
 
     # -- life cycle ----------------------------------------------------------
 
@@ -3392,12 +4081,12 @@ class Shell:
         if not self.config.start():
             error('the relay plugin is not loaded; load it, then "/script reload relay_autoreconnect"')
             return False
-        self.engine.settings = self.config.options.settings()
+        self.engine.settings = self.delivery.settings = self.options.settings()
         self.native.start()
         for name in remote_names():
             self.adopt(name, STATUS_UNKNOWN)
         self.take_over()
-        self.status.run()
+        self.check_statuses()
         self.courier.start()
         self.gate.start()
         self.console.start()
@@ -3410,11 +4099,11 @@ class Shell:
             weechat.hook_print(weechat.buffer_search_main(), "", "remote[", 1, "core_print_cb", ""),
         ]
         self.console.warn_plain_passwords()
-        self.netwatch.sync()
+        self.netwatch.sync(self.engine.settings)
         return True
 
     def stop(self) -> None:
-        """Remove every hook and timer, give back options and native delays."""
+        """Remove every hook and timer, give back the options."""
         self.gate.stop()
         self.courier.stop()
         self.console.stop()
@@ -3427,6 +4116,9 @@ class Shell:
         self.hooks, self.deferred = [], ""
         self.config.stop()
         self.links.release_all()
+
+    def quit(self) -> None:
+        self.quitting = True
 
     def hand_over(self) -> None:
         """Leave the engine's state for a next instance (reload, /upgrade)."""
@@ -3447,6 +4139,11 @@ class Shell:
         for name, values in saved.items():
             if name in self.engine.remotes:
                 self.run(self.engine.restore(name, values, self.clock(), upgraded))
+
+    def check_statuses(self) -> None:
+        """Read each remote's real status (after a load, the relay plugin's return)."""
+        self.status.check()
+        self.prober.sync()
 
     # -- remotes come, go, are renamed ----------------------------------------------
 
@@ -3474,11 +4171,7 @@ class Shell:
         fifo, a script) is followed in its order.
         """
         before = set(remote_names())
-        self.own_command = True
-        try:
-            weechat.command(buffer, command)
-        finally:
-            self.own_command = False
+        self.runner.own(command, buffer)
         after = set(remote_names())
         if args[1] == "rename" and len(args) > 3 and args[2] in before - after and args[3] in after - before:
             self.follow_rename(args[2], args[3])
@@ -3516,12 +4209,12 @@ class Shell:
         self.relay_gone = True
         snapshot = self.engine.snapshot(self.clock())
         for link in self.links:
-            for hook_name in ("attempt", "watch", "poll", "probe", "ready_timer", "check"):
-                self.links.disarm(link, hook_name)
+            for slot in link.link_slots():
+                slot.disarm()
             if link.name in snapshot:
                 status, wanted, attempt, due_in = snapshot[link.name]
                 link.saved = (status, wanted, attempt, due_in)
-            link.ready = False
+            self.courier.link_down(link.name)
 
     def relay_loaded(self) -> None:
         """Remotes are back: those that were up or waiting get an attempt in 1 s."""
@@ -3532,7 +4225,7 @@ class Shell:
             saved, link.saved = link.saved, None
             if saved is not None:
                 self.run(self.engine.restore(link.name, saved, self.clock(), True))
-        self.status.run()
+        self.check_statuses()
 
     # -- signals and commands ------------------------------------------------
 
@@ -3556,7 +4249,7 @@ class Shell:
 
     def remote_command(self, buffer: str, command: str) -> int:
         """A /remote command is about to run: take the user's intent from it."""
-        if self.own_command:
+        if self.runner.busy:
             return weechat.WEECHAT_RC_OK
         args = command.split()
         verb = args[1] if len(args) > 1 else ""
@@ -3572,6 +4265,23 @@ class Shell:
         elif verb in ("add", "addreplace", "del", "rename"):
             return self.follow(buffer, command, args)
         return weechat.WEECHAT_RC_OK
+
+    def core_line(self, line: str) -> None:
+        """A line printed in the core buffer about a remote: WeeChat may say why its link
+        drops, or that the remote answered (its version)."""
+        match = REMOTE_LINE.match(line)
+        if match is None:
+            return
+        name, text = match.groups()
+        self.engine.said(name, text)
+        link = self.links.get(name)
+        if link is not None and link.ready_fallback and VERSION_LINE.match(text):
+            # a version mismatch is printed next and drops the link: look in 1 ms
+            link.ready_fallback.disarm()
+            arm_timer(link.ready_soon, 0.001, "ready_soon_cb", link.key)
+
+    def network_changed(self) -> None:
+        self.run(self.engine.network_changed(self.clock()))
 
     # -- deferred work (out of signal and command context) -------------------
 
@@ -3593,96 +4303,59 @@ class Shell:
         if self.quitting or self.relay_gone:
             return
         self.native.flush()
-        if not self.config.options.pointers:
+        if not self.options.pointers:
             self.config.retake()
             reconcile = True
         if reconcile:
             self.reconcile()
-        self.find_offline()
         self.run(self.engine.settle())
         self.console.flush()
-
-    def find_offline(self) -> None:
-        """A drop after a network failure while this machine has no route to the server
-        is "offline": not counted, and it waits for the network. When WeeChat did not
-        say why an attempt failed (4.10), the reason is asked for: a server name not
-        resolved (offline, as taken), or TLS (https)."""
-        for name in list(self.engine.drops):
-            remote = self.engine.remotes.get(name)
-            if remote is not None and remote.failure == FAILURE_NETWORK:
-                url = weechat.config_string(remote_option(name, "url"))
-                offline = route_to(url, remote.failure_detail) is False
-                if offline:
-                    self.engine.offline(name)
-                if offline and url_address(url) is not None:
-                    continue  # the kernel said so: nothing to ask
-                if remote.failure_detail.startswith(UNSAID) and (offline or url.startswith("https")):
-                    self.prober.diagnose(name)
-
-    def attempt_fired(self, key: str) -> None:
-        name = self.prober.fired(key, "attempt")
-        if name is not None:
-            self.run(self.engine.timer_fired(name, self.clock()))
 
     # -- options ---------------------------------------------------------------
 
     def options_changed(self) -> None:
-        """Options were set or retaken: tell the engine."""
-        self.run(self.engine.settings_changed(self.config.options.settings(), self.clock()))
+        """Options were set or retaken: tell the core."""
+        settings = self.options.settings()
+        self.delivery.settings = settings
+        self.run(self.engine.settings_changed(settings, self.clock()))
         self.prober.sync()
-        self.netwatch.sync()
+        self.netwatch.sync(settings)
 
-    # -- outbox: input typed while a link is down ------------------------------
+    def options_retaken(self) -> None:
+        """The options are back in relay.conf (after /save, /reload...)."""
+        self.options_changed()
+        self.defer(reconcile=True)
 
-    def is_ready(self, name: str) -> bool:
-        link = self.links.get(name)
-        return link is not None and link.ready
+    def unloading(self) -> None:
+        """/upgrade or /plugin may unload the script or relay: no request may be in flight
+        (/upgrade refuses to run with URL transfers going on)."""
+        self.prober.cancel()
+        self.courier.cancel_requests()
+        self.defer(reconcile=True)
+
+    def outbox_changed(self) -> None:
+        self.console.refresh()
+
+    # -- the outbox: input flows once the link answers --------------------------
 
     def track_ready(self, name: str, status: str) -> None:
         """Input flows to a remote once it answered after connecting (or 2 s passed)."""
         link = self.links.of(name)
-        link.ready = False
+        self.courier.link_down(name)
+        link.ready_soon.disarm()
         if status == STATUS_CONNECTED:
-            hook = weechat.hook_timer(int(READY_FALLBACK_SECONDS * 1000), 0, 1, "ready_timer_cb", link.key)
-            self.links.arm(link, "ready_timer", hook)
+            arm_timer(link.ready_fallback, READY_FALLBACK_SECONDS, "ready_fallback_cb", link.key)
         else:
-            self.links.disarm(link, "ready_timer")
-            self.courier.link_down(name)
+            link.ready_fallback.disarm()
 
-    def became_ready(self, key: str) -> None:
+    def became_ready(self, key: str, slot: Callable[[Link], Slot]) -> None:
         link = self.links.find(key)
         if link is None:
             return
-        self.links.fired(link, "ready_timer")
+        slot(link).fired()
         remote = self.engine.remotes.get(link.name)
         if remote is not None and remote.status == STATUS_CONNECTED:
-            link.ready = True
             self.courier.link_ready(link.name)
-
-    def holds_input(self, name: str, buffer: str) -> bool:
-        """Whether input for a buffer of a remote is kept: the link is not usable
-        for a remote we manage, or earlier lines for that buffer still go first."""
-        remote = self.engine.remotes.get(name)
-        settings = self.engine.settings
-        if remote is None or not settings.outbox:
-            return False
-        if remote.status == STATUS_CONNECTED and self.is_ready(name):
-            return self.courier.outbox.blocks(
-                name, buffer, self.wall_clock(), settings.outbox_max_age, settings.outbox_wait
-            )
-        return settings.enabled and bool(remote.wanted) and remote.status != STATUS_UNKNOWN
-
-    def core_line(self, line: str) -> None:
-        """A line printed in the core buffer: WeeChat may say why a link drops."""
-        found = failure_from_line(line)
-        if found:
-            self.engine.failure_said(*found)
-            return
-        match = VERSION_LINE.match(line)
-        link = self.links.get(match.group(1)) if match else None
-        if link is not None and link.ready_timer:
-            # a version mismatch is printed next and drops the link: look in 1 ms
-            self.links.arm(link, "ready_timer", weechat.hook_timer(1, 0, 1, "ready_timer_cb", link.key))
 
     # -- actions -------------------------------------------------------------
 
@@ -3693,16 +4366,8 @@ class Shell:
             self.prober.sync()
             self.console.refresh()
 
-    def own(self, command: str) -> int:
-        """Run a /remote command of the script (not taken as the user's intent)."""
-        self.own_command = True
-        try:
-            return weechat.command(weechat.buffer_search_main(), command)
-        finally:
-            self.own_command = False
-
     def do_schedule(self, action: Schedule) -> None:
-        self.prober.timer(action.name, "attempt", action.due, "attempt_timer_cb")
+        self.prober.timer(lambda link: link.attempt, action.name, action.due, "attempt_timer_cb")
         if not action.quiet:
             attempt = f"{action.attempt}/{action.max_attempts}" if action.max_attempts else f"{action.attempt}"
             network(f"remote[{action.name}]: reconnecting in {duration(action.wait)} (attempt {attempt})")
@@ -3711,9 +4376,9 @@ class Shell:
         link = self.links.get(action.name)
         if link is None:
             return
-        self.links.disarm(link, "poll")
+        link.poll_timer.disarm()
         if link.attempt:
-            self.links.disarm(link, "attempt")
+            link.attempt.disarm()
             if action.announce:
                 network(f"remote[{action.name}]: auto-reconnection cancelled")
 
@@ -3723,10 +4388,17 @@ class Shell:
             return
         link = self.links.get(action.name)
         if link is not None:
-            self.links.disarm(link, "poll")
-        self.own(f"/remote connect {action.name}")
+            link.poll_timer.disarm()
+        self.runner.own(f"/remote connect {action.name}")
         self.run(self.engine.connect_issued(action.name, self.clock()))
         self.defer()
+
+    def do_disconnect(self, action: Disconnect) -> None:
+        self.runner.own(f"/remote disconnect {action.name}")
+
+    def do_droplink(self, action: DropLink) -> None:
+        network(f"remote[{action.name}]: {action.reason}: disconnecting")
+        self.runner.own(f"/remote disconnect {action.name}")
 
     def do_serverback(self, action: ServerBack) -> None:
         network(f"remote[{action.name}]: the server answers again: reconnecting now")
@@ -3734,48 +4406,29 @@ class Shell:
     def do_networkback(self, action: NetworkBack) -> None:
         network(f"remote[{action.name}]: the network changed: reconnecting now")
 
-    def do_disconnect(self, action: Disconnect) -> None:
-        self.own(f"/remote disconnect {action.name}")
-
-    def do_droplink(self, action: DropLink) -> None:
-        network(f"remote[{action.name}]: {action.reason}: disconnecting")
-        self.own(f"/remote disconnect {action.name}")
-
     def do_giveup(self, action: GiveUp) -> None:
         name = action.name
         retry = f'"/remote connect {name}"'
-        if action.failure == FAILURE_VERSION:
-            error(
-                f"remote[{name}]: API version mismatch ({action.detail}): giving up; "
-                f"update WeeChat on one side, then {retry}"
-            )
-        elif action.failure == FAILURE_TLS:
-            url = weechat.config_string(remote_option(name, "url"))
-            host = urllib.parse.urlsplit(url).hostname or url
-            error(
-                f"remote[{name}]: TLS failed {TLS_MAX} times in a row with {host} ({action.detail}): giving up; "
-                f"check the server's certificate (or, if you trust this server, /set relay.remote.{name}.tls_verify "
-                f"off), then {retry}; a change of network tries again"
-            )
-        elif action.failure == FAILURE_AUTH:
-            failures = self.engine.settings.auth_max
-            error(
-                f"remote[{name}]: authentication failed {failures} times in a row (wrong password "
-                f"or TOTP?): giving up; fix relay.remote.{name}.password (or totp_secret), then {retry}"
-            )
-        else:
+        if action.why == GIVEUP_ATTEMPTS:
             network(
-                f"remote[{name}]: giving up after {action.attempts} failed attempts "
+                f"remote[{name}]: giving up after {action.count} failed attempts "
                 f"(relay.network.autoreconnect_max); retry with {retry}"
             )
+            return
+        url = remote_url(name)
+        host = urllib.parse.urlsplit(url).hostname or url
+        said = FAILURE_CLASSES[action.why].giveup.format(
+            name=name, count=action.count, detail=action.detail, host=host, retry=retry
+        )
+        error(f"remote[{name}]: {said}")
 
 
 SHELL: Optional[Shell] = None
 
 
-# ---------------------------------------------------------------------------
-# WeeChat callbacks: one line each, into the shell
-# ---------------------------------------------------------------------------
+# ===========================================================================
+# === 17. WeeChat callbacks (one line each, into the shell) and main
+# ===========================================================================
 
 
 def remote_signal_cb(_data: str, signal: str, signal_data: str) -> int:
@@ -3794,7 +4447,7 @@ def config_command_cb(_data: str, buffer: str, command: str) -> int:
 
 def option_change_cb(data: str, _option: str) -> None:
     if SHELL:
-        SHELL.config.options.changed(data)
+        SHELL.options.changed(data)
 
 
 def quit_cb(_data: str, _signal: str, _signal_data: str) -> int:
@@ -3824,7 +4477,19 @@ def deferred_cb(_data: str, _remaining_calls: int) -> int:
 
 def attempt_timer_cb(data: str, _remaining_calls: int) -> int:
     if SHELL:
-        SHELL.attempt_fired(data)
+        SHELL.prober.attempt_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def watch_timer_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.prober.watch_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def poll_timer_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.prober.poll_fired(data)
     return weechat.WEECHAT_RC_OK
 
 
@@ -3834,8 +4499,44 @@ def status_check_cb(data: str, _remaining_calls: int) -> int:
     return weechat.WEECHAT_RC_OK
 
 
+def ready_fallback_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.became_ready(data, lambda link: link.ready_fallback)
+    return weechat.WEECHAT_RC_OK
+
+
+def ready_soon_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.became_ready(data, lambda link: link.ready_soon)
+    return weechat.WEECHAT_RC_OK
+
+
+def heartbeat_cb(_data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.prober.tick()
+    return weechat.WEECHAT_RC_OK
+
+
+def heartbeat_url_cb(data: str, _url: str, _options: Dict[str, str], output: Dict[str, str]) -> int:
+    if SHELL:
+        SHELL.prober.heartbeat_done(data, output)
+    return weechat.WEECHAT_RC_OK
+
+
+def poll_url_cb(data: str, _url: str, _options: Dict[str, str], output: Dict[str, str]) -> int:
+    if SHELL:
+        SHELL.prober.poll_done(data, output)
+    return weechat.WEECHAT_RC_OK
+
+
+def diagnose_cb(data: str, status: int, _gnutls_rc: int, sock: int, _ip_address: str, _error: str) -> int:
+    if SHELL:
+        SHELL.prober.diagnosed(data, status, sock)
+    return weechat.WEECHAT_RC_OK
+
+
 def core_print_cb(
-    _data: str, _buffer: str, _date: int, _tags: List[str], _displayed: int, _highlight: int, _prefix: str, line: str
+    _data: str, _buffer: str, _date: str, _tags: str, _displayed: int, _highlight: int, _prefix: str, line: str
 ) -> int:
     if SHELL:
         SHELL.core_line(line)
@@ -3847,10 +4548,7 @@ def native_print_cb(_data: str, _modifier: str, _modifier_data: str, line: str) 
 
 
 def quiet_print_cb(_data: str, _modifier: str, _modifier_data: str, line: str) -> str:
-    if SHELL and SHELL.status.caught is not None:
-        SHELL.status.caught.append(line)
-        return ""
-    return line
+    return SHELL.runner.catch(line) if SHELL else line
 
 
 def input_modifier_cb(_data: str, _modifier: str, buffer: str, text: str) -> str:
@@ -3859,6 +4557,12 @@ def input_modifier_cb(_data: str, _modifier: str, buffer: str, text: str) -> str
 
 def history_add_cb(_data: str, _modifier: str, buffer: str, text: str) -> str:
     return SHELL.gate.history_add(buffer, text) if SHELL else text
+
+
+def handshake_url_cb(data: str, _url: str, _options: Dict[str, str], output: Dict[str, str]) -> int:
+    if SHELL:
+        SHELL.courier.answered_handshake(data, output)
+    return weechat.WEECHAT_RC_OK
 
 
 def delivery_url_cb(data: str, _url: str, _options: Dict[str, str], output: Dict[str, str]) -> int:
@@ -3879,12 +4583,6 @@ def buffer_opened_cb(_data: str, _signal: str, signal_data: str) -> int:
     return weechat.WEECHAT_RC_OK
 
 
-def ready_timer_cb(data: str, _remaining_calls: int) -> int:
-    if SHELL:
-        SHELL.became_ready(data)
-    return weechat.WEECHAT_RC_OK
-
-
 def command_cb(_data: str, _buffer: str, args: str) -> int:
     return SHELL.console.command(args) if SHELL else weechat.WEECHAT_RC_OK
 
@@ -3895,38 +4593,13 @@ def bar_item_cb(_data: str, _item: str, _window: str) -> str:
 
 def bar_soon_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
-        SHELL.console.soon = ""  # fired: it is gone
-        SHELL.console.update()
+        SHELL.console.soon_fired()
     return weechat.WEECHAT_RC_OK
 
 
 def bar_timer_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.console.update()
-    return weechat.WEECHAT_RC_OK
-
-
-def heartbeat_cb(_data: str, _remaining_calls: int) -> int:
-    if SHELL:
-        SHELL.prober.tick()
-    return weechat.WEECHAT_RC_OK
-
-
-def poll_timer_cb(data: str, _remaining_calls: int) -> int:
-    if SHELL:
-        SHELL.prober.poll_fired(data)
-    return weechat.WEECHAT_RC_OK
-
-
-def watch_timer_cb(data: str, _remaining_calls: int) -> int:
-    if SHELL:
-        SHELL.prober.watch_fired(data)
-    return weechat.WEECHAT_RC_OK
-
-
-def diagnose_cb(data: str, status: int, _gnutls_rc: int, sock: int, _ip_address: str, _error: str) -> int:
-    if SHELL:
-        SHELL.prober.diagnosed(data, status, sock)
     return weechat.WEECHAT_RC_OK
 
 
@@ -3939,12 +4612,6 @@ def network_fd_cb(_data: str, _fd: int) -> int:
 def network_settle_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.netwatch.settled()
-    return weechat.WEECHAT_RC_OK
-
-
-def probe_cb(data: str, _url: str, _options: Dict[str, str], output: Dict[str, str]) -> int:
-    if SHELL:
-        SHELL.prober.probe_done(data, output)
     return weechat.WEECHAT_RC_OK
 
 

@@ -131,9 +131,11 @@ class Sim:
         self.advance(0)
 
     def probes(self, name: str = "") -> List:
-        """Out-of-band probes in flight (hook_url): heartbeats and polls (of remote `name`)."""
+        """Out-of-band checks in flight (hook_url): heartbeats and polls (of remote `name`)."""
         return [
-            h for h in self.state.of_kind("url") if h.callback == "probe_cb" and (not name or self.remote_of(h) == name)
+            h
+            for h in self.state.of_kind("url")
+            if h.callback in ("heartbeat_url_cb", "poll_url_cb") and (not name or self.remote_of(h) == name)
         ]
 
     def remote_of(self, hook) -> Optional[str]:
@@ -143,7 +145,7 @@ class Sim:
 
     def deliveries(self) -> List:
         """Out-of-band requests of the outbox in flight (handshake, input)."""
-        return [h for h in self.state.of_kind("url") if h.callback == "delivery_url_cb"]
+        return [h for h in self.state.of_kind("url") if h.callback in ("handshake_url_cb", "delivery_url_cb")]
 
     def serve(self, rounds: int = 1000) -> int:
         """The remotes' servers answer the outbox's requests until none is left; return how many."""
@@ -169,6 +171,10 @@ class Sim:
             self.state.remove_hook(hook.pointer)
             output = {"response_code": "200", "error": ""} if answered else {"error": "transfer timeout reached"}
             self.state.callback(hook.callback)(hook.data, hook.pattern, hook.options, output)
+
+    def answer_connect(self, hook, status: int, ip_address: str = "", error: str = "") -> None:
+        """A hook_connect ends as WeeChat ends it (no socket is handed over)."""
+        weechat._connect_answer(hook.pointer, status, ip_address=ip_address, error=error)  # pylint: disable=protected-access
 
     def settle(self) -> None:
         """Let deferred (1 ms) work run."""

@@ -1,41 +1,18 @@
 # SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Make the script and the fake weechat module importable."""
+"""The tests mirror the script's layers:
+
+- tests/core: the pure core (no WeeChat: every call to the weechat module fails there);
+- tests/shell: the WeeChat layer against the fake weechat module (stubs/), on virtual time;
+- tests/e2e: real weechat-headless and curses weechat processes.
+
+This file makes the script and the fake weechat module importable.
+"""
 
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "stubs", ROOT):
+for path in (ROOT / "stubs", ROOT, ROOT / "tests"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
-
-
-import weechat_sim  # noqa: E402  (importable once the paths above are set)
-
-import relay_autoreconnect as ra  # noqa: E402
-
-
-@pytest.fixture
-def sim(request):
-    """A simulated WeeChat (4.6.3, or the version given as indirect parameter) with one
-    remote, "home"; the script is unloaded after the test."""
-    simulation = weechat_sim.Sim(version=getattr(request, "param", 0x04060300))
-    simulation.add_remote("home")
-    yield simulation
-    simulation.unload()
-
-
-@pytest.fixture
-def load(sim):
-    """load(**values): load the script into `sim` with these option values (jitter 0 unless given)."""
-
-    def load_script(**values):
-        values = {"autoreconnect_jitter": 0, **values}
-        shell = sim.load(ra, {name: str(value) for name, value in values.items()})
-        assert shell is not None
-        return shell
-
-    return load_script

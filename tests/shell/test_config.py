@@ -6,42 +6,10 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 import relay_autoreconnect as ra
 
 SPECS = {spec.name: spec for spec in ra.OPTIONS}
 WHERE = "plugins.var.python.relay_autoreconnect"
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "value", "told"),
-    [
-        ("autoreconnect_heartbeat", "60", "60", ""),
-        ("autoreconnect_heartbeat", " 60", "60", ""),  # strtol skips leading blanks
-        ("autoreconnect_heartbeat", "+60", "60", ""),
-        ("autoreconnect_heartbeat", "60 ", "60", 'invalid value "60 ", using 60'),
-        ("autoreconnect_heartbeat", "1_0", "60", 'invalid value "1_0", using 60 (the default)'),
-        ("autoreconnect_heartbeat", "２", "60", 'invalid value "２", using 60 (the default)'),
-        ("autoreconnect_heartbeat", "", "60", 'invalid value "", using 60 (the default)'),
-        ("autoreconnect_heartbeat", "   ", "60", 'invalid value "   ", using 60 (the default)'),
-        ("autoreconnect_heartbeat", "0x10", "60", 'invalid value "0x10", using 60 (the default)'),
-        ("autoreconnect_heartbeat", "-1", "60", 'invalid value "-1", using 60 (the default)'),
-        ("autoreconnect_heartbeat", "99999999999999999999", "60", "using 60 (the default)"),
-        ("autoreconnect_delay", "0", "10", 'invalid value "0", using 10 (the default)'),  # below its minimum
-        ("autoreconnect_max", "7", "7", ""),
-        ("autoreconnect_max", "7.5", "0", 'invalid value "7.5", using 0 (the default)'),
-        ("autoreconnect", "on", "on", ""),
-        ("autoreconnect", "yes", "on", ""),
-        ("autoreconnect", "0", "off", ""),
-        ("autoreconnect", "On", "on", 'invalid value "On", using on'),
-        ("autoreconnect", "maybe", "on", 'invalid value "maybe", using on (the default)'),
-    ],
-)
-def test_stored_values_are_read_as_weechat_reads_them(name, text, value, told):
-    used, problem = ra.stored_value(SPECS[name], text, WHERE)
-    assert used == value
-    assert (told in problem and problem.startswith(WHERE)) if told else problem == ""
 
 
 def test_a_stored_value_weechat_would_refuse_is_told_once_and_never_turns_a_safety_off(sim, load):
@@ -80,8 +48,3 @@ def test_values_written_by_hand_into_relay_conf_are_adopted(sim, load):
         "(relay.conf drops them at its next save)"
     ]
     assert sim.lines(f'{path} [network] autoreconnect_jitter: invalid value "lots", using 30 (the default)')
-
-
-def test_config_section_reads_like_weechat():
-    text = '#\n[network]\n  a = 1\nb=2\nc = "x y"  \n\\d = 4\ne =\n[remote]\na = 9\n'
-    assert ra.config_section(text, "network") == {"a": "1", "c": "x y", "d": "4", "e": ""}

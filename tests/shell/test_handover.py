@@ -86,36 +86,6 @@ def test_quit_leaves_no_hand_over(sim, load):
 # -- the state is checked, not assumed ------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("remotes", "problem"),
-    [
-        ({"home": ["disconnected", True, "abc", 3.0]}, "remote 'home': attempt 'abc' is not a count"),
-        ({"home": ["disconnected", True, None, 3.0]}, "remote 'home': attempt None is not a count"),
-        ({"home": ["disconnected", True, True, 3.0]}, "remote 'home': attempt True is not a count"),
-        ({"home": ["disconnected", True, 1, 1e308]}, "remote 'home': due 1e+308 is not a wait in seconds"),
-        ({"home": ["disconnected", True, 1, "soon"]}, "remote 'home': due 'soon' is not a wait in seconds"),
-        ({"home": ["disconnected", True, 1, -1]}, "remote 'home': due -1 is not a wait in seconds"),
-        ({"home": ["sleeping", True, 1, None]}, "remote 'home': status 'sleeping' is not known"),
-        ({"home": ["connected", "yes", 1, None]}, "remote 'home': wanted 'yes' is not true, false or null"),
-        (
-            {"home": ["connected", True, 1]},
-            "remote 'home': ['connected', True, 1] is not [status, wanted, attempt, due]",
-        ),
-        (["home"], "no remotes"),
-    ],
-)
-def test_a_hand_over_that_is_not_valid_is_refused_whole(remotes, problem):
-    text = json.dumps({"time": 1000.0, "remotes": {"work": ["connected", True, 0, None], **remotes}}
-                      if isinstance(remotes, dict) else {"time": 1000.0, "remotes": remotes})  # fmt: skip
-    assert ra.parse_handover(text, 1001.0, 60.0) == ({}, problem)
-
-
-def test_a_hand_over_time_that_is_not_a_time_or_not_json_is_refused():
-    assert ra.parse_handover('{"time": "then", "remotes": {}}', 0.0, 60.0) == ({}, "time 'then' is not a time")
-    assert ra.parse_handover('{"time": NaN, "remotes": {}}', 0.0, 60.0) == ({}, "time nan is not a time")
-    assert ra.parse_handover("{", 0.0, 60.0)[1].startswith("not JSON")
-
-
 def test_a_bad_hand_over_gives_one_line_and_a_clean_start(sim, load):
     core_vars(sim)[VAR] = json.dumps({"time": sim.wall_clock(), "remotes": {"home": ["connected", True, "x", None]}})
     load()

@@ -14,6 +14,7 @@ import os
 import stat
 
 import pytest
+from shared import filled
 
 import relay_autoreconnect as ra
 from relay_autoreconnect import (
@@ -21,211 +22,10 @@ from relay_autoreconnect import (
     LINE_QUEUED,
     LINE_SENDING,
     LINE_UNKNOWN,
-    ROUTE_KEEP,
-    ROUTE_LOCAL,
-    ROUTE_REFUSE,
-    Outbox,
 )
 
 VERSION_LINE = "remote[home]: WeeChat: 4.6.3 (), API: 0.4.0"
 CHAN = "irc.libera.#weechat"
-
-# -- core: where input goes ------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("is_command", "submitted", "to_remote", "keep_commands", "route"),
-    [
-        (False, False, False, False, ROUTE_KEEP),  # text from anywhere goes to the remote
-        (False, True, True, False, ROUTE_KEEP),
-        (True, True, True, False, ROUTE_REFUSE),  # the person's command for the remote
-        (True, True, True, True, ROUTE_KEEP),
-        (True, False, True, True, ROUTE_LOCAL),  # a key binding, the fifo, a script
-        (True, False, True, False, ROUTE_LOCAL),
-        (True, True, False, True, ROUTE_LOCAL),  # /remote togglecmd: commands run here
-    ],
-)
-def test_route_input(is_command, submitted, to_remote, keep_commands, route):
-    assert ra.route_input([("x", is_command)], submitted, to_remote, keep_commands) == [("x", route)]
-
-
-# -- core: the outbox ------------------------------------------------------------------
-
-
-def filled(*specs):
-    box = Outbox()
-    for n, (remote, buffer, text) in enumerate(specs):
-        box.add(f"id{n}", remote, buffer, text, 1000.0 + n)
-    return box
-
-
-def test_one_line_at_a_time_per_buffer_and_other_buffers_go_on():
-    box = filled(("a", "b1", "1"), ("a", "b2", "x"), ("a", "b1", "2"), ("z", "b1", "other remote"))
-    first = box.next_line("a", 1010.0, 0, 60)
-    assert first.text == "1"
-    box.sending(first)
-    second = box.next_line("a", 1010.0, 0, 60)
-    assert second.text == "x"  # b1 waits for its first line's answer
-    box.sending(second)
-    assert box.next_line("a", 1010.0, 0, 60) is None
-    box.delivered(first)
-    assert box.next_line("a", 1010.0, 0, 60).text == "2"
-    assert box.counts() == {"a": 2, "z": 1}
-
-
-def test_a_line_that_waits_for_the_user_holds_the_lines_behind_it_in_its_buffer():
-    box = filled(("a", "b1", "old"), ("a", "b1", "new"), ("a", "b2", "fresh"))
-    box.lines[0].queued_at = 0.0  # older than max_age 600
-    now = 1010.0
-    assert box.next_line("a", now, 600, 60).text == "fresh"
-    assert not box.blocks("a", "b1", now, 600, 60)  # held: new input does not queue behind it
-    assert box.blocks("a", "b2", now, 600, 60)
-    assert [line.text for line in box.stuck("a", now, 600, 60)[ra.HELD_OLD]] == ["old", "new"]
-    assert box.approve("a", "b1") == 2
-    assert box.next_line("a", now, 600, 60).text == "old"
-
-
-def test_a_missing_buffer_is_waited_for_then_held():
-    box = filled(("a", "b1", "1"))
-    line = box.lines[0]
-    box.sending(line)
-    box.missing(line, 2000.0)
-    assert line.state == LINE_MISSING and box.next_line("a", 2001.0, 0, 60) is None
-    assert box.missing_pending("a", 2001.0, 60) == 2060.0
-    assert box.blocks("a", "b1", 2001.0, 0, 60)
-    assert box.retry_missing("a", "b1") == 1 and line.state == LINE_QUEUED
-    assert box.next_line("a", 2001.0, 0, 60) is line
-    box.missing(line, 2005.0)  # still missing: the wait counts from the first answer
-    assert line.missing_since == 2000.0
-    box.retry_missing("a")
-    assert box.next_line("a", 2060.0, 0, 60) is None
-    assert box.held(line, 2060.0, 0, 60) == ra.HELD_NO_BUFFER
-    assert box.missing_pending("a", 2060.0, 60) is None
-    assert box.move("a", "b1", "b9") == 1
-    assert (line.buffer, line.state, line.missing_since) == ("b9", LINE_QUEUED, None)
-    assert box.next_line("a", 2100.0, 0, 60) is line
-
-
-def test_unknown_lines_go_only_on_the_users_word():
-    box = filled(("a", "b1", "1"))
-    line = box.lines[0]
-    box.sending(line)
-    box.unknown(line)
-    assert box.next_line("a", 1001.0, 0, 60) is None
-    assert box.held(line, 1001.0, 0, 60) == ra.HELD_UNKNOWN
-    box.approve("a")
-    assert box.next_line("a", 1001.0, 0, 60) is line
-
-
-def test_file_round_trip_and_a_line_in_flight_is_never_sent_twice_after_a_restart():
-    box = filled(("a", "b1", "1"), ("a", "b1", "2 ünïcode \n and a newline"))
-    box.sending(box.lines[0])
-    box.missing(box.lines[1], 5.0)
-    lines, bad = ra.outbox_from_json(ra.outbox_to_json(box))
-    assert bad == 0
-    assert [(line.text, line.state, line.missing_since) for line in lines] == [
-        ("1", LINE_UNKNOWN, None),
-        ("2 ünïcode \n and a newline", LINE_MISSING, 5.0),
-    ]
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"queued_at": "soon"},
-        {"queued_at": None},
-        {"queued_at": True},
-        {"missing_since": "x"},
-        {"state": "gone"},
-        {"remote": ""},
-        {"text": 3},
-        {"approved": "yes"},
-    ],
-)
-def test_a_line_not_valid_is_counted_and_the_others_kept(change):
-    box = filled(("a", "b1", "good"), ("a", "b1", "bad"))
-    data = json.loads(ra.outbox_to_json(box))
-    data["lines"][1].update(change)
-    lines, bad = ra.outbox_from_json(json.dumps(data))
-    assert ([line.text for line in lines], bad) == (["good"], 1)
-
-
-@pytest.mark.parametrize(
-    "text", ["", "{", "[]", '{"format": 2, "lines": []}', '{"format": 1}', '{"format": 1, "lines": {}}']
-)
-def test_a_file_not_valid_as_a_whole_raises_value_error(text):
-    with pytest.raises(ValueError):
-        ra.outbox_from_json(text)
-
-
-def test_numbers_that_are_not_finite_are_refused():
-    text = ra.outbox_to_json(filled(("a", "b1", "x"))).replace('"queued_at": 1000.0', '"queued_at": NaN')
-    assert ra.outbox_from_json(text) == ([], 1)
-
-
-# -- core: answers of the remote's server ---------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("output", "outcome"),
-    [
-        ({"response_code": "204"}, ra.DELIVERED),
-        ({"response_code": "200"}, ra.DELIVERED),
-        ({"response_code": "400", "output": '{"error":"Buffer \\"irc.x\\" not found"}'}, ra.MISSING),
-        ({"response_code": "404", "output": '{"error":"Buffer \\"irc.x\\" not found"}'}, ra.MISSING),  # 4.10
-        ({"response_code": "400", "output": '{"error":"Bad request"}'}, ra.REFUSED),
-        ({"response_code": "401", "output": '{"error":"Invalid password"}'}, ra.REFUSED),
-        ({"error": "Couldn't connect to server", "error_code": "2", "error_code_curl": "7"}, ra.NOT_SENT),
-        ({"error": "Could not resolve host", "error_code": "2", "error_code_curl": "6"}, ra.NOT_SENT),
-        ({"error": "SSL certificate problem", "error_code": "2", "error_code_curl": "60"}, ra.NOT_SENT),
-        ({"error": "invalid URL", "error_code": "1"}, ra.NOT_SENT),
-        ({"error": "transfer timeout reached (10.000s)", "error_code": "6"}, ra.UNKNOWN),
-        ({"error": "Recv failure", "error_code": "2", "error_code_curl": "56"}, ra.UNKNOWN),
-        ({"error": "Operation timed out", "error_code": "2", "error_code_curl": "28"}, ra.UNKNOWN),
-        ({}, ra.UNKNOWN),
-    ],
-)
-def test_delivery_outcome(output, outcome):
-    assert ra.delivery_outcome(output)[0] == outcome
-
-
-def test_delivery_outcome_details_name_what_the_server_said():
-    assert ra.delivery_outcome({"response_code": "401", "output": '{"error":"Invalid password"}'}) == (
-        ra.REFUSED,
-        "HTTP 401: Invalid password",
-    )
-
-
-@pytest.mark.parametrize(
-    ("body", "answer"),
-    [
-        ('{"password_hash_algo":"pbkdf2+sha512","password_hash_iterations":100000,"totp":false}',
-         ("pbkdf2+sha512", 100000, False)),
-        ('{"password_hash_algo":"plain","password_hash_iterations":0,"totp":true}', ("plain", 0, True)),
-        ('{"password_hash_algo":null,"password_hash_iterations":100000,"totp":false}', None),
-        ('{"password_hash_algo":"md5","password_hash_iterations":1,"totp":false}', None),
-        ('{"password_hash_algo":"sha256","password_hash_iterations":1e308,"totp":false}', None),
-        ('{"password_hash_algo":"sha256","password_hash_iterations":1,"totp":"no"}', None),
-        ("not json", None),
-    ],
-)  # fmt: skip
-def test_handshake_answer(body, answer):
-    assert ra.handshake_answer({"response_code": "200", "output": body}) == answer
-
-
-def test_authorization_matches_independent_hashes():
-    # sha256sum and "openssl kdf ... PBKDF2" of the same salt and password
-    assert ra.authorization("sha256", "pw", "1700000000", 0) == (
-        "Basic aGFzaDpzaGEyNTY6MTcwMDAwMDAwMDo4YmVkMTU0MWE2MDRmNmNkZDQxODAyNDczOWFiOWJiNWU4YzA4YTc5NWMyNDUzMDExMj"
-        "ZmNDAyOGZkNWE4M2U4"
-    )
-    pbkdf2 = ra.authorization("pbkdf2+sha512", "pw", "1700000000", 1000)
-    assert ra.base64.b64decode(pbkdf2[len("Basic ") :]).decode() == (
-        "hash:pbkdf2+sha512:1700000000:1000:9a93274400e8269e3e364edb56a864d94302144864291eae88165da4fd92d31e97b16e8"
-        "30f48dcf2cd53e16127ad1bea03e1e01144867841902ee2e35ea63e65"
-    )
-    assert ra.authorization("plain", "p w", "1", 0) == "Basic " + ra.base64.b64encode(b"plain:p w").decode()
-
 
 # -- shell ---------------------------------------------------------------------------
 
@@ -328,7 +128,7 @@ def test_key_bindings_fifo_and_scripts_run_here_while_the_link_is_down(outage):
         "/print -core from a script",
     ]
     assert sim.state.buffers[buffer].received == []  # nothing for the remote
-    assert ra.SHELL.courier.outbox.count() == 0 and in_buffer(sim, buffer) == []
+    assert ra.SHELL.delivery.outbox.count() == 0 and in_buffer(sim, buffer) == []
     back(sim)
     assert delivered(sim) == []
 
@@ -339,7 +139,7 @@ def test_the_persons_command_is_refused_or_kept_and_togglecmd_runs_it_here(outag
     assert in_buffer(sim, buffer)[-1].startswith(
         "=!=\trelay_autoreconnect: remote[home] is not connected: command not run"
     )
-    assert ra.SHELL.courier.outbox.count() == 0 and "/me waves" not in sim.state.buffers[buffer].ran
+    assert ra.SHELL.delivery.outbox.count() == 0 and "/me waves" not in sim.state.buffers[buffer].ran
     sim.set_option("relay.network.autoreconnect_outbox_commands", "on")
     sim.type(buffer, "/me waves")
     sim.state.buffers[buffer].input_get_any_user_data = 0  # /remote togglecmd: commands run here
@@ -359,7 +159,7 @@ def test_a_line_recalled_from_history_is_not_mistaken_for_a_submission(linked):
     sim.state.buffers[buffer].input = "/input return"
     ra.weechat._modifier("history_add", buffer, "/input return")  # pylint: disable=protected-access
     sim.key(buffer, "/input return")
-    assert sim.state.buffers[buffer].ran == ["/input return"] and ra.SHELL.courier.outbox.count() == 0
+    assert sim.state.buffers[buffer].ran == ["/input return"] and ra.SHELL.delivery.outbox.count() == 0
 
 
 def test_multiline_input_is_one_line_for_a_multiline_buffer(linked):
@@ -388,7 +188,7 @@ def test_a_buffer_that_appears_later_gets_its_line_once(linked):
     down(sim)
     sim.type(buffer, "hello later")
     back(sim)
-    line = ra.SHELL.courier.outbox.lines[0]
+    line = ra.SHELL.delivery.outbox.lines[0]
     assert line.state == LINE_MISSING and delivered(sim) == []
     assert not [m for m in sim.lines() if "delivered" in m]  # not said sent
     sim.advance(3)
@@ -431,7 +231,7 @@ def test_no_answer_means_the_line_may_have_arrived_and_only_the_user_sends_it_ag
     sim.serve(rounds=1)  # the handshake
     sim.remote("home").server_http = "silent"
     sim.serve()
-    assert [(line.text, line.state) for line in ra.SHELL.courier.outbox.lines] == [
+    assert [(line.text, line.state) for line in ra.SHELL.delivery.outbox.lines] == [
         ("maybe", LINE_UNKNOWN),
         ("behind it", LINE_QUEUED),
     ]
@@ -458,7 +258,7 @@ def test_a_server_that_does_not_take_http_keeps_the_lines_for_the_next_connectio
     sim.remote("home").server_http = "down"
     sim.serve()
     assert sim.lines("queued lines not delivered (not sent: Couldn't connect to server): 1 line(s) kept")
-    assert [(line.state, line.text) for line in ra.SHELL.courier.outbox.lines] == [(LINE_QUEUED, "x")]
+    assert [(line.state, line.text) for line in ra.SHELL.delivery.outbox.lines] == [(LINE_QUEUED, "x")]
     sim.remote("home").server_http = "up"
     down(sim)
     back(sim)
@@ -472,7 +272,7 @@ def test_a_refused_password_keeps_the_lines_and_says_so(outage):
     sim.remote("home").server_algos = ("sha256",)
     back(sim)
     assert sim.lines("queued lines not delivered (refused by the remote: HTTP 401: Invalid password)")
-    assert ra.SHELL.courier.outbox.count() == 1 and delivered(sim) == []
+    assert ra.SHELL.delivery.outbox.count() == 1 and delivered(sim) == []
 
 
 @pytest.mark.parametrize("algos", [("plain",), ("sha256",), ("sha512",), ("pbkdf2+sha256",), ("pbkdf2+sha512",)])
@@ -618,7 +418,7 @@ def test_a_file_with_some_bad_lines_keeps_the_good_ones_and_a_copy(sim, load):
         json.dump(data, file)
     load()
     assert sim.lines(f"outbox file {path}: 1 line(s) not valid, 1 kept: kept as {path}.bad")
-    assert [line.text for line in ra.SHELL.courier.outbox.lines] == ["good"]
+    assert [line.text for line in ra.SHELL.delivery.outbox.lines] == ["good"]
     with open(f"{path}.bad", encoding="utf-8") as file:
         assert json.load(file) == data
 
@@ -646,7 +446,7 @@ def test_rename_and_delete_of_a_remote_with_lines(outage):
     sim.type(buffer, "x")
     sim.user("/remote rename home house")
     sim.settle()
-    assert [line.remote for line in ra.SHELL.courier.outbox.lines] == ["house"]
+    assert [line.remote for line in ra.SHELL.delivery.outbox.lines] == ["house"]
     sim.user("/remote del house")
     sim.settle()
     assert sim.lines()[-1] == "relay_autoreconnect: remote[house] deleted: 1 queued line(s) dropped"
@@ -661,7 +461,7 @@ def test_a_remote_gone_with_the_relay_plugin_keeps_its_lines(outage):
         sim.state.remove_option(option.pointer)
     sim.user("/plugin unload relay")
     sim.settle()
-    assert ra.SHELL.courier.outbox.count("home") == 1 and file_lines(sim) == [("x", LINE_QUEUED)]
+    assert ra.SHELL.delivery.outbox.count("home") == 1 and file_lines(sim) == [("x", LINE_QUEUED)]
     assert remote.name == "home"
 
 
@@ -671,7 +471,7 @@ def test_a_remote_the_user_disconnected_keeps_weechats_behaviour(linked):
     sim.user("/remote disconnect home")
     sim.type(buffer, "into the void")
     assert sim.state.buffers[buffer].received == ["into the void"]
-    assert ra.SHELL.courier.outbox.count() == 0
+    assert ra.SHELL.delivery.outbox.count() == 0
 
 
 def test_a_burst_of_lines_arrives_complete_and_in_order(linked):

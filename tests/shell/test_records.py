@@ -18,17 +18,20 @@ import pytest
 import relay_autoreconnect as ra
 
 NAMES = ("a", "b", "c", "d")
-# callbacks of the hooks a remote's record holds, and the record's attribute for each
+# callbacks of the hooks a remote's record holds, and the record's slot for each
 PER_REMOTE = {
-    "attempt_timer_cb": "attempt",
-    "watch_timer_cb": "watch",
-    "poll_timer_cb": "poll",
-    "probe_cb": "probe",
-    "diagnose_cb": "probe",
-    "ready_timer_cb": "ready_timer",
-    "status_check_cb": "check",
-    "delivery_url_cb": "request",
-    "delivery_retry_cb": "retry",
+    "attempt_timer_cb": lambda link: link.attempt,
+    "watch_timer_cb": lambda link: link.connect_timeout,
+    "poll_timer_cb": lambda link: link.poll_timer,
+    "poll_url_cb": lambda link: link.poll,
+    "heartbeat_url_cb": lambda link: link.heartbeat,
+    "diagnose_cb": lambda link: link.diagnosis,
+    "ready_fallback_cb": lambda link: link.ready_fallback,
+    "ready_soon_cb": lambda link: link.ready_soon,
+    "status_check_cb": lambda link: link.status_check,
+    "handshake_url_cb": lambda link: link.delivery,
+    "delivery_url_cb": lambda link: link.delivery,
+    "delivery_retry_cb": lambda link: link.delivery_retry,
 }
 
 
@@ -40,17 +43,23 @@ def check_records(sim):
     assert {link.key: link for link in shell.links.by_name.values()} == shell.links.by_key
     for name, link in shell.links.by_name.items():
         assert link.name == name
-        for attribute in ra.LINK_HOOKS:
-            hook = getattr(link, attribute)
-            assert not hook or hook in sim.state.hooks, f"{name}.{attribute} holds a hook that is gone"
+        for slot in link.slots():
+            assert not slot or slot.hook in sim.state.hooks, f"{name}: {slot} holds a hook that is gone"
         assert bool(link.attempt) == (shell.engine.remotes[name].due is not None), name
+        check_phase(shell.engine.remotes[name])
     for hook in sim.hooks():
-        attribute = PER_REMOTE.get(hook.callback)
-        if attribute:
+        slot_of = PER_REMOTE.get(hook.callback)
+        if slot_of:
             link = shell.links.find(hook.data)
             assert link is not None, f"{hook.callback} hook without a record"
-            assert getattr(link, attribute) == hook.pointer, f"{hook.callback} hook not in its record"
+            assert slot_of(link).hook == hook.pointer, f"{hook.callback} hook not in its record"
     assert sim.state.overlaps == 0
+
+
+def check_phase(remote):
+    """A remote's data is the data of its phase, and its status the phase's."""
+    assert type(remote.data) is ra.PHASE_DATA.get(remote.phase, type(None)), (remote.phase, remote.data)
+    assert (remote.status == "disconnected") == (remote.phase in (*ra.PHASES_DOWN, ra.Phase.LAUNCHED))
 
 
 def step(sim, rng):

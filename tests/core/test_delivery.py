@@ -1,0 +1,403 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The outbox and its delivery: where input goes, the lines, the file, the answers, and
+Delivery, events in and actions out (pure core, virtual wall clock)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from shared import filled
+
+import relay_autoreconnect as ra
+from relay_autoreconnect import LINE_MISSING, LINE_QUEUED, LINE_UNKNOWN, ROUTE_KEEP, ROUTE_LOCAL, ROUTE_REFUSE
+
+# -- core: where input goes ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("is_command", "submitted", "to_remote", "keep_commands", "route"),
+    [
+        (False, False, False, False, ROUTE_KEEP),  # text from anywhere goes to the remote
+        (False, True, True, False, ROUTE_KEEP),
+        (True, True, True, False, ROUTE_REFUSE),  # the person's command for the remote
+        (True, True, True, True, ROUTE_KEEP),
+        (True, False, True, True, ROUTE_LOCAL),  # a key binding, the fifo, a script
+        (True, False, True, False, ROUTE_LOCAL),
+        (True, True, False, True, ROUTE_LOCAL),  # /remote togglecmd: commands run here
+    ],
+)
+def test_route_input(is_command, submitted, to_remote, keep_commands, route):
+    assert ra.route_input([("x", is_command)], submitted, to_remote, keep_commands) == [("x", route)]
+
+
+# -- core: the outbox ------------------------------------------------------------------
+
+
+def test_one_line_at_a_time_per_buffer_and_other_buffers_go_on():
+    box = filled(("a", "b1", "1"), ("a", "b2", "x"), ("a", "b1", "2"), ("z", "b1", "other remote"))
+    first = box.next_line("a", 1010.0, 0, 60)
+    assert first.text == "1"
+    box.sending(first)
+    second = box.next_line("a", 1010.0, 0, 60)
+    assert second.text == "x"  # b1 waits for its first line's answer
+    box.sending(second)
+    assert box.next_line("a", 1010.0, 0, 60) is None
+    box.delivered(first)
+    assert box.next_line("a", 1010.0, 0, 60).text == "2"
+    assert box.counts() == {"a": 2, "z": 1}
+
+
+def test_a_line_that_waits_for_the_user_holds_the_lines_behind_it_in_its_buffer():
+    box = filled(("a", "b1", "old"), ("a", "b1", "new"), ("a", "b2", "fresh"))
+    box.lines[0].queued_at = 0.0  # older than max_age 600
+    now = 1010.0
+    assert box.next_line("a", now, 600, 60).text == "fresh"
+    assert not box.blocks("a", "b1", now, 600, 60)  # held: new input does not queue behind it
+    assert box.blocks("a", "b2", now, 600, 60)
+    assert [line.text for line in box.stuck("a", now, 600, 60)[ra.HELD_OLD]] == ["old", "new"]
+    assert box.approve("a", "b1") == 2
+    assert box.next_line("a", now, 600, 60).text == "old"
+
+
+def test_a_missing_buffer_is_waited_for_then_held():
+    box = filled(("a", "b1", "1"))
+    line = box.lines[0]
+    box.sending(line)
+    box.missing(line, 2000.0)
+    assert line.state == LINE_MISSING and box.next_line("a", 2001.0, 0, 60) is None
+    assert box.missing_pending("a", 2001.0, 60) == 2060.0
+    assert box.blocks("a", "b1", 2001.0, 0, 60)
+    assert box.retry_missing("a", "b1") == 1 and line.state == LINE_QUEUED
+    assert box.next_line("a", 2001.0, 0, 60) is line
+    box.missing(line, 2005.0)  # still missing: the wait counts from the first answer
+    assert line.missing_since == 2000.0
+    box.retry_missing("a")
+    assert box.next_line("a", 2060.0, 0, 60) is None
+    assert box.held(line, 2060.0, 0, 60) == ra.HELD_NO_BUFFER
+    assert box.missing_pending("a", 2060.0, 60) is None
+    assert box.move("a", "b1", "b9") == 1
+    assert (line.buffer, line.state, line.missing_since) == ("b9", LINE_QUEUED, None)
+    assert box.next_line("a", 2100.0, 0, 60) is line
+
+
+def test_unknown_lines_go_only_on_the_users_word():
+    box = filled(("a", "b1", "1"))
+    line = box.lines[0]
+    box.sending(line)
+    box.unknown(line)
+    assert box.next_line("a", 1001.0, 0, 60) is None
+    assert box.held(line, 1001.0, 0, 60) == ra.HELD_UNKNOWN
+    box.approve("a")
+    assert box.next_line("a", 1001.0, 0, 60) is line
+
+
+def test_file_round_trip_and_a_line_in_flight_is_never_sent_twice_after_a_restart():
+    box = filled(("a", "b1", "1"), ("a", "b1", "2 ünïcode \n and a newline"))
+    box.sending(box.lines[0])
+    box.missing(box.lines[1], 5.0)
+    lines, bad = ra.outbox_from_json(ra.outbox_to_json(box))
+    assert bad == 0
+    assert [(line.text, line.state, line.missing_since) for line in lines] == [
+        ("1", LINE_UNKNOWN, None),
+        ("2 ünïcode \n and a newline", LINE_MISSING, 5.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"queued_at": "soon"},
+        {"queued_at": None},
+        {"queued_at": True},
+        {"missing_since": "x"},
+        {"state": "gone"},
+        {"remote": ""},
+        {"text": 3},
+        {"approved": "yes"},
+    ],
+)
+def test_a_line_not_valid_is_counted_and_the_others_kept(change):
+    box = filled(("a", "b1", "good"), ("a", "b1", "bad"))
+    data = json.loads(ra.outbox_to_json(box))
+    data["lines"][1].update(change)
+    lines, bad = ra.outbox_from_json(json.dumps(data))
+    assert ([line.text for line in lines], bad) == (["good"], 1)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "{", "[]", '{"format": 2, "lines": []}', '{"format": 1}', '{"format": 1, "lines": {}}']
+)
+def test_a_file_not_valid_as_a_whole_raises_value_error(text):
+    with pytest.raises(ValueError):
+        ra.outbox_from_json(text)
+
+
+def test_numbers_that_are_not_finite_are_refused():
+    text = ra.outbox_to_json(filled(("a", "b1", "x"))).replace('"queued_at": 1000.0', '"queued_at": NaN')
+    assert ra.outbox_from_json(text) == ([], 1)
+
+
+# -- core: answers of the remote's server ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "outcome"),
+    [
+        ({"response_code": "204"}, ra.DELIVERED),
+        ({"response_code": "200"}, ra.DELIVERED),
+        ({"response_code": "400", "output": '{"error":"Buffer \\"irc.x\\" not found"}'}, ra.MISSING),
+        ({"response_code": "404", "output": '{"error":"Buffer \\"irc.x\\" not found"}'}, ra.MISSING),  # 4.10
+        ({"response_code": "400", "output": '{"error":"Bad request"}'}, ra.REFUSED),
+        ({"response_code": "401", "output": '{"error":"Invalid password"}'}, ra.REFUSED),
+        ({"error": "Couldn't connect to server", "error_code": "2", "error_code_curl": "7"}, ra.NOT_SENT),
+        ({"error": "Could not resolve host", "error_code": "2", "error_code_curl": "6"}, ra.NOT_SENT),
+        ({"error": "SSL certificate problem", "error_code": "2", "error_code_curl": "60"}, ra.NOT_SENT),
+        ({"error": "invalid URL", "error_code": "1"}, ra.NOT_SENT),
+        ({"error": "transfer timeout reached (10.000s)", "error_code": "6"}, ra.UNKNOWN),
+        ({"error": "Recv failure", "error_code": "2", "error_code_curl": "56"}, ra.UNKNOWN),
+        ({"error": "Operation timed out", "error_code": "2", "error_code_curl": "28"}, ra.UNKNOWN),
+        ({}, ra.UNKNOWN),
+    ],
+)
+def test_delivery_outcome(output, outcome):
+    assert ra.delivery_outcome(output)[0] == outcome
+
+
+def test_delivery_outcome_details_name_what_the_server_said():
+    assert ra.delivery_outcome({"response_code": "401", "output": '{"error":"Invalid password"}'}) == (
+        ra.REFUSED,
+        "HTTP 401: Invalid password",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        ('{"password_hash_algo":"pbkdf2+sha512","password_hash_iterations":100000,"totp":false}',
+         ("pbkdf2+sha512", 100000, False)),
+        ('{"password_hash_algo":"plain","password_hash_iterations":0,"totp":true}', ("plain", 0, True)),
+        ('{"password_hash_algo":null,"password_hash_iterations":100000,"totp":false}', None),
+        ('{"password_hash_algo":"md5","password_hash_iterations":1,"totp":false}', None),
+        ('{"password_hash_algo":"sha256","password_hash_iterations":1e308,"totp":false}', None),
+        ('{"password_hash_algo":"sha256","password_hash_iterations":1,"totp":"no"}', None),
+        ("not json", None),
+    ],
+)  # fmt: skip
+def test_handshake_answer(body, answer):
+    assert ra.handshake_answer({"response_code": "200", "output": body}) == answer
+
+
+def test_authorization_matches_independent_hashes():
+    # sha256sum and "openssl kdf ... PBKDF2" of the same salt and password
+    assert ra.authorization("sha256", "pw", "1700000000", 0) == (
+        "Basic aGFzaDpzaGEyNTY6MTcwMDAwMDAwMDo4YmVkMTU0MWE2MDRmNmNkZDQxODAyNDczOWFiOWJiNWU4YzA4YTc5NWMyNDUzMDExMj"
+        "ZmNDAyOGZkNWE4M2U4"
+    )
+    pbkdf2 = ra.authorization("pbkdf2+sha512", "pw", "1700000000", 1000)
+    assert ra.base64.b64decode(pbkdf2[len("Basic ") :]).decode() == (
+        "hash:pbkdf2+sha512:1700000000:1000:9a93274400e8269e3e364edb56a864d94302144864291eae88165da4fd92d31e97b16e8"
+        "30f48dcf2cd53e16127ad1bea03e1e01144867841902ee2e35ea63e65"
+    )
+    assert ra.authorization("plain", "p w", "1", 0) == "Basic " + ra.base64.b64encode(b"plain:p w").decode()
+
+
+# -- the delivery: events in, actions out ------------------------------------------------
+
+AUTH = ("sha256", 0, False)
+B1, B2 = "irc.libera.#one", "irc.libera.#two"
+
+
+def delivery(**settings):
+    """A Delivery whose line idents are "l0", "l1"... in the order kept."""
+    idents = (f"l{n}" for n in range(10**6))
+    return ra.Delivery(ra.Settings(**settings), new_id=lambda: next(idents))
+
+
+def sends(actions):
+    return [(a.line.buffer, a.line.text) for a in actions if isinstance(a, ra.Send)]
+
+
+def tells(actions):
+    return [(a.what, a.count, a.buffer) for a in actions if isinstance(a, ra.Tell)]
+
+
+def ready_with_auth(d, name="home", now=1000.0):
+    """The link is ready and the handshake answered; the actions of that answer."""
+    assert d.link_ready(name, now) in ([ra.Handshake(name)], [])
+    return d.handshake_answered(name, AUTH, "", now)
+
+
+def test_lines_kept_while_down_go_one_at_a_time_once_the_link_answers():
+    d = delivery()
+    assert d.keep("home", B1, ["a", "b"], 1000.0) == [ra.Persist()]  # on disk, nothing sent: the link is down
+    assert d.link_ready("home", 1001.0) == [ra.Handshake("home")]  # how the server wants the password
+    first = d.handshake_answered("home", AUTH, "", 1001.0)
+    assert first == [ra.Persist(), ra.Send("home", d.outbox.lines[0], AUTH)]  # written as "sending" first
+    assert d.outbox.lines[0].state == ra.LINE_SENDING
+    assert d.keep("home", B1, ["c"], 1001.5) == [ra.Persist()]  # one request at a time
+    assert sends(d.answered("home", ra.DELIVERED, "", 1002.0)) == [(B1, "b")]
+    assert sends(d.answered("home", ra.DELIVERED, "", 1002.1)) == [(B1, "c")]
+    done = d.answered("home", ra.DELIVERED, "", 1002.2)
+    assert tells(done) == [(ra.TELL_DELIVERED, 3, "")] and sends(done) == []
+    assert d.outbox.count() == 0
+
+
+def test_a_line_goes_only_when_its_buffers_earlier_lines_are_done():
+    d = delivery()
+    d.keep("home", B1, ["1"], 1000.0)
+    d.keep("home", B2, ["x"], 1000.1)
+    d.keep("home", B1, ["2"], 1000.2)
+    assert sends(ready_with_auth(d)) == [(B1, "1")]
+    assert sends(d.answered("home", ra.MISSING, 'Buffer "irc.libera.#one" not found', 1001.0)) == [(B2, "x")]
+    actions = d.answered("home", ra.DELIVERED, "", 1001.1)  # "2" waits behind "1", whose buffer is missing
+    assert sends(actions) == [] and ra.RetryAt("home", 1006.1) in actions
+    assert d.holds(ra.Remote("home", ra.Phase.CONNECTED), B1, 1001.2)  # new input for B1 queues behind
+    assert not d.holds(ra.Remote("home", ra.Phase.CONNECTED), B2, 1001.2)  # B2 is free: the link takes it
+
+
+def test_a_missing_buffer_is_tried_again_then_waits_for_the_user():
+    d = delivery(outbox_wait=12)
+    d.keep("home", B1, ["hello"], 1000.0)
+    ready_with_auth(d)
+    assert d.answered("home", ra.MISSING, "not found", 1000.0)[-1] == ra.RetryAt("home", 1005.0)
+    assert sends(d.retry_fired("home", 1005.0)) == [(B1, "hello")]
+    assert d.answered("home", ra.MISSING, "not found", 1005.0)[-1] == ra.RetryAt("home", 1010.0)
+    assert sends(d.buffer_opened("home", B2, 1007.0)) == []  # another buffer appeared
+    assert sends(d.buffer_opened("home", B1, 1008.0)) == [(B1, "hello")]  # its buffer: at once
+    held = d.answered("home", ra.MISSING, "not found", 1012.0)
+    assert tells(held) == [(ra.TELL_NO_BUFFER, 1, B1)] and not [a for a in held if isinstance(a, ra.RetryAt)]
+    assert tells(d.retry_fired("home", 1013.0)) == []  # said once
+    moved = d.move("home", B1, B2, 1014.0)
+    assert tells(moved)[0] == (ra.TELL_MOVED, 1, B1) and sends(moved) == [(B2, "hello")]
+
+
+def test_no_answer_means_the_line_may_have_arrived_and_is_never_sent_again_by_itself():
+    d = delivery()
+    d.keep("home", B1, ["maybe", "behind"], 1000.0)
+    ready_with_auth(d)
+    actions = d.answered("home", ra.UNKNOWN, "transfer timeout reached", 1010.0)
+    assert tells(actions) == [(ra.TELL_UNKNOWN, 0, B1)] and sends(actions) == []
+    d.link_down("home")
+    ready_with_auth(d, now=1100.0)
+    assert sends(d.deliver("home", 1100.0)) == []  # after a reconnection too
+    assert sends(d.send("home", "", 1101.0)) == [(B1, "maybe")]  # the user's word
+
+
+@pytest.mark.parametrize(
+    ("outcome", "detail", "stopped"),
+    [
+        (ra.REFUSED, "HTTP 401: Invalid password", "refused by the remote: HTTP 401: Invalid password"),
+        (ra.NOT_SENT, "Couldn't connect to server", "not sent: Couldn't connect to server"),
+    ],
+)
+def test_a_refused_or_unsent_line_stops_the_round_says_so_once_and_goes_at_the_next_link(outcome, detail, stopped):
+    d = delivery()
+    d.keep("home", B1, ["x"], 1000.0)
+    ready_with_auth(d)
+    actions = d.answered("home", outcome, detail, 1000.0)
+    assert [a for a in actions if isinstance(a, ra.Tell)] == [ra.Tell("home", ra.TELL_STOPPED, 1, "", stopped)]
+    assert d.outbox.lines[0].state == ra.LINE_QUEUED and sends(d.keep("home", B1, ["y"], 1001.0)) == []
+    d.link_down("home")  # the server may have changed: its password hash is asked again
+    assert d.link_ready("home", 1100.0) == [ra.Handshake("home")]
+    assert sends(d.handshake_answered("home", AUTH, "", 1100.0)) == [(B1, "x")]
+
+
+def test_a_handshake_without_answer_and_a_request_that_can_not_be_made_stop_the_round():
+    d = delivery()
+    d.keep("home", B1, ["x"], 1000.0)
+    d.link_ready("home", 1000.0)
+    actions = d.handshake_answered("home", None, "Couldn't connect to server", 1000.0)
+    assert tells(actions) == [(ra.TELL_STOPPED, 1, "")]
+    assert actions[-1].detail == "handshake failed: Couldn't connect to server"
+    d.send("home", "", 1001.0)  # the user's word: again
+    (send,) = [a for a in d.handshake_answered("home", AUTH, "", 1001.0) if isinstance(a, ra.Send)]
+    stop = d.unsendable("home", "the remote asks for a TOTP and relay.remote.home.totp_secret gives none", 1001.0)
+    assert stop[0] == ra.Persist() and d.outbox.lines[0].state == ra.LINE_QUEUED and send.line.text == "x"
+    assert tells(stop) == [(ra.TELL_STOPPED, 1, "")]
+
+
+def test_lines_older_than_the_limit_wait_for_the_users_word_and_others_go():
+    d = delivery(outbox_max_age=60)
+    d.keep("home", B1, ["stale"], 1000.0)
+    d.keep("home", B2, ["fresh"], 1100.0)
+    assert sends(ready_with_auth(d, now=1100.0)) == [(B2, "fresh")]
+    done = d.answered("home", ra.DELIVERED, "", 1100.0)
+    assert tells(done) == [(ra.TELL_DELIVERED, 1, ""), (ra.TELL_OLD, 1, "")]
+    assert tells(d.deliver("home", 1101.0)) == []  # said once
+    assert sends(d.send("home", B1, 1102.0)) == [(B1, "stale")]
+
+
+def test_an_upgrade_cancels_the_request_in_flight_and_its_line_waits_for_the_user():
+    d = delivery()
+    d.keep("home", B1, ["x"], 1000.0)
+    ready_with_auth(d)
+    assert tells(d.cancelled("home")) == [(ra.TELL_UNKNOWN, 0, B1)]
+    assert d.outbox.lines[0].state == ra.LINE_UNKNOWN and d.cancelled("home") == []
+
+
+def test_input_is_held_while_the_remote_is_down_and_managed():
+    d = delivery()
+    managed_down = ra.Remote("home", ra.Phase.WAITING, ra.Wait(due=1.0), wanted=True)
+    assert d.holds(managed_down, B1, 0.0)
+    assert not d.holds(ra.Remote("home", ra.Phase.IDLE, wanted=False), B1, 0.0)  # the user disconnected it
+    assert not d.holds(ra.Remote("home", ra.Phase.UNKNOWN), B1, 0.0)
+    assert not d.holds(None, B1, 0.0)
+    assert d.holds(ra.Remote("home", ra.Phase.CONNECTED, ra.Up(since=0.0), wanted=True), B1, 0.0)  # not ready yet
+    assert not delivery(outbox=False).holds(managed_down, B1, 0.0)
+
+
+def test_a_deleted_remote_drops_its_lines_and_a_renamed_one_keeps_them():
+    d = delivery()
+    d.keep("home", B1, ["x"], 1000.0)
+    assert d.rename("home", "house") == [ra.Persist()]
+    assert d.outbox.remotes() == ["house"]
+    assert tells(d.forget("house")) == [(ra.TELL_DELETED, 1, "")] and d.outbox.count() == 0
+
+
+def test_random_answers_never_deliver_a_line_twice_or_out_of_order():  # noqa: PLR0912 (one branch per event)
+    """A random walk of links, answers and the user's word: each line is delivered at most
+    once, in the order typed in its buffer, and only one request of a remote is in flight."""
+    for seed in range(200):
+        rng = random.Random(seed)
+        d = delivery(outbox_wait=30, outbox_max_age=rng.choice((0, 50)))
+        now, typed, taken, in_flight = 1000.0, 0, [], None
+        for _ in range(200):
+            now += rng.choice((0.0, 0.5, 5.0, 40.0))
+            op = rng.choice(("type", "type", "ready", "down", "answer", "answer", "answer", "send", "retry", "open"))
+            actions = []
+            if op == "type":
+                typed += 1
+                actions = d.keep("home", rng.choice((B1, B2)), [f"t{typed}"], now)
+            elif op == "ready":
+                actions = d.link_ready("home", now)
+            elif op == "down":
+                d.link_down("home")
+            elif op == "answer" and in_flight == "handshake":
+                actions = d.handshake_answered("home", rng.choice((AUTH, AUTH, None)), "x", now)
+                in_flight = None
+            elif op == "answer" and in_flight is not None:
+                outcome = rng.choice((ra.DELIVERED, ra.DELIVERED, ra.MISSING, ra.UNKNOWN, ra.REFUSED, ra.NOT_SENT))
+                if outcome == ra.DELIVERED:
+                    taken.append((in_flight.buffer, in_flight.text, in_flight.ident))
+                actions = d.answered("home", outcome, "x", now)
+                in_flight = None
+            elif op == "send":
+                actions = d.send("home", "", now)
+            elif op == "retry":
+                actions = d.retry_fired("home", now)
+            elif op == "open":
+                actions = d.buffer_opened("home", rng.choice((B1, B2)), now)
+            for action in actions:
+                if isinstance(action, (ra.Send, ra.Handshake)):
+                    assert in_flight is None, f"seed {seed}: a second request in flight"
+                    in_flight = action.line if isinstance(action, ra.Send) else "handshake"
+                    if isinstance(action, ra.Send):
+                        assert action.line.state == ra.LINE_SENDING and action.line in d.outbox.lines
+        idents = [ident for _, _, ident in taken]
+        assert len(idents) == len(set(idents)), f"seed {seed}: a line delivered twice"
+        for buffer in (B1, B2):
+            numbers = [int(text[1:]) for b, text, _ in taken if b == buffer]
+            assert numbers == sorted(numbers), f"seed {seed}: {buffer} out of order"

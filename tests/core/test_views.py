@@ -1,0 +1,61 @@
+# SPDX-FileCopyrightText: 2026 relay_autoreconnect authors <relay-autoreconnect@users.noreply.github.com>
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What /autoreconnect and the bar item say of each phase (core)."""
+
+from __future__ import annotations
+
+from engines import CONNECTING, DISC, after_failures, cfg, connected_engine, fail_attempt
+
+import relay_autoreconnect as ra
+from relay_autoreconnect import Engine, Phase, Settings
+
+
+def test_bar_text_counts_every_entry_it_leaves_out():
+    engine = Engine(Settings())
+    outbox = ra.Outbox()
+    for n in range(6):
+        remote = engine.remote_add(f"r{n}", DISC)
+        engine.enter(remote, Phase.WAITING, ra.Wait(due=10.0))
+        remote.failure = ra.Failure(ra.FAILURE_NETWORK)
+        outbox.add(f"id{n}", f"r{n}", "core.weechat", "hello", 0.0)
+    engine.remote_add("quiet", DISC)
+    text = ra.bar_text(engine, 0.0, outbox)
+    assert text.split(", ") == [
+        *(f"r{n} {kind}" for n in range(4) for kind in ("10s (network)", "outbox 1")),
+        "+4 more",
+    ]
+
+
+def test_each_phase_is_described():
+    e, now = after_failures(2, cfg(delay=10, growing=2, max_attempts=5))
+    remote = e.remotes["r"]
+    assert ra.describe(e, remote, now - 40.0) == (
+        "r: disconnected, attempt 3/5 in 40 seconds, last failure: network, managed"
+    )
+    assert ra.bar_text(e, now - 39.5) == "r 40s (network)"
+    e.timer_fired("r", now)
+    e.status_changed("r", CONNECTING, now)
+    assert ra.describe(e, remote, now) == "r: connecting, attempt 3/5, last failure: network, managed"
+    for _ in range(3):
+        (action,) = fail_attempt(e, "r", now)
+        now = getattr(action, "due", now)
+        e.timer_fired("r", now)
+    assert remote.phase is Phase.GAVE_UP
+    assert (
+        ra.describe(e, remote, now) == "r: disconnected, gave up after 5 attempt(s), last failure: network, not managed"
+    )
+    assert ra.bar_text(e, now) == "r gave up (network)"
+    e.user_connect("r")
+    assert ra.describe(e, remote, now) == "r: disconnected, last failure: network, managed"
+
+
+def test_a_remote_waiting_for_the_network_says_so():
+    e = connected_engine(delay=10)
+    e.route = lambda _name: ra.Route(address=True, reachable=False)
+    e.status_changed("r", DISC, 100.0)
+    e.settle()
+    remote = e.remotes["r"]
+    assert ra.describe(e, remote, 101.0) == (
+        "r: disconnected, waiting for network (attempt 1 in 9 seconds), last failure: offline, managed"
+    )
+    assert ra.bar_text(e, 101.0) == "r waiting for network"
