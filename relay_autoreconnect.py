@@ -421,6 +421,8 @@ FAILURE_CLASSES: Dict[str, FailureClass] = {
 UNSAID = "unsaid"  # a network failure whose reason WeeChat did not say (4.10: "response code: 0")
 REASONS_SAID = (
     (re.compile(r"^error: (authentication failed.*)$"), FAILURE_AUTH),
+    # the server answered the websocket upgrade with something else than 401 or 101
+    (re.compile(r"^error: (invalid (?:websocket )?response.*)$"), FAILURE_NETWORK),
     (re.compile(r"^API version mismatch: (.*)$"), FAILURE_VERSION),
     # WeeChat's handshake (curl): the reason of a network or TLS failure
     (re.compile(r"^handshake failed with URL \S+, error: (.*)$"), FAILURE_NETWORK),

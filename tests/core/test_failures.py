@@ -42,6 +42,8 @@ HTTP_500 = f"handshake failed with URL {URL}, response code: 500"
 PASSWORD = "error: authentication failed with remote relay (Invalid password)"
 TOTP = "error: authentication failed with remote relay (Invalid TOTP)"
 AUTH_BARE = "error: authentication failed with remote relay"
+INVALID = "error: invalid response from remote relay (Forbidden)"
+WEBSOCKET = "error: invalid websocket response (handshake error)"
 MISMATCH = "API version mismatch: remote API is 0.9.9 (WeeChat 9.9.9), local API 0.4.0 (WeeChat 4.6.3)"
 
 ADDRESS_UP = Route(address=True, reachable=True)
@@ -79,11 +81,13 @@ HTTPS_NAME_OFFLINE = Route(address=False, default_route=False, https=True)
         (CONNECTING, UNSAID_410, "", HTTPS_NAME_OFFLINE, "", Failure(FAILURE_OFFLINE, "response code: 0", ask=True)),
         (CONNECTING, UNSAID_410, "", HTTPS_NAME_OFFLINE, FOUND_TAKEN, Failure(FAILURE_TLS, ra.TLS_UNSAID)),
         (CONNECTING, UNSAID_410, "", NAME_ONLINE, "", Failure(FAILURE_NETWORK, "response code: 0")),
-        # waiting_auth -> disconnected: authentication
+        # waiting_auth -> disconnected: authentication, or the websocket upgrade went wrong
         (AUTH, "", "", None, "", Failure(FAILURE_AUTH)),  # another language: the signal sequence tells
         (AUTH, PASSWORD, "", ADDRESS_UP, "", Failure(FAILURE_AUTH, PASSWORD[len("error: ") :])),
         (AUTH, TOTP, "", ADDRESS_UP, "", Failure(FAILURE_AUTH, TOTP[len("error: ") :])),
         (AUTH, AUTH_BARE, "", ADDRESS_UP, "", Failure(FAILURE_AUTH, AUTH_BARE[len("error: ") :])),
+        (AUTH, INVALID, "", ADDRESS_UP, "", Failure(FAILURE_NETWORK, INVALID[len("error: ") :])),
+        (AUTH, WEBSOCKET, "", ADDRESS_UP, "", Failure(FAILURE_NETWORK, WEBSOCKET[len("error: ") :])),
         # the script's own connect timeout while authenticating
         (AUTH, "", "no answer within 30 seconds while authenticating", ADDRESS_UP, "",
          Failure(FAILURE_NETWORK, "no answer within 30 seconds while authenticating")),
