@@ -2076,7 +2076,8 @@ SAVED_ATTEMPTS_MAX = 1000000
 
 
 def parse_handover(text: str, now: float, max_age: float) -> Tuple[Dict[str, Saved], str]:
-    """The remotes a previous instance left (wall clock `now`), and why none are taken ("" if fine).
+    """The remotes a previous instance left (wall clock `now`), and why none are taken ("" if fine);
+    a pending attempt's wait counts from `now`.
 
     The text comes from a variable anyone can set: every field is checked
     (type, range, finite); one bad field and nothing is taken.
@@ -2107,7 +2108,8 @@ def parse_handover(text: str, now: float, max_age: float) -> Tuple[Dict[str, Sav
             not isinstance(due_in, (int, float)) or isinstance(due_in, bool) or not 0 <= due_in <= UNCAPPED_DELAY_LIMIT
         ):
             return {}, f"remote {name!r}: due {due_in!r} is not a wait in seconds"
-        saved[name] = (status, wanted, attempt, None if due_in is None else float(due_in))
+        # the wait left now: the time since it was written (a reload takes a while) is gone too
+        saved[name] = (status, wanted, attempt, None if due_in is None else max(0.0, due_in - max(0.0, now - written)))
     return saved, ""
 
 

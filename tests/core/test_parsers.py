@@ -117,6 +117,17 @@ def test_a_hand_over_that_is_not_valid_is_refused_whole(remotes, problem):
     assert ra.parse_handover(text, 1001.0, 60.0) == ({}, problem)
 
 
+def test_a_pending_attempt_keeps_its_time_however_long_the_hand_over_took():
+    text = json.dumps(
+        {"time": 1000.0, "remotes": {"home": ["disconnected", True, 2, 3.0], "up": ["connected", True, 0, None]}}
+    )
+    assert ra.parse_handover(text, 1000.4, 60.0)[0] == {
+        "home": ("disconnected", True, 2, pytest.approx(2.6)),
+        "up": ("connected", True, 0, None),
+    }
+    assert ra.parse_handover(text, 1005.0, 60.0)[0]["home"][3] == 0.0  # already due: at once
+
+
 def test_a_hand_over_time_that_is_not_a_time_or_not_json_is_refused():
     assert ra.parse_handover('{"time": "then", "remotes": {}}', 0.0, 60.0) == ({}, "time 'then' is not a time")
     assert ra.parse_handover('{"time": NaN, "remotes": {}}', 0.0, 60.0) == ({}, "time nan is not a time")

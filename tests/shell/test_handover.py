@@ -44,6 +44,23 @@ def test_reload_while_pending_keeps_the_attempt_time(sim, load):
     assert sim.timers("heartbeat_cb")
 
 
+def test_the_time_a_reload_takes_is_taken_off_the_wait(sim, load):
+    load()
+    sim.user("/remote connect home")
+    sim.accept("home")
+    sim.advance(100)
+    drop = sim.state.now
+    sim.drop("home")
+    sim.settle()
+    sim.advance(4)
+    sim.unload()
+    sim.state.now += 0.4  # the reload itself takes a while (no timer fires meanwhile: no script)
+    load()
+    assert sim.lines("reconnecting in")[-1].endswith("reconnecting in 5.6 seconds (attempt 1)")
+    sim.advance(5.6)
+    assert len(sim.connects("home")) == 2 and sim.state.now == pytest.approx(drop + 10, abs=0.005)
+
+
 def test_after_upgrade_remotes_that_were_up_come_back_in_a_second(sim, load):
     load()
     sim.user("/remote connect home")
