@@ -3184,14 +3184,14 @@ class Prober:
 
     def request(self, name: str, timeout: int, slot: Callable[[Link], Slot], callback: str) -> bool:
         """POST /api/handshake (no credentials) to a remote's server, straight to its URL;
-        False if it has no direct route (no URL, or a proxy)."""
+        False if it has no direct route (no URL, or a proxy) or WeeChat did not start it."""
         request = api_request(name, "handshake", "{}")
         if request is None or weechat.config_string(remote_option(name, "proxy")):
             return False
         url, options = request
         link = self.links.of(name)
         slot(link).arm(weechat.hook_url(url, options, timeout * 1000, callback, link.key))
-        return True
+        return bool(slot(link))  # WeeChat may refuse to start it
 
     def heartbeat(self, action: Heartbeat) -> None:
         """In-band ping on the live socket, out-of-band HTTP request to the server.
@@ -3504,6 +3504,8 @@ class Courier:
         url, options = request
         link = self.links.of(name)
         link.delivery.arm(weechat.hook_url(url, options, DELIVERY_TIMEOUT_MS, callback, link.key))
+        if not link.delivery:
+            self.run(self.delivery.unsendable(name, "WeeChat could not start the request", self.wall_clock()))
 
     def send(self, action: Send) -> None:
         headers, problem = self.credentials(action.name, action.auth)

@@ -202,3 +202,14 @@ def test_no_polls_through_a_proxy_and_none_left_on_cancel_or_unload(sim, load):
     assert len(sim.probes()) == 1
     sim.unload()
     assert sim.hooks() == []
+
+
+def test_a_heartbeat_request_weechat_does_not_start_is_no_verdict_and_the_next_one_goes(sim, load, mocker):
+    load()
+    connected(sim)
+    mocker.patch.object(ra.weechat, "hook_url", return_value="")
+    sim.advance(60)
+    assert sim.probes() == [] and sim.remote("home").status == "connected"  # the in-band ping was the check
+    mocker.stopall()
+    sim.advance(60)
+    assert len(sim.probes("home")) == 1

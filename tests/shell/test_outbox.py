@@ -488,3 +488,16 @@ def test_a_burst_of_lines_arrives_complete_and_in_order(linked):
     for name in {b for b, _ in typed}:
         assert [t for b, t in delivered(sim) if b == name] == [t for b, t in typed if b == name]
     assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: 300 queued line(s) delivered"
+
+
+def test_a_request_weechat_does_not_start_stops_the_round_and_keeps_the_line(outage, mocker):
+    sim, buffer = outage
+    sim.type(buffer, "x")
+    mocker.patch.object(ra.weechat, "hook_url", return_value="")  # WeeChat refuses to start a transfer
+    back(sim, serve=False)
+    assert sim.lines("queued lines not delivered (WeeChat could not start the request): 1 line(s) kept")
+    assert [(line.text, line.state) for line in ra.SHELL.delivery.outbox.lines] == [("x", LINE_QUEUED)]
+    mocker.stopall()
+    sim.user("/autoreconnect outbox send home")
+    sim.serve()
+    assert delivered(sim) == [(CHAN, "x")]
