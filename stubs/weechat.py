@@ -11,6 +11,7 @@ through stubs/weechat_sim.py.
 """
 
 import base64 as _base64
+import functools as _functools
 import hashlib as _hashlib
 import heapq as _heapq
 import hmac as _hmac
@@ -220,6 +221,7 @@ class _State:
         self.saved = {}
         self.native_schedules = []  # (remote, delay) each time WeeChat's own engine planned an attempt
         self.native_fired = []  # remotes WeeChat's own engine attempted
+        self.native_planned = {}  # pointer -> remote with an attempt of WeeChat's own engine planned
         self.overlaps = 0
         self.relay_loaded = True
         self.infolists = {}
@@ -388,8 +390,14 @@ def _string_match(string, mask, case_sensitive):
     """string_match (core-string.c): "*" is any text (the only wildcard); an empty mask matches nothing."""
     if not mask:
         return False
+    return _mask_pattern(mask, case_sensitive).fullmatch(string) is not None
+
+
+@_functools.lru_cache(maxsize=4096)
+def _mask_pattern(mask, case_sensitive):
+    """The compiled pattern of a mask of string_match (compiled once: masks come back often)."""
     pattern = ".*".join(_re.escape(part) for part in mask.split("*"))
-    return _re.fullmatch(pattern, string, 0 if case_sensitive else _re.IGNORECASE | _re.DOTALL) is not None
+    return _re.compile(pattern, 0 if case_sensitive else _re.IGNORECASE | _re.DOTALL)
 
 
 def buffer_search_main():
@@ -803,7 +811,7 @@ def _remote_disconnect_command(remote):
     """/remote disconnect: close the link, then cancel WeeChat's own planned attempt."""
     _remote_disconnect(remote)
     if remote.native_due is not None:
-        remote.native_due = None
+        _native_plan(remote, None)
         prnt("", f"remote[{remote.name}]: auto-reconnection is cancelled")
 
 
@@ -820,20 +828,32 @@ def _remote_set_status(remote, status):
     remote.status = status
     _send_remote_signal(remote)
     if status != "disconnected":
-        remote.native_due = None
+        _native_plan(remote, None)
     native = _STATE.option(f"relay.remote.{remote.name}.autoreconnect_delay")
     if status == "disconnected" and previous != "disconnected" and native and int(native.value) > 0:
         # WeeChat 4.4+ plans its own attempt right after the signal, and says so
         _STATE.native_schedules.append((remote.name, int(native.value)))
-        remote.native_due = _STATE.now + int(native.value)
+        _native_plan(remote, _STATE.now + int(native.value))
         prnt("", f"remote[{remote.name}]: reconnecting to remote relay in {native.value} seconds")
 
 
+def _native_plan(remote, due):
+    """WeeChat's own engine plans an attempt of a remote at `due` (None: none planned)."""
+    remote.native_due = due
+    if due is None:
+        _STATE.native_planned.pop(remote.pointer, None)
+    else:
+        _STATE.native_planned[remote.pointer] = remote
+
+
 def _native_attempts(until):
-    """WeeChat's own engine attempts the remotes whose planned time came."""
-    for remote in list(_STATE.remotes.values()):
-        if remote.native_due is not None and remote.native_due <= until and remote.status == "disconnected":
-            remote.native_due = None
+    """WeeChat's own engine attempts the remotes whose planned time came (in the order they were made)."""
+    for pointer in sorted(_STATE.native_planned, key=lambda pointer: int(pointer, 16)):
+        remote = _STATE.native_planned[pointer]
+        if pointer not in _STATE.remotes:
+            _STATE.native_planned.pop(pointer, None)
+        elif remote.native_due is not None and remote.native_due <= until and remote.status == "disconnected":
+            _native_plan(remote, None)
             _STATE.native_fired.append(remote.name)
             _remote_connect(remote)
 
