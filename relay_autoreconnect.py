@@ -1326,6 +1326,7 @@ class Engine:
                 what = "has a status not known yet (use /remote connect)"
             return f"remote[{name}] {what}", []
         remote.wanted = True
+        remote.run = remote.run._replace(gave_up=False)  # one more attempt: if it fails, giving up is said again
         actions = self._cancel(remote, announce=False)
         self.drops.pop(name, None)
         self.enter(remote, Phase.LAUNCHED)

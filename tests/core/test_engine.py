@@ -1231,3 +1231,15 @@ def test_engine_schedules_with_jitter_from_its_draw():
         e.timer_fired("r", e.remotes["r"].due)
     assert waits == pytest.approx([10, 20 * 0.8, max(1.0, 40 * (1 - 0.4 * 0.999))])
     assert backoff_delay(3, e.settings) == 40
+
+
+def test_retry_after_giving_up_is_one_attempt_and_giving_up_is_said_again():
+    e = Engine(cfg(delay=1, growing=1, max_attempts=1))
+    new_connected(e, "r", 0.0)
+    e.status_changed("r", DISC, 100.0)
+    e.settle()
+    e.timer_fired("r", 101.0)
+    assert fail_attempt(e, "r", 101.0) == [GiveUp("r", 1)]
+    assert e.retry("r", 200.0) == ("", [Connect("r")])
+    assert e.remotes["r"].number == 2  # the run goes on
+    assert fail_attempt(e, "r", 200.0) == [GiveUp("r", 2)]
