@@ -59,3 +59,16 @@ def test_a_remote_waiting_for_the_network_says_so():
         "r: disconnected, waiting for network (attempt 1 in 9 seconds), last failure: offline, managed"
     )
     assert ra.bar_text(e, 101.0) == "r waiting for network"
+
+
+def test_the_header_and_help_say_what_the_script_needs_does_sends_and_keeps():
+    """weechat/scripts ships only the .py: the file must say it on its own."""
+    header = " ".join(ra.__doc__.split())
+    for said in ("WeeChat >= 4.3", "Python >= 3.7", "netlink", "routing socket", "cancels WeeChat's own",
+                 "hides WeeChat's", "never changes relay.remote.*.autoreconnect_delay", "heartbeat",
+                 "POST /api/handshake (no credentials)", "POST /api/input", "own password", "(mode 0600)",
+                 "never printed, logged or stored"):  # fmt: skip
+        assert said in header, said
+    help_text = " ".join(ra.COMMAND_ARGS_DESC.split())
+    for said in ("Needs WeeChat >= 4.3", "its attempts are cancelled", "POST /api/input", "(mode 0600)"):
+        assert said in help_text, said

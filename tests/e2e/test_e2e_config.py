@@ -202,6 +202,10 @@ def test_help_speaks_like_weechat(lab):
     for verb in ("list", "retry", "cancel", "reset", "secure"):
         assert arguments[verb].split(": ", 1)[1].split()[0] in (verb, "attempt", "start", "move", "list")
     assert len({line.index(":") for line in arguments.values() if not line.startswith("  /")}) == 1
+    # on its own (weechat/scripts ships only the .py): what it needs, does, sends and keeps
+    for said in ("Needs WeeChat >= 4.3 and Python", "its attempts are cancelled", "line is hidden", "POST /api/input",
+                 "own password and TOTP", "relay_autoreconnect_outbox.json", "(mode 0600)"):  # fmt: skip
+        assert said in text, said
     (description,) = [line for line in lines if line.startswith("  description: ")]
     assert description.startswith("  description: delay before trying again to reconnect to a remote relay server")
     assert "(in seconds)" in description and "default" not in description  # WeeChat shows it below
