@@ -23,9 +23,11 @@ def core_vars(sim):
     return sim.state.buffers[ra.weechat.buffer_search_main()].localvars
 
 
-def test_reload_while_pending_keeps_the_attempt_time(sim, load):
+def unloaded_while_pending(sim, load, connected=("home",)):
+    """Remotes connected for 100 s, then "home" drops and the script is unloaded 4 s into
+    its 10-s wait; returns the time of the drop."""
     load()
-    for name in ("home", "work"):
+    for name in connected:
         sim.user(f"/remote connect {name}")
         sim.accept(name)
     sim.advance(100)
@@ -34,6 +36,11 @@ def test_reload_while_pending_keeps_the_attempt_time(sim, load):
     sim.settle()
     sim.advance(4)
     sim.unload()
+    return drop
+
+
+def test_reload_while_pending_keeps_the_attempt_time(sim, load):
+    drop = unloaded_while_pending(sim, load, ("home", "work"))
     assert VAR in core_vars(sim)
     load()
     assert VAR not in core_vars(sim)
@@ -45,15 +52,7 @@ def test_reload_while_pending_keeps_the_attempt_time(sim, load):
 
 
 def test_the_time_a_reload_takes_is_taken_off_the_wait(sim, load):
-    load()
-    sim.user("/remote connect home")
-    sim.accept("home")
-    sim.advance(100)
-    drop = sim.state.now
-    sim.drop("home")
-    sim.settle()
-    sim.advance(4)
-    sim.unload()
+    drop = unloaded_while_pending(sim, load)
     sim.state.now += 0.4  # the reload itself takes a while (no timer fires meanwhile: no script)
     load()
     assert sim.lines("reconnecting in")[-1].endswith("reconnecting in 5.6 seconds (attempt 1)")
