@@ -2855,11 +2855,16 @@ class Native:
 # ===========================================================================
 
 
-@dataclass
 class Slot:
     """One hook of a remote's record: armed, then fired (a one-shot hook) or disarmed."""
 
-    hook: str = ""
+    __slots__ = ("hook",)  # eleven per remote: small
+
+    def __init__(self) -> None:
+        self.hook = ""
+
+    def __repr__(self) -> str:
+        return f"Slot({self.hook!r})"
 
     def __bool__(self) -> bool:
         return bool(self.hook)
