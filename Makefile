@@ -54,7 +54,9 @@ lint: $(PY)
 	$(VENV)/bin/ruff format --check $(SCRIPT) stubs tests tools bench
 
 bench: $(PY) weechat
+	$(PYTHON) bench/engine_cost.py
 	$(PYTHON) bench/schedule_error.py
+	$(PYTHON) bench/deadlines.py
 	$(PYTHON) bench/detection.py
 	$(PYTHON) bench/herd.py
 	$(PYTHON) bench/idle_cost.py
