@@ -1681,7 +1681,7 @@ def outbox_from_json(text: str) -> Tuple[List[QueuedLine], int]:
 
     Raises ValueError when the file as a whole can not be read.
     """
-    data = json.loads(text)
+    data = json_bounded(text, OUTBOX_LIMIT)
     if not isinstance(data, dict) or data.get("format") != OUTBOX_FORMAT or not isinstance(data.get("lines"), list):
         raise ValueError(f"not an outbox file of format {OUTBOX_FORMAT}")
     lines, bad, seen = [], 0, set()
@@ -2071,6 +2071,23 @@ def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str
 # === 9. Parsers (core): the hand-over, network messages, route tables, files, answers
 # ===========================================================================
 
+# what the script reads that anyone may have written is at most this big (characters)
+HANDOVER_LIMIT = 4 * 1024 * 1024  # the hand-over variable (10 000 remotes take about 0.6 MiB)
+OUTBOX_LIMIT = 64 * 1024 * 1024  # the outbox file
+
+
+def json_bounded(text: str, limit: int) -> Any:
+    """json.loads of a text anyone may have written, bounded in size and in depth: a
+    text too big, or nested deeper than Python's recursion limit, is refused
+    (ValueError), never a traceback."""
+    if len(text) > limit:
+        raise ValueError(f"{len(text)} characters, more than {limit}")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+
+
 SAVED_STATUSES = (STATUS_UNKNOWN, STATUS_DISCONNECTED, STATUS_CONNECTING, STATUS_WAITING_AUTH, STATUS_CONNECTED)
 # attempts beyond this in a hand-over are not believed (autoreconnect_max is at most 1000000)
 SAVED_ATTEMPTS_MAX = 1000000
@@ -2084,7 +2101,7 @@ def parse_handover(text: str, now: float, max_age: float) -> Tuple[Dict[str, Sav
     (type, range, finite); one bad field and nothing is taken.
     """
     try:
-        state = json.loads(text)
+        state = json_bounded(text, HANDOVER_LIMIT)
     except ValueError as err:
         return {}, f"not JSON ({err})"
     if not isinstance(state, dict) or not isinstance(state.get("remotes"), dict):
@@ -3343,7 +3360,7 @@ class OutboxFile:
         """Lines kept in the file, and error lines for the user."""
         try:
             with open(self.path, encoding="utf-8") as file:
-                text = file.read()
+                text = file.read(OUTBOX_LIMIT + 1)  # one more: a bigger file is refused, not read whole
         except FileNotFoundError:
             return [], []
         except (OSError, UnicodeDecodeError) as err:

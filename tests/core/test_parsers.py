@@ -173,3 +173,21 @@ def test_stored_values_are_read_as_weechat_reads_them(name, text, value, told):
 def test_config_section_reads_like_weechat():
     text = '#\n[network]\n  a = 1\nb=2\nc = "x y"  \n\\d = 4\ne =\n[remote]\na = 9\n'
     assert ra.config_section(text, "network") == {"a": "1", "c": "x y", "d": "4", "e": ""}
+
+
+NESTED = "[" * 200000 + "]" * 200000  # deeper than Python's recursion limit
+
+
+def test_a_hand_over_nested_too_deep_or_too_big_is_refused_in_one_line():
+    assert ra.parse_handover(NESTED, 0.0, 60.0) == ({}, "not JSON (nested too deep)")
+    huge = '{"time": 0, "remotes": {}, "pad": "' + "x" * ra.HANDOVER_LIMIT + '"}'
+    assert ra.parse_handover(huge, 0.0, 60.0) == (
+        {},
+        f"not JSON ({len(huge)} characters, more than {ra.HANDOVER_LIMIT})",
+    )
+
+
+@pytest.mark.parametrize("text", [NESTED, '{"format": 1, "lines": ' + NESTED + "}"])
+def test_an_outbox_file_nested_too_deep_is_not_valid(text):
+    with pytest.raises(ValueError, match="nested too deep"):
+        ra.outbox_from_json(text)

@@ -155,12 +155,20 @@ def test_queued_lines_survive_a_restart_and_arrive_exactly_once(lab, restart):
     assert_nothing_left(client)
 
 
-def test_a_corrupt_outbox_file_gives_one_line_and_the_script_loads(lab):
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('{"format": 1, "lines": [{"id": "x", "remote": "srv"', "Expecting"),
+        ("[" * 200000 + "]" * 200000, "nested too deep"),  # deeper than Python's recursion limit
+    ],
+    ids=["cut", "nested"],
+)
+def test_a_corrupt_outbox_file_gives_one_line_and_the_script_loads(lab, text, why):
     home = lab.tmp / "client"
     home.mkdir()
-    (home / OUTBOX).write_text('{"format": 1, "lines": [{"id": "x", "remote": "srv"')
+    (home / OUTBOX).write_text(text)
     client = lab.client()
-    client.wait_line("is not valid", time.monotonic() - 60, 5)
+    assert why in client.wait_line("is not valid", time.monotonic() - 60, 5)["message"]
     errors = [e for e in client.lines("outbox file") if "relay_autoreconnect" in e["message"]]
     assert len(errors) == 1 and f"kept as {home / OUTBOX}.bad" in errors[0]["message"]
     assert (home / f"{OUTBOX}.bad").exists()

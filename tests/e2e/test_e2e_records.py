@@ -103,11 +103,13 @@ def test_case5_a_handover_value_that_is_not_valid_gives_one_line_and_a_clean_sta
         {"time": "then", "remotes": {}},
         {"time": now, "remotes": {"srv": ["sleeping", True, 1, None]}},
         {"time": now, "remotes": ["srv"]},
+        "[" * 200000 + "]" * 200000,  # deeper than Python's recursion limit (a traceback before)
     ]
     for state in bad:
         since = time.monotonic()
         python_script(client, "unload", since)
-        client.send(f"/buffer setvar relay_autoreconnect_state {json.dumps(state)}")
+        text = state if isinstance(state, str) else json.dumps(state)
+        client.send(f"/buffer setvar relay_autoreconnect_state {text}")
         python_script(client, "load", since)
         told = client.wait_line("relay_autoreconnect: ignoring saved state: ", since, 5)
         assert len(client.lines("ignoring saved state", since)) == 1, state

@@ -111,6 +111,14 @@ def test_a_bad_hand_over_gives_one_line_and_a_clean_start(sim, load):
     assert ra.SHELL.engine.remotes["home"].status == "disconnected"  # as WeeChat shows it
 
 
+def test_a_hand_over_nested_too_deep_gives_one_line_and_the_script_loads(sim, load):
+    core_vars(sim)[VAR] = "[" * 200000 + "]" * 200000
+    load()
+    assert sim.lines("ignoring saved state") == [
+        "=!=\trelay_autoreconnect: ignoring saved state: not JSON (nested too deep)"
+    ]
+
+
 def test_after_a_reload_while_connected_typed_text_goes_straight_to_the_remote(sim, load):
     load()
     sim.user("/remote connect home")

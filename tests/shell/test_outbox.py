@@ -501,3 +501,14 @@ def test_a_request_weechat_does_not_start_stops_the_round_and_keeps_the_line(out
     sim.user("/autoreconnect outbox send home")
     sim.serve()
     assert delivered(sim) == [(CHAN, "x")]
+
+
+def test_an_outbox_file_nested_too_deep_gives_one_line_and_the_script_loads(sim, load):
+    path = os.path.join(sim.state.data_dir, ra.OUTBOX_FILE)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write("[" * 200000 + "]" * 200000)
+    load()
+    assert [m for m in sim.lines() if "outbox file" in m] == [
+        f"=!=\trelay_autoreconnect: outbox file {path} is not valid (nested too deep): kept as {path}.bad; "
+        "the outbox starts empty"
+    ]
