@@ -2634,6 +2634,7 @@ class Options:
         self.on_change = on_change
         self.pointers: Dict[str, str] = {}
         self.told: Set[str] = set()  # stored values reported as not valid (once per load)
+        self.described: Set[str] = set()  # values kept in plugins.var whose description we set
 
     def stored(self, spec: OptionSpec) -> str:
         """Value kept in plugins.var (read as WeeChat reads it), or the default."""
@@ -2664,31 +2665,44 @@ class Options:
                 f"plugins.var.python.{SCRIPT_NAME}.* (relay.conf drops them at its next save)"
             )
 
-    def attach(self) -> bool:
-        """Create the options in relay.conf's [network] section."""
+    def attach(self) -> str:
+        """Create the options in relay.conf's [network] section; "" if done, else why not.
+
+        An option of these names that the script did not make (WeeChat's own, or
+        another script's) is never freed: the script stays out of the way. One it
+        made and left behind (its description says so) is made again.
+        """
         if self.pointers:
-            return True
+            return ""
         anchor = weechat.config_get("relay.network.password")
         if not anchor:
-            return False
+            return 'the relay plugin is not loaded; load it, then "/script reload relay_autoreconnect"'
+        found = {spec.name: weechat.config_get(f"relay.network.{spec.name}") for spec in OPTIONS}
+        foreign = [name for name, pointer in found.items() if pointer and not self.ours(pointer)]
+        if foreign:
+            return (
+                f"relay.network.{foreign[0]} already exists and was not made by this script (WeeChat has it, "
+                "or another script): the script stays out of the way"
+            )
         config_file = weechat.config_option_get_pointer(anchor, "config_file")
         section = weechat.config_option_get_pointer(anchor, "section")
         for spec in OPTIONS:
-            stale = weechat.config_get(f"relay.network.{spec.name}")
-            if stale:
-                weechat.config_option_free(stale)
+            if found[spec.name]:
+                weechat.config_option_free(found[spec.name])
             value = self.stored(spec)
-            if not weechat.config_is_set_plugin(spec.name):
-                weechat.config_set_plugin(spec.name, value)
-            weechat.config_set_desc_plugin(
-                spec.name, f"copy of relay.network.{spec.name}, kept here by {SCRIPT_NAME}: change that option"
-            )
+            if weechat.config_is_set_plugin(spec.name):
+                self.describe(spec.name)
             self.pointers[spec.name] = weechat.config_new_option(
                 config_file, section, spec.name, spec.kind, spec.description, "",
                 spec.minimum, spec.maximum, spec.default, value, 0,
                 "", "", "option_change_cb", spec.name, "", "",
             )  # fmt: skip
-        return True
+        return ""
+
+    @staticmethod
+    def ours(pointer: str) -> bool:
+        """Whether an option was made by this script (its description ends with the script's name)."""
+        return weechat.config_option_get_string(pointer, "description").endswith(f"(script {SCRIPT_NAME})")
 
     def detach(self) -> None:
         """Take the options out of relay.conf (values stay in plugins.var)."""
@@ -2703,7 +2717,21 @@ class Options:
         pointer = self.pointers.get(name)
         if pointer:
             weechat.config_set_plugin(name, option_value(pointer, spec))
+            self.describe(name)
         self.on_change()
+
+    def describe(self, name: str) -> None:
+        """Say in plugins.desc what a value kept in plugins.var is."""
+        if name not in self.described:
+            self.described.add(name)
+            text = f"copy of relay.network.{name}, kept here by {SCRIPT_NAME}: change that option"
+            weechat.config_set_desc_plugin(name, text)
+
+    def forget_descriptions(self) -> None:
+        """At unload: plugins.conf keeps the values the user set, nothing else of the script's."""
+        for name in sorted(self.described):
+            weechat.command(weechat.buffer_search_main(), f"/mute /unset plugins.desc.python.{SCRIPT_NAME}.{name}")
+        self.described.clear()
 
     def settings(self) -> Settings:
         """Current values as core Settings."""
@@ -2739,24 +2767,27 @@ class ConfigGuard:
         self.unloading = unloading  # /upgrade or /plugin may unload the script or relay
         self.quitting = quitting
         self.running = False  # a config command runs with relay.conf released
+        self.told: Set[str] = set()  # why the options could not be taken back, said once
         self.hooks: List[str] = []
 
-    def start(self) -> bool:
-        """Create the options and watch what reads or writes relay.conf; False without relay."""
+    def start(self) -> str:
+        """Create the options and watch what reads or writes relay.conf; "" if done, else why not."""
         self.adopt_deployed()
-        if not self.options.attach():
-            return False
+        problem = self.options.attach()
+        if problem:
+            return problem
         self.hooks = [
             weechat.hook_signal("quit", "quit_cb", ""),
             weechat.hook_command_run("/*", "config_command_cb", ""),
         ]
-        return True
+        return ""
 
     def stop(self) -> None:
         for hook in self.hooks:
             weechat.unhook(hook)
         self.hooks = []
         self.release()
+        self.options.forget_descriptions()
 
     def release(self) -> None:
         """Leave relay.conf as the user configured it (before it is read or written)."""
@@ -2777,8 +2808,12 @@ class ConfigGuard:
 
     def retake(self) -> None:
         """Undo release() once relay.conf was written or read."""
-        if self.options.attach():
+        problem = self.options.attach()
+        if not problem:
             self.retaken()
+        elif problem not in self.told:
+            self.told.add(problem)
+            error(problem)
 
     def command(self, buffer: str, command: str) -> int:
         """Run /save and /reload with relay.conf released, then retake it; release
@@ -4107,8 +4142,9 @@ class Shell:
         if not LAYOUT_VERSIONS[0] <= self.version < LAYOUT_VERSIONS[1]:
             error("this WeeChat version is not supported yet (remote names can not be read from signals)")
             return False
-        if not self.config.start():
-            error('the relay plugin is not loaded; load it, then "/script reload relay_autoreconnect"')
+        problem = self.config.start()
+        if problem:
+            error(problem)
             return False
         self.engine.settings = self.delivery.settings = self.options.settings()
         self.native.start()

@@ -111,6 +111,7 @@ class _Option:
         self.value = value
         self.change_cb = change_cb
         self.change_data = change_data
+        self.description = ""
 
     @staticmethod
     def initial(kind, minimum, maximum, text):
@@ -708,7 +709,8 @@ def _run_builtin(command):  # pylint: disable=redefined-outer-name,too-many-retu
         args = args[1:]
     if args[:2] == ["/secure", "set"] and len(args) > 3:
         # WeeChat splits a command with its right end stripped; the value is the rest of the line
-        line = command.rstrip(" ").removeprefix("/mute ").lstrip(" ")
+        line = command.rstrip(" ")
+        line = (line[len("/mute ") :] if line.startswith("/mute ") else line).lstrip(" ")
         _STATE.secured[args[2]] = line.split(" ", 3)[3].lstrip(" ")
         return WEECHAT_RC_OK
     if args[:2] == ["/secure", "del"] and len(args) > 2:
@@ -718,6 +720,10 @@ def _run_builtin(command):  # pylint: disable=redefined-outer-name,too-many-retu
         return _remote_list()
     if args[0] == "/remote" and len(args) > 2 and _STATE.relay_loaded:
         return _remote_command(args[1], args[2:])
+    if args[0] == "/unset" and len(args) == 2 and args[1].startswith("plugins.desc.python."):
+        # the description of a script's plugin option (plugins.desc.python.SCRIPT.NAME)
+        _STATE.plugin_descs.pop(args[1].split(".", 4)[4], None)
+        return WEECHAT_RC_OK
     if args[0] == "/save":
         _STATE.saved["relay"] = {
             o.full_name: o.value for o in _STATE.options.values() if o.full_name.startswith("relay.")
@@ -1088,6 +1094,18 @@ def config_get(option_name):
     return option.pointer if option else ""
 
 
+def config_option_get_string(option, property):  # pylint: disable=redefined-builtin
+    """config_file_option_get_string: "config_name", "section_name", "name", "type",
+    "description" (None, "" in Python, for anything else)."""
+    if option not in _STATE.options:
+        return ""
+    target = _STATE.options[option]
+    file_name, section_name, name = target.full_name.split(".", 2)
+    values = {"config_name": file_name, "section_name": section_name, "name": name, "type": target.kind}
+    values["description"] = target.description
+    return values.get(property, "")
+
+
 def config_option_get_pointer(option, property):  # pylint: disable=redefined-builtin
     if option not in _STATE.options:
         return ""
@@ -1139,6 +1157,7 @@ def config_new_option(  # pylint: disable=too-many-arguments,too-many-locals
     default = _Option.initial(type, min, max, default_value)
     option = _STATE.add_option(full_name, type, min, max, default, default, callback_change, callback_change_data)
     option.value = _Option.initial(type, min, max, value)
+    option.description = description or ""
     _config_hooks(full_name, option.value)
     return option.pointer
 

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from harness import ROOT
+from harness import ROOT, SCRIPT
 from helpers import connected, fast, killed_after_connect, python_script, startup_warnings
 
 sys.path.insert(0, str(ROOT))
@@ -223,3 +223,51 @@ def test_relay_plugin_reload_and_quit_write_relay_conf_without_script_options(la
     client.quit()
     text = relay_conf(client)
     assert "\nautoreconnect" not in text and "srv.autoreconnect_delay = 12" in text
+
+
+# -- an option of these names that the script did not make ---------------------------------
+
+FOREIGN = """
+import weechat
+weechat.register("foreign", "tests", "0.1", "GPL3", "owns an option in relay.conf's [network]", "", "")
+anchor = weechat.config_get("relay.network.password")
+weechat.config_new_option(
+    weechat.config_option_get_pointer(anchor, "config_file"), weechat.config_option_get_pointer(anchor, "section"),
+    "autoreconnect_delay", "integer", "someone else's delay", "", 0, 100, "5", "7", 0, "", "", "", "", "", "",
+)
+"""
+
+
+def test_an_option_of_these_names_that_someone_else_made_is_never_freed(lab, tmp_path):
+    """A future WeeChat (or another script) has relay.network.autoreconnect_delay: the
+    script says so and stays out of the way; the owner's option is never freed under it."""
+    client = lab.client(script=False)
+    foreign = tmp_path / "foreign.py"
+    foreign.write_text(FOREIGN)
+    since = time.monotonic()
+    client.send(f"/python load {foreign}")
+    client.wait_line('registered script "foreign"', since, 5)
+    (client.home / "python" / "relay_autoreconnect.py").write_bytes(SCRIPT.read_bytes())
+    client.send(f"/python load {client.home / 'python' / 'relay_autoreconnect.py'}")
+    told = client.wait_line("already exists and was not made by this script", since, 5)
+    assert "relay.network.autoreconnect_delay" in told["message"] and "=!=" in told["prefix"]
+    assert client.option("relay.network.autoreconnect_delay") == "7"  # the owner's, alive and untouched
+    client.send("/set relay.network.autoreconnect_delay 8")  # WeeChat still has the option: no dangling pointer
+    assert client.option("relay.network.autoreconnect_delay") == "8"
+    assert client.option("relay.network.autoreconnect") is None  # none of the script's options made
+    assert client.hooks() == {}  # nothing of the script's left
+    assert not client.lines("Traceback", since)
+
+
+def test_unloading_leaves_plugins_conf_with_only_the_values_the_user_set(lab):
+    client = lab.client(["/set relay.network.autoreconnect_delay 5"])  # jitter 0 too (the harness sets it)
+    since = time.monotonic()
+    python_script(client, "unload", since)
+    client.send("/save plugins")
+    assert client.option("weechat.look.command_incomplete") is not None  # the fifo ran /save before this
+    lines = [line.strip() for line in (client.home / "plugins.conf").read_text().splitlines()]
+    ours = [line for line in lines if "relay_autoreconnect" in line]
+    assert sorted(ours) == [
+        'python.relay_autoreconnect.autoreconnect_delay = "5"',
+        'python.relay_autoreconnect.autoreconnect_jitter = "0"',
+    ], ours

@@ -48,3 +48,14 @@ def test_values_written_by_hand_into_relay_conf_are_adopted(sim, load):
         "(relay.conf drops them at its next save)"
     ]
     assert sim.lines(f'{path} [network] autoreconnect_jitter: invalid value "lots", using 30 (the default)')
+
+
+def test_unloading_leaves_plugins_conf_with_only_the_values_the_user_set(sim, load):
+    load()
+    assert sim.state.plugin_vars == {"autoreconnect_jitter": "0"}  # what this test's load() sets, nothing more
+    sim.set_option("relay.network.autoreconnect_delay", "5")
+    assert sim.state.plugin_vars["autoreconnect_delay"] == "5"
+    assert set(sim.state.plugin_descs) == {"autoreconnect_jitter", "autoreconnect_delay"}  # what they are, while loaded
+    sim.unload()
+    assert sim.state.plugin_vars == {"autoreconnect_jitter": "0", "autoreconnect_delay": "5"}
+    assert sim.state.plugin_descs == {}

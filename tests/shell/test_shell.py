@@ -418,3 +418,26 @@ def test_rename_then_add_of_the_old_name_in_one_burst_keeps_each_remote_its_own(
     assert sim.remote("home").status == "disconnected"  # the new "home" was never attempted
     sim.user("/save")
     assert sim.state.saved["relay"]["relay.remote.old.autoreconnect_delay"] == "30"
+
+
+def test_an_option_of_these_names_made_by_someone_else_is_never_freed(sim):
+    """WeeChat (or another script) has relay.network.autoreconnect_delay: the script stays out of the way."""
+    theirs = sim.state.add_option("relay.network.autoreconnect_delay", "integer", 0, 100, "5", "7")
+    theirs.description = "their own delay"
+    assert sim.load(ra) is None  # the script does not start
+    assert sim.lines("already exists") == [
+        "=!=\trelay_autoreconnect: relay.network.autoreconnect_delay already exists and was not made by this "
+        "script (WeeChat has it, or another script): the script stays out of the way"
+    ]
+    assert sim.state.options.get(theirs.pointer) is theirs and theirs.value == "7"  # untouched
+    assert not sim.state.option("relay.network.autoreconnect")  # none of the script's made
+    assert not [h for h in sim.hooks() if h.kind != "timer"]
+
+
+def test_the_scripts_own_options_left_behind_are_made_again(sim, load):
+    load(autoreconnect_delay=9)
+    left = sim.state.option("relay.network.autoreconnect_delay")
+    ra.SHELL = None  # the script ended without its shutdown: its options stay in relay.conf
+    load()
+    assert left.pointer not in sim.state.options  # freed: it was the script's
+    assert sim.option("relay.network.autoreconnect_delay") == "9"
