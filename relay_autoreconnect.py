@@ -367,6 +367,8 @@ FAILURE_OFFLINE = "offline"  # this machine has no route to the server
 
 # TLS failures in a row before giving up (retrying does not fix a certificate)
 TLS_MAX = 2
+# a link that drops this soon (seconds) after coming up does not end the outage
+FLAP_SECONDS = 10.0
 # give-up reason when autoreconnect_max is reached (the others are failure classes)
 GIVEUP_ATTEMPTS = "attempts"
 
@@ -485,6 +487,7 @@ class Drop:
     said: str = ""  # WeeChat's line about it (after "remote[NAME]: ")
     reason: str = ""  # the script's own reason, when it dropped the link itself
     route: Optional[Route] = None  # asked when it was a network failure
+    uptime: Optional[float] = None  # how long the link had been up (None: it was not up)
     found: str = ""  # what a TCP connection found (FOUND_*), when WeeChat did not say why
     asked: bool = False  # that connection was asked for
     before: Optional[Run] = None  # the run before this failure (a later finding reclasses it)
@@ -585,10 +588,12 @@ class Wait:
 
 @dataclass
 class Outage:
-    """Since a remote's link was lost (it ends when the link is up again)."""
+    """Since a remote's link was lost. It ends when the link has stayed up FLAP_SECONDS:
+    a server that takes links and drops them at once does not get polls again."""
 
     since: float  # clock time
     polls_spent: bool = False  # no more polls: the server answered (an attempt came sooner) or can not be polled
+    flapped: bool = False  # a link of this outage dropped within FLAP_SECONDS (said once)
 
 
 PhaseData = Union[InFlight, Up, Wait, None]
@@ -645,7 +650,7 @@ class Remote:
     run: Run = field(default_factory=Run)
     failure: Optional[Failure] = None  # the last failure
     drop: Optional[Drop] = None  # the facts of the last drop
-    outage: Optional[Outage] = None  # None while connected
+    outage: Optional[Outage] = None  # None until the link is first lost
 
     @property
     def status(self) -> str:
@@ -801,6 +806,14 @@ class NetworkBack:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Tell the user something about a remote's link (a line with the network prefix)."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
 class DropLink:
     """Close a link found dead (or stuck); the drop then follows the backoff."""
 
@@ -822,6 +835,7 @@ Action = Union[
     Diagnose,
     ServerBack,
     NetworkBack,
+    Notice,
     DropLink,
 ]
 
@@ -947,7 +961,6 @@ class Engine:
             return actions
         actions.extend(self._unwatch(flight, remote.name))
         remote.run = remote.run.succeeded(flight.launched)
-        remote.outage = None
         self.enter(remote, Phase.CONNECTED, Up(since=now, said=flight.said))
         if flight.abort:
             actions.append(Disconnect(remote.name))
@@ -971,15 +984,19 @@ class Engine:
         if remote.phase is Phase.UNKNOWN and remote.wanted is None:
             remote.wanted = True  # loaded while the remote was up: this is its first drop
         live = flight or up
+        uptime = None if up is None else now - up.since
         remote.drop = Drop(
             at=now,
             previous=previous,
-            stable=(up is not None and now - up.since >= STABLE_SECONDS) or remote.phase is Phase.UNKNOWN,
+            stable=(uptime is not None and uptime >= STABLE_SECONDS) or remote.phase is Phase.UNKNOWN,
+            uptime=uptime,
             launched=flight is not None and flight.launched,
             said=live.said if live else "",
             reason=live.reason if live else "",
         )
-        if remote.outage is None:
+        if remote.outage is None or (uptime is not None and uptime >= FLAP_SECONDS):
+            # a link that stayed up a while ended the last outage (one that came up and
+            # dropped again within seconds did not: its polls stay spent)
             remote.outage = Outage(since=now)
         self.enter(remote, Phase.DROPPED)
         return unwatch
@@ -1002,6 +1019,15 @@ class Engine:
         drop.route = self.route(remote.name)  # what the machine knows of the way to the server
         self._reclass(remote, drop)
         actions = self.plan(remote, drop.at)
+        outage = remote.outage
+        flapped = drop.uptime is not None and drop.uptime < FLAP_SECONDS
+        if flapped and outage is not None and outage.polls_spent and not outage.flapped:
+            outage.flapped = True
+            if remote.phase is Phase.WAITING:
+                text = f"the link dropped {duration(drop.uptime or 0.0)} after it came up: attempts follow the backoff"
+                actions.insert(
+                    0, Notice(remote.name, f"{text}, without polls (the server takes links, then drops them?)")
+                )
         if remote.failure is not None and remote.failure.ask:
             drop.asked = True
             actions.append(Diagnose(remote.name))
@@ -4130,6 +4156,7 @@ class Shell:
             DropLink: self.do_droplink,
             ServerBack: self.do_serverback,
             NetworkBack: self.do_networkback,
+            Notice: self.do_notice,
         }
 
     # -- life cycle ----------------------------------------------------------
@@ -4470,6 +4497,9 @@ class Shell:
 
     def do_networkback(self, action: NetworkBack) -> None:
         network(f"remote[{action.name}]: the network changed: reconnecting now")
+
+    def do_notice(self, action: Notice) -> None:
+        network(f"remote[{action.name}]: {action.text}")
 
     def do_giveup(self, action: GiveUp) -> None:
         name = action.name

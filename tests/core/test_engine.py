@@ -742,7 +742,7 @@ class Driver:
             elif isinstance(a, Disconnect):
                 r = e.remotes[a.name]
                 assert r.status == CONNECTED and r.wanted is False
-            elif isinstance(a, (ra.PollAt, ra.ServerBack, ra.Poll)):
+            elif isinstance(a, (ra.PollAt, ra.ServerBack, ra.Poll, ra.Notice)):
                 self.check_poll_action(a)
             elif isinstance(a, Cancel):
                 pass
@@ -757,6 +757,8 @@ class Driver:
             assert r.kind in ("", ra.FAILURE_NETWORK)
         elif isinstance(a, ra.ServerBack):
             assert r.outage.polls_spent and r.due == self.now and r.status == DISC
+        elif isinstance(a, ra.Notice):  # a link that flaps: said once per outage, with its attempt
+            assert r.phase is Phase.WAITING and r.outage.flapped and r.outage.polls_spent
         else:
             assert r.wait.probe_sent == self.now
 
@@ -805,7 +807,7 @@ class Driver:
             if r.phase is Phase.DROPPED:
                 assert r.status == DISC and r.drop is not None
             if r.status == CONNECTED:
-                assert r.up is not None and r.outage is None
+                assert r.up is not None and (r.outage is None or r.outage.since <= r.up.since)
             if r.phase is Phase.GAVE_UP:
                 assert r.run.gave_up
             if self.strict and s.max_attempts:

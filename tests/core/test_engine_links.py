@@ -186,3 +186,36 @@ def test_poll_results_after_the_link_changed_or_without_verdict_are_ignored():
     assert e.poll_answered("r", None, 115.0) == []  # no way to poll: no more polls
     assert e.poll_fired("r", 130.0) == []
     assert e.remotes["r"].due == 160.0
+
+
+def test_a_server_that_takes_links_and_drops_them_at_once_gets_one_poll_brought_attempt_per_outage():
+    """It answers every poll; each attempt connects and drops 0.1 s later. Before, each
+    short link ended the outage, so the next poll brought the next attempt: one every 2 s."""
+    e = Engine(Settings(jitter=0, connect_timeout=0, delay=2, growing=2, delay_max=8, poll=15))
+    up(e, now=0.0)
+    queue, attempts, said = [], [], []
+
+    def take(actions, now):
+        for action in actions:
+            if isinstance(action, (Schedule, PollAt)):
+                queue.append((action.due, type(action).__name__))
+            elif isinstance(action, Poll):  # the server answers at once
+                take(e.poll_answered("r", True, now), now)
+            elif isinstance(action, ra.Connect):  # the link comes up and drops 0.1 s later
+                attempts.append(now)
+                up(e, now=now)
+                e.status_changed("r", STATUS_DISCONNECTED, now + 0.1)
+                take(e.settle(), now + 0.1)
+            elif isinstance(action, (ServerBack, ra.Notice)):
+                said.append(type(action).__name__)
+
+    e.status_changed("r", STATUS_DISCONNECTED, 100.0)
+    take(e.settle(), 100.0)
+    while queue and min(queue)[0] < 160.0:
+        queue.sort()
+        due, kind = queue.pop(0)
+        take(e.timer_fired("r", due) if kind == "Schedule" else e.poll_fired("r", due), due)
+    gaps = [round(b - a, 1) for a, b in zip(attempts, attempts[1:])]
+    assert said == ["ServerBack", "Notice"]  # one attempt brought by a poll, then said once
+    assert gaps == [2.1, 8.1, 8.1, 8.1, 8.1, 8.1, 8.1]  # then the backoff (2, 4, 8 s from each drop)
+    assert len(attempts) == 8  # in a minute (before: one every 2 s or so, about 30)

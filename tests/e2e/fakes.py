@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import socket
@@ -203,3 +204,18 @@ class OtherVersionRelay(StallingRelay):
                     conn.sendall(text_frame(json.dumps(answer).encode()))
         except (OSError, ConnectionError, StopIteration):
             pass
+
+
+class FlappingRelay(StallingRelay):
+    """A relay that answers POST /api/handshake (so polls find it up), accepts the websocket
+    upgrade, then closes the link at once: a server (or a proxy) that takes links and drops them."""
+
+    def _handle(self, conn: socket.socket) -> None:
+        request, head = read_request(conn)
+        self.requests.append(request)
+        if request.startswith("POST /api/handshake"):
+            answer_handshake(conn)
+            return
+        with contextlib.suppress(OSError):
+            conn.sendall(websocket_accept(head))
+        conn.close()

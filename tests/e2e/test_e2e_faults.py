@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes import FlappingRelay
 from harness import PASSWORD, WeeChat, secret_in_files
 from helpers import connected, fast, own_lines, python_script, statuses
 
@@ -154,3 +155,23 @@ def test_a_hundred_flaps(lab):
     reconnected(client, calm, timeout=15)
     never_two_attempts_in_flight(client, since)
     assert_healthy(client, baseline)
+
+
+def test_a_server_that_takes_links_and_drops_them_at_once_is_not_hammered(lab):
+    """It answers polls and the websocket upgrade, then closes the link: one poll brings one
+    attempt sooner, then attempts follow the growing delay (2, 4, 8, 8 s), said in one line."""
+    with FlappingRelay(lab.port) as relay:
+        client = lab.client(
+            ["/set relay.network.autoreconnect_delay 2", "/set relay.network.autoreconnect_delay_max 8"]
+        )
+        since = time.monotonic()
+        client.send("/remote connect srv")
+        client.wait_line("attempts follow the backoff, without polls", since, 15)
+        time.sleep(max(0.0, since + 24 - time.monotonic()))
+        attempts = [e["t"] - since for e in statuses(client, "connecting", since)]
+        gaps = [round(b - a, 2) for a, b in zip(attempts, attempts[1:])]
+        print(f"{len(attempts)} attempts in 24 s, gaps {gaps} s; {len(relay.requests)} requests to the server")
+        assert len(client.lines("the server answers again: reconnecting now", since)) == 1
+        assert len(client.lines("attempts follow the backoff, without polls", since)) == 1
+        assert len(attempts) <= 6  # before: a poll every 2 s brought an attempt each time (about 12)
+        assert gaps[-1] >= 8 - 0.5 and all(b >= a - 0.5 for a, b in zip(gaps[1:], gaps[2:]))  # growing, then capped
