@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -123,8 +124,15 @@ class WeeChat:
                 if err.errno not in (errno.ENXIO, errno.ENOENT) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.02)
+        data = f"{buffer + ' ' if buffer else ''}*{command}\n".encode()
         try:
-            os.write(fd, f"{buffer + ' ' if buffer else ''}*{command}\n".encode())
+            while data:  # a line longer than the pipe holds goes in parts, as WeeChat reads them
+                try:
+                    data = data[os.write(fd, data) :]
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise
+                    select.select([], [fd], [], 0.05)
         finally:
             os.close(fd)
 
