@@ -352,8 +352,8 @@ def test_unload_while_pending_removes_every_hook(sim, mocker, load):
     remove_item = mocker.spy(weechat, "bar_item_remove")
     sim.unload()
     assert sim.hooks() == []
-    assert {call.args[0] for call in unhook.call_args_list} >= hooks
-    assert [call.args[0] for call in remove_item.call_args_list] == items
+    assert {call[0][0] for call in unhook.call_args_list} >= hooks
+    assert [call[0][0] for call in remove_item.call_args_list] == items
     assert sim.option(NETWORK + "autoreconnect") is None
     assert sim.option("relay.remote.home.autoreconnect_delay") == "10"
     assert ra.SHELL is None
@@ -389,7 +389,7 @@ def test_timer_is_set_for_the_remaining_time(sim, mocker, load):
     hook_timer = mocker.spy(weechat, "hook_timer")
     load(autoreconnect_delay=12)
     stable_link_drops(sim)
-    intervals = [call.args[0] for call in hook_timer.call_args_list if call.args[3] == "attempt_timer_cb"]
+    intervals = [call[0][0] for call in hook_timer.call_args_list if call[0][3] == "attempt_timer_cb"]
     # decided 1 ms after the drop (deferred out of the signal callback)
     assert intervals == [12000 - 1]
 
