@@ -11,7 +11,7 @@ import json
 import socket
 import struct
 import threading
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 HANDSHAKE = json.dumps({"password_hash_algo": "plain", "password_hash_iterations": 100000, "totp": False})
 
@@ -105,12 +105,17 @@ class StallingRelay(Closing):
             self._handle(conn)
 
     def _handle(self, conn: socket.socket) -> None:
-        request, _ = read_request(conn)
+        if self.upgrade_request(conn) is not None:
+            self.held.append(conn)  # the websocket upgrade: no answer, ever
+
+    def upgrade_request(self, conn: socket.socket) -> Optional[bytes]:
+        """Read one request: answer POST /api/handshake (None), or return the head of the websocket upgrade."""
+        request, head = read_request(conn)
         self.requests.append(request)
         if request.startswith("POST /api/handshake"):
             answer_handshake(conn)
-        else:
-            self.held.append(conn)  # the websocket upgrade: no answer, ever
+            return None
+        return head
 
     def close(self) -> None:
         self.running = False
@@ -181,10 +186,8 @@ class OtherVersionRelay(StallingRelay):
         threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
 
     def _talk(self, conn: socket.socket) -> None:
-        request, head = read_request(conn)
-        self.requests.append(request)
-        if request.startswith("POST /api/handshake"):
-            answer_handshake(conn)
+        head = self.upgrade_request(conn)
+        if head is None:
             return
         conn.settimeout(5)
         try:
@@ -211,11 +214,8 @@ class FlappingRelay(StallingRelay):
     upgrade, then closes the link at once: a server (or a proxy) that takes links and drops them."""
 
     def _handle(self, conn: socket.socket) -> None:
-        request, head = read_request(conn)
-        self.requests.append(request)
-        if request.startswith("POST /api/handshake"):
-            answer_handshake(conn)
-            return
-        with contextlib.suppress(OSError):
-            conn.sendall(websocket_accept(head))
-        conn.close()
+        head = self.upgrade_request(conn)
+        if head is not None:
+            with contextlib.suppress(OSError):
+                conn.sendall(websocket_accept(head))
+            conn.close()
