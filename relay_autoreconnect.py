@@ -482,7 +482,6 @@ class Drop:
 
     at: float  # clock time
     previous: str  # the status before the drop: the signal sequence
-    stable: bool = False  # the link had stayed up STABLE_SECONDS (or for a time not known)
     launched: bool = False  # it ended an attempt the script made (counted by its class)
     said: str = ""  # WeeChat's line about it (after "remote[NAME]: ")
     reason: str = ""  # the script's own reason, when it dropped the link itself
@@ -491,6 +490,16 @@ class Drop:
     found: str = ""  # what a TCP connection found (FOUND_*), when WeeChat did not say why
     asked: bool = False  # that connection was asked for
     before: Optional[Run] = None  # the run before this failure (a later finding reclasses it)
+
+    @property
+    def stable(self) -> bool:
+        """The link had stayed up STABLE_SECONDS (or for a time not known: loaded while up)."""
+        return self.previous == STATUS_UNKNOWN or (self.uptime is not None and self.uptime >= STABLE_SECONDS)
+
+    @property
+    def flapped(self) -> bool:
+        """The link came up and dropped again within FLAP_SECONDS."""
+        return self.uptime is not None and self.uptime < FLAP_SECONDS
 
 
 def offline(route: Route, detail: str, unsaid: bool) -> bool:
@@ -988,13 +997,12 @@ class Engine:
         remote.drop = Drop(
             at=now,
             previous=previous,
-            stable=(uptime is not None and uptime >= STABLE_SECONDS) or remote.phase is Phase.UNKNOWN,
             uptime=uptime,
             launched=flight is not None and flight.launched,
             said=live.said if live else "",
             reason=live.reason if live else "",
         )
-        if remote.outage is None or (uptime is not None and uptime >= FLAP_SECONDS):
+        if remote.outage is None or (uptime is not None and not remote.drop.flapped):
             # a link that stayed up a while ended the last outage (one that came up and
             # dropped again within seconds did not: its polls stay spent)
             remote.outage = Outage(since=now)
@@ -1020,8 +1028,7 @@ class Engine:
         self._reclass(remote, drop)
         actions = self.plan(remote, drop.at)
         outage = remote.outage
-        flapped = drop.uptime is not None and drop.uptime < FLAP_SECONDS
-        if flapped and outage is not None and outage.polls_spent and not outage.flapped:
+        if drop.flapped and outage is not None and outage.polls_spent and not outage.flapped:
             outage.flapped = True
             if remote.phase is Phase.WAITING:
                 text = f"the link dropped {duration(drop.uptime or 0.0)} after it came up: attempts follow the backoff"
