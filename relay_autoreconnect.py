@@ -2596,6 +2596,35 @@ def buffer_of_remote(buffer: str) -> Tuple[str, str]:
     return name, full_name[len(prefix) :]
 
 
+def carry_remote_buffers(old: str, new: str) -> List[str]:
+    """Give the buffers of a renamed remote its new name; return the full names of
+    those left as they were (a buffer of the new name is there already).
+
+    WeeChat's /remote rename renames the options only: the buffers keep
+    relay.remote.OLD.* and relay_remote OLD, so WeeChat sends nothing typed
+    there (it looks the remote up by that variable), feeds them no more and
+    makes new buffers at the next connection. Carried, they are the renamed
+    remote's, as if WeeChat had made them under the new name.
+    """
+    pointers = []
+    infolist = weechat.infolist_get("buffer", "", f"relay.remote.{old}.*")
+    if infolist:
+        while weechat.infolist_next(infolist):
+            pointers.append(weechat.infolist_pointer(infolist, "pointer"))
+        weechat.infolist_free(infolist)
+    left = []
+    for buffer in pointers:
+        name, target = buffer_of_remote(buffer)
+        if name != old:
+            continue
+        if weechat.buffer_search("==", f"relay.remote.{new}.{target}"):
+            left.append(weechat.buffer_get_string(buffer, "full_name"))
+            continue
+        weechat.buffer_set(buffer, "localvar_set_relay_remote", new)  # first: buffer_renamed sees it whole
+        weechat.buffer_set(buffer, "name", f"remote.{new}.{target}")
+    return left
+
+
 def api_request(name: str, resource: str, body: str, headers: Tuple[str, ...] = ()) -> Optional[Tuple[str, dict]]:
     """URL and hook_url options of a POST to the relay API of a remote's server.
 
@@ -4259,6 +4288,11 @@ class Shell:
         self.run(self.engine.remote_remove(name))
 
     def follow_rename(self, old: str, new: str) -> None:
+        """A remote was renamed: its record, its queued lines and its buffers follow."""
+        for full_name in carry_remote_buffers(old, new):
+            error(
+                f"remote[{new}]: buffer {full_name} not renamed (a buffer of the new name exists): input there is lost"
+            )
         self.links.rename(old, new)
         self.courier.rename(old, new)
         self.run(self.engine.remote_rename(old, new))
