@@ -2381,16 +2381,16 @@ def stored_value(spec: OptionSpec, text: str, where: str) -> Tuple[str, str]:
     return used, f'{where}: invalid value "{text}", using {used}{how}'
 
 
-def secure_problem(password: str) -> str:
-    """Why a password can not be moved intact with /secure set ("" if it can)."""
-    if not password:
-        return "no password"
-    if "${" in password:
-        return "the password is already an expression (secured data?)"
-    if password != password.strip(" "):
-        return "the password starts or ends with a space, which /secure set can not keep"
-    if any(char in password for char in "\r\n"):
-        return "the password holds a line break, which /secure set can not keep"
+def secure_problem(secret: str, what: str = "password") -> str:
+    """Why a secret (a password, a TOTP secret) can not be moved intact with /secure set ("" if it can)."""
+    if not secret:
+        return f"no {what}"
+    if "${" in secret:
+        return f"the {what} is already an expression (secured data?)"
+    if secret != secret.strip(" "):
+        return f"the {what} starts or ends with a space, which /secure set can not keep"
+    if any(char in secret for char in "\r\n"):
+        return f"the {what} holds a line break, which /secure set can not keep"
     return ""
 
 
@@ -2425,8 +2425,10 @@ COMMAND_ARGS_DESC = "\n".join(
         "raw[retry]: attempt now (also after the script gave up)",
         "raw[cancel]: cancel the pending attempt; no more attempts until the remote is connected again",
         "raw[reset]: start the growing delay over (a pending attempt becomes attempt 1)",
-        "raw[secure]: move a password stored in plain text into secured data (/secure) and set "
-        "relay.remote.name.password to it; the password is never displayed",
+        "raw[secure]: move the password and the TOTP secret stored in plain text into secured data (/secure: "
+        "relay_remote_name and relay_remote_name_totp) and set relay.remote.name.password and totp_secret to "
+        "them; an old value that no option uses any more is replaced there, secured data that an option uses is "
+        "never overwritten; the values are never displayed",
         "raw[outbox]: list, send now, drop, or move to another buffer the lines typed in the buffers of a "
         "remote while it was not connected; sent after the reconnection, they are kept meanwhile in "
         "relay_autoreconnect_outbox.json in WeeChat's data directory; send also sends the lines that wait "
@@ -2509,6 +2511,8 @@ NATIVE_LINES = (
     "remote[%s]: auto-reconnection is cancelled",  # WeeChat < 4.9
     "remote[%s]: auto-reconnection is canceled",
 )
+# the options of a remote that hold a secret: (option, what it is called, suffix of its secured data)
+SECRET_OPTIONS = (("password", "password", ""), ("totp_secret", "TOTP secret", "_totp"))
 # commands and text typed by the person: seen before other scripts change them
 INPUT_PRIORITY = 10000
 
@@ -2580,6 +2584,29 @@ def remote_secret(name: str, option_name: str) -> str:
     """
     value = weechat.config_string(remote_option(name, option_name))
     return weechat.string_eval_expression(value, {}, {}, {}) if "${" in value else value
+
+
+def plain_secret(name: str, option_name: str) -> bool:
+    """Whether relay.remote.NAME.password (or totp_secret) holds a value in plain text."""
+    value = weechat.config_string(remote_option(name, option_name))
+    return bool(value) and "${" not in value
+
+
+def secured_data(key: str) -> str:
+    """The value of secured data (/secure), "" if there is none; never printed."""
+    return weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {})
+
+
+def options_using(text: str) -> List[str]:
+    """Full names of the options whose value holds a text (every configuration file)."""
+    names = []
+    infolist = weechat.infolist_get("option", "", "")
+    if infolist:
+        while weechat.infolist_next(infolist):
+            if text in weechat.infolist_string(infolist, "value"):
+                names.append(weechat.infolist_string(infolist, "full_name"))
+        weechat.infolist_free(infolist)
+    return names
 
 
 def buffer_of_remote(buffer: str) -> Tuple[str, str]:
@@ -3994,51 +4021,78 @@ class Console:
     # -- passwords -------------------------------------------------------------------
 
     def warn_plain_passwords(self) -> None:
-        """Say once per remote that its password is in plain text in relay.conf."""
+        """Say once per remote that its password or TOTP secret is in plain text in relay.conf."""
         for link in sorted(self.links, key=lambda link: link.name):
-            value = weechat.config_string(remote_option(link.name, "password"))
-            if value and "${" not in value and not link.warned:
+            plain = [what for option_name, what, _ in SECRET_OPTIONS if plain_secret(link.name, option_name)]
+            if plain and not link.warned:
                 link.warned = True
+                one = len(plain) == 1
                 message(
-                    f"remote[{link.name}]: the password is stored in plain text in relay.conf; "
-                    f'move it to secured data with "/{COMMAND} secure {link.name}"'
+                    f"remote[{link.name}]: the {' and the '.join(plain)} {'is' if one else 'are'} stored in plain "
+                    f"text in relay.conf; move {'it' if one else 'them'} to secured data with "
+                    f'"/{COMMAND} secure {link.name}"'
                 )
 
     def secure(self, name: str, _now: float) -> Tuple[str, List[Action]]:
-        """Move the plain password of a remote into /secure; the value is never shown.
+        """Move the plain password and TOTP secret of a remote into /secure; the values are never shown.
 
-        Any password /secure set keeps intact is moved; otherwise nothing changes
+        Each is moved intact (a value /secure set keeps as it is) or not at all
         (and no copy is left in secured data). Returns (why not, no actions).
         """
-        option_ = remote_option(name, "password")
-        value = weechat.config_string(option_)
-        problem = secure_problem(value)
-        if problem:
-            return f"remote[{name}]: {problem}: nothing changed", []
-        key = self.free_key(f"relay_remote_{name}")
+        plain = [secret for secret in SECRET_OPTIONS if plain_secret(name, secret[0])]
+        if not plain:
+            value = weechat.config_string(remote_option(name, "password"))
+            return f"remote[{name}]: {secure_problem(value)}: nothing changed", []
+        moved, problems = 0, []
+        for option_name, what, suffix in plain:
+            value = weechat.config_string(remote_option(name, option_name))
+            problem = secure_problem(value, what) or self.move_secret(name, option_name, what, suffix, value)
+            if problem:
+                problems.append(problem)
+            else:
+                moved += 1
+        if moved:
+            self.links.of(name).warned = False
+        if problems:
+            return f"remote[{name}]: {'; '.join(problems)}: {'left in plain text' if moved else 'nothing changed'}", []
+        return "", []
+
+    def move_secret(self, name: str, option_name: str, what: str, suffix: str, value: str) -> str:
+        """Put a secret of a remote into secured data and point its option there; why not ("" if done).
+
+        The script's own name for it is relay_remote_NAME (relay_remote_NAME_totp
+        for the TOTP secret). A value an earlier secure left there, that no option
+        uses any more (the option was set again in plain text), is replaced; a
+        value some option uses is the user's: the next free name is taken.
+        """
+        option_ = remote_option(name, option_name)
+        base = f"relay_remote_{name}{suffix}"
+        key = base if not options_using(f"${{sec.data.{base}}}") else self.free_key(base)
+        old = secured_data(key)
         core = weechat.buffer_search_main()
         weechat.command(core, f"/mute /secure set {key} {value}")
-        if weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}) != value:
-            weechat.command(core, f"/mute /secure del {key}")
-            return f'remote[{name}]: the password could not be stored in secured data "{key}": nothing changed', []
-        if weechat.config_option_set(option_, f"${{sec.data.{key}}}", 1) == weechat.WEECHAT_CONFIG_OPTION_SET_ERROR:
-            weechat.command(core, f"/mute /secure del {key}")
-            return f"remote[{name}]: relay.remote.{name}.password could not be set: nothing changed", []
-        self.links.of(name).warned = False
-        message(
-            f'remote[{name}]: password moved to secured data "{key}"; relay.remote.{name}.password '
-            f"is now ${{sec.data.{key}}} (/save to keep it; /secure passphrase encrypts sec.conf)"
-        )
-        return "", []
+        if secured_data(key) != value:
+            problem = f'the {what} could not be stored in secured data "{key}"'
+        elif weechat.config_option_set(option_, f"${{sec.data.{key}}}", 1) == weechat.WEECHAT_CONFIG_OPTION_SET_ERROR:
+            problem = f"relay.remote.{name}.{option_name} could not be set"
+        else:
+            replaced = " (the value it held is replaced)" if old and old != value else ""
+            message(
+                f'remote[{name}]: {what} moved to secured data "{key}"{replaced}; relay.remote.{name}.{option_name} '
+                f"is now ${{sec.data.{key}}} (/save to keep it; /secure passphrase encrypts sec.conf)"
+            )
+            return ""
+        weechat.command(core, f"/mute /secure set {key} {old}" if old else f"/mute /secure del {key}")
+        return problem
 
     @staticmethod
     def free_key(base: str) -> str:
-        """A name of secured data not used yet (the user's own data is never overwritten)."""
-        key, number = base, 1
-        while weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}):
+        """A name of secured data after `base` (base_2, base_3...) not used yet: the user's own
+        data is never overwritten."""
+        number = 2
+        while secured_data(f"{base}_{number}") or options_using(f"${{sec.data.{base}_{number}}}"):
             number += 1
-            key = f"{base}_{number}"
-        return key
+        return f"{base}_{number}"
 
 
 class StatusCheck:

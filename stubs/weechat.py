@@ -1300,10 +1300,8 @@ def config_set_desc_plugin(option, description):
 def infolist_get(infolist_name, pointer, arguments):
     if infolist_name == "option":
         # config_file_add_option_to_infolist: all for "", else string_match with case
-        names = [
-            o.full_name for o in _STATE.options.values() if not arguments or _string_match(o.full_name, arguments, True)
-        ]
-        items = [{"full_name": name} for name in sorted(names)]
+        options = [o for o in _STATE.options.values() if not arguments or _string_match(o.full_name, arguments, True)]
+        items = [{"full_name": o.full_name, "value": o.value} for o in sorted(options, key=lambda o: o.full_name)]
     elif infolist_name == "buffer":
         # plugin_api_infolist_buffer_cb: every buffer for "", else its full name matched with case
         items = [
