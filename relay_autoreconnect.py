@@ -42,8 +42,9 @@ remote, an in-band ping on the link and POST /api/handshake (no credentials)
 to the remote's URL; while an attempt waits after a network failure, the same
 handshake request polls the server; text kept while down is sent with POST
 /api/input to the remote's URL, authenticated with the remote's own password
-(and TOTP) options, as WeeChat's own remote client does. Passwords are never
-printed, logged or stored.
+(and TOTP) options, as WeeChat's own remote client does. A remote with a
+proxy (relay.remote.NAME.proxy) gets all of these through it, as WeeChat sends
+its websocket. Passwords are never printed, logged or stored.
 
 What it keeps on disk: the lines typed while down, in
 relay_autoreconnect_outbox.json in WeeChat's data directory (mode 0600),
@@ -455,6 +456,10 @@ class Route(NamedTuple):
     reachable: Optional[bool] = None  # the kernel has a route to that address (None: not known)
     default_route: Optional[bool] = None  # the machine has a default route (None: not known)
     https: bool = False
+    # the remote goes through a proxy (relay.remote.NAME.proxy): WeeChat's handshake does not
+    # (it goes straight, or through weechat.network.proxy_curl), so a TCP connection, made
+    # either way, would tell about another path than the one that failed
+    proxied: bool = False
 
 
 NO_ROUTE_KNOWN = Route()
@@ -540,8 +545,9 @@ def classify(drop: Drop) -> Failure:
         return Failure(FAILURE_NETWORK, detail)  # the server's address was reached
     if offline(route, detail, unsaid):
         # the kernel said so for an address; for a name, a connection confirms it
-        return Failure(FAILURE_OFFLINE, detail, ask=unsaid and not drop.found and not route.address)
-    return Failure(FAILURE_NETWORK, detail, ask=unsaid and not drop.found and route.https)
+        ask = unsaid and not drop.found and not route.address and not route.proxied
+        return Failure(FAILURE_OFFLINE, detail, ask=ask)
+    return Failure(FAILURE_NETWORK, detail, ask=unsaid and not drop.found and route.https and not route.proxied)
 
 
 # ===========================================================================
@@ -2450,7 +2456,8 @@ COMMAND_ARGS_DESC = "\n".join(
         "Network: for each connected remote, every autoreconnect_heartbeat seconds, a ping on the link and "
         "POST /api/handshake (no credentials) to its URL; the same request polls a waiting remote's server; "
         "kept lines are sent with POST /api/input, authenticated with the remote's own password and TOTP "
-        "options (never displayed or stored).",
+        "options (never displayed or stored); all of them through the remote's proxy "
+        "(relay.remote.name.proxy) if it has one.",
         "Disk: kept lines are in relay_autoreconnect_outbox.json in WeeChat's data directory (mode 0600) "
         "until they are delivered.",
         "",
@@ -2652,21 +2659,65 @@ def carry_remote_buffers(old: str, new: str) -> List[str]:
     return left
 
 
-def api_request(name: str, resource: str, body: str, headers: Tuple[str, ...] = ()) -> Optional[Tuple[str, dict]]:
-    """URL and hook_url options of a POST to the relay API of a remote's server.
+def api_request(name: str, resource: str, body: str, headers: Tuple[str, ...] = ()) -> Tuple[str, Dict[str, str], str]:
+    """URL and hook_url options of a POST to the relay API of a remote's server, and why
+    it can not be made ("" if it can).
 
-    Out of band, straight to the remote's URL, as WeeChat's own remote
-    client makes its handshake (also for a remote behind a proxy); None if the
-    remote has no URL.
+    Out of band, to the remote's URL, through the remote's proxy if it has one
+    (relay.remote.NAME.proxy), as WeeChat's remote sends its websocket.
     """
     url = remote_url(name)
     if not url:
-        return None
+        return "", {}, "the remote has no URL"
+    proxy, problem = proxy_options(name)
+    if problem:
+        return "", {}, problem
     header = "\n".join(("Accept: application/json", "Content-Type: application/json; charset=utf-8", *headers))
-    options = {"post": "1", "postfields": body, "httpheader": header}
+    options = {"post": "1", "postfields": body, "httpheader": header, **proxy}
     if not weechat.config_boolean(remote_option(name, "tls_verify")):
         options.update(ssl_verifypeer="0", ssl_verifyhost="0")
-    return f"{url.rstrip('/')}/api/{resource}", options
+    return f"{url.rstrip('/')}/api/{resource}", options, ""
+
+
+# WeeChat's proxy types (weechat.proxy.NAME.type) as curl's (hook_url option proxytype); socks5
+# hands the server's name to the proxy, as WeeChat does
+PROXY_TYPES = {"http": "http", "socks4": "socks4", "socks5": "socks5_hostname"}
+
+
+def proxy_options(name: str) -> Tuple[Dict[str, str], str]:
+    """hook_url options that send a request through a remote's proxy ({} if it has none), and
+    why they can not be made ("" if they can).
+
+    The proxy's options are weechat.proxy.PROXY.type, address, port, username
+    and password (the last two evaluated, as WeeChat does: never printed). An
+    HTTP proxy is asked for a tunnel (CONNECT), the way WeeChat's remote
+    reaches the server through it.
+    """
+    proxy = weechat.config_string(remote_option(name, "proxy"))
+    if not proxy:
+        return {}, ""
+    values = {
+        option_name: weechat.config_get(f"weechat.proxy.{proxy}.{option_name}")
+        for option_name in ("type", "address", "port", "username", "password")
+    }
+    kind = PROXY_TYPES.get(weechat.config_string(values["type"]))
+    address = weechat.config_string(values["address"])
+    if not values["type"] or not values["address"]:
+        return {}, f'proxy "{proxy}" not found (relay.remote.{name}.proxy)'
+    if not kind or not address or not values["port"]:
+        return {}, f'missing proxy settings, check options for proxy "{proxy}"'
+    options = {
+        "proxy": f"[{address}]" if ":" in address and not address.startswith("[") else address,
+        "proxyport": str(weechat.config_integer(values["port"])),
+        "proxytype": kind,
+    }
+    if kind == "http":
+        options["httpproxytunnel"] = "1"
+    for option_name in ("username", "password"):
+        value = weechat.config_string(values[option_name])
+        if value:
+            options[f"proxy{option_name}"] = weechat.string_eval_expression(value, {}, {}, {})
+    return options, ""
 
 
 def option_value(pointer: str, spec: OptionSpec) -> str:
@@ -3194,9 +3245,10 @@ def route_of(name: str) -> Route:
     url = remote_url(name)
     address = url_address(url)
     https = url.startswith("https")
+    proxied = bool(weechat.config_string(remote_option(name, "proxy")))
     if address is None:
-        return Route(address=False, default_route=default_route(), https=https)
-    return Route(address=True, reachable=kernel_route(address), https=https)
+        return Route(address=False, default_route=default_route(), https=https, proxied=proxied)
+    return Route(address=True, reachable=kernel_route(address), https=https, proxied=proxied)
 
 
 # a change of the network is acted on this long (ms) after the last message of a burst
@@ -3330,12 +3382,11 @@ class Prober:
     # -- requests to the server ------------------------------------------------------
 
     def request(self, name: str, timeout: int, slot: Callable[[Link], Slot], callback: str) -> bool:
-        """POST /api/handshake (no credentials) to a remote's server, straight to its URL;
-        False if it has no direct route (no URL, or a proxy) or WeeChat did not start it."""
-        request = api_request(name, "handshake", "{}")
-        if request is None or weechat.config_string(remote_option(name, "proxy")):
+        """POST /api/handshake (no credentials) to a remote's server (through its proxy if it
+        has one); False if it can not be made (no URL, a proxy not found) or WeeChat did not start it."""
+        url, options, problem = api_request(name, "handshake", "{}")
+        if problem:
             return False
-        url, options = request
         link = self.links.of(name)
         slot(link).arm(weechat.hook_url(url, options, timeout * 1000, callback, link.key))
         return bool(slot(link))  # WeeChat may refuse to start it
@@ -3350,11 +3401,11 @@ class Prober:
         self.runner.own(f"/remote send {action.name} {PING}")
         timeout = self.engine.settings.heartbeat_timeout
         if not self.request(action.name, timeout, lambda link: link.heartbeat, "heartbeat_url_cb"):
-            # no direct route to check: the in-band ping is the check
+            # no request can be made: the in-band ping is the check
             self.run(self.engine.probe_answered(action.name, True, None))
 
     def poll(self, action: Poll) -> None:
-        """Is the server of a waiting remote back? (not through a proxy: not polled)"""
+        """Is the server of a waiting remote back? (a request that can not be made: not polled)"""
         settings = self.engine.settings
         timeout = min(settings.heartbeat_timeout, max(1, settings.poll))
         if not self.request(action.name, timeout, lambda link: link.poll, "poll_url_cb"):
@@ -3644,11 +3695,10 @@ class Courier:
         PRINTERS[prefix](text.format(command=COMMAND, **fields_))
 
     def request(self, name: str, resource: str, body: str, headers: Tuple[str, ...], callback: str) -> None:
-        request = api_request(name, resource, body, headers)
-        if request is None:
-            self.run(self.delivery.unsendable(name, "the remote has no URL", self.wall_clock()))
+        url, options, problem = api_request(name, resource, body, headers)
+        if problem:
+            self.run(self.delivery.unsendable(name, problem, self.wall_clock()))
             return
-        url, options = request
         link = self.links.of(name)
         link.delivery.arm(weechat.hook_url(url, options, DELIVERY_TIMEOUT_MS, callback, link.key))
         if not link.delivery:
