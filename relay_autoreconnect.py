@@ -42,8 +42,9 @@ remote, an in-band ping on the link and POST /api/handshake (no credentials)
 to the remote's URL; while an attempt waits after a network failure, the same
 handshake request polls the server; text kept while down is sent with POST
 /api/input to the remote's URL, authenticated with the remote's own password
-(and TOTP) options, as WeeChat's own remote client does. Passwords are never
-printed, logged or stored.
+(and TOTP) options, as WeeChat's own remote client does. A remote with a
+proxy (relay.remote.NAME.proxy) gets all of these through it, as WeeChat sends
+its websocket. Passwords are never printed, logged or stored.
 
 What it keeps on disk: the lines typed while down, in
 relay_autoreconnect_outbox.json in WeeChat's data directory (mode 0600),
@@ -455,6 +456,10 @@ class Route(NamedTuple):
     reachable: Optional[bool] = None  # the kernel has a route to that address (None: not known)
     default_route: Optional[bool] = None  # the machine has a default route (None: not known)
     https: bool = False
+    # the remote goes through a proxy (relay.remote.NAME.proxy): WeeChat's handshake does not
+    # (it goes straight, or through weechat.network.proxy_curl), so a TCP connection, made
+    # either way, would tell about another path than the one that failed
+    proxied: bool = False
 
 
 NO_ROUTE_KNOWN = Route()
@@ -540,8 +545,9 @@ def classify(drop: Drop) -> Failure:
         return Failure(FAILURE_NETWORK, detail)  # the server's address was reached
     if offline(route, detail, unsaid):
         # the kernel said so for an address; for a name, a connection confirms it
-        return Failure(FAILURE_OFFLINE, detail, ask=unsaid and not drop.found and not route.address)
-    return Failure(FAILURE_NETWORK, detail, ask=unsaid and not drop.found and route.https)
+        ask = unsaid and not drop.found and not route.address and not route.proxied
+        return Failure(FAILURE_OFFLINE, detail, ask=ask)
+    return Failure(FAILURE_NETWORK, detail, ask=unsaid and not drop.found and route.https and not route.proxied)
 
 
 # ===========================================================================
@@ -2381,16 +2387,16 @@ def stored_value(spec: OptionSpec, text: str, where: str) -> Tuple[str, str]:
     return used, f'{where}: invalid value "{text}", using {used}{how}'
 
 
-def secure_problem(password: str) -> str:
-    """Why a password can not be moved intact with /secure set ("" if it can)."""
-    if not password:
-        return "no password"
-    if "${" in password:
-        return "the password is already an expression (secured data?)"
-    if password != password.strip(" "):
-        return "the password starts or ends with a space, which /secure set can not keep"
-    if any(char in password for char in "\r\n"):
-        return "the password holds a line break, which /secure set can not keep"
+def secure_problem(secret: str, what: str = "password") -> str:
+    """Why a secret (a password, a TOTP secret) can not be moved intact with /secure set ("" if it can)."""
+    if not secret:
+        return f"no {what}"
+    if "${" in secret:
+        return f"the {what} is already an expression (secured data?)"
+    if secret != secret.strip(" "):
+        return f"the {what} starts or ends with a space, which /secure set can not keep"
+    if any(char in secret for char in "\r\n"):
+        return f"the {what} holds a line break, which /secure set can not keep"
     return ""
 
 
@@ -2425,8 +2431,10 @@ COMMAND_ARGS_DESC = "\n".join(
         "raw[retry]: attempt now (also after the script gave up)",
         "raw[cancel]: cancel the pending attempt; no more attempts until the remote is connected again",
         "raw[reset]: start the growing delay over (a pending attempt becomes attempt 1)",
-        "raw[secure]: move a password stored in plain text into secured data (/secure) and set "
-        "relay.remote.name.password to it; the password is never displayed",
+        "raw[secure]: move the password and the TOTP secret stored in plain text into secured data (/secure: "
+        "relay_remote_name and relay_remote_name_totp) and set relay.remote.name.password and totp_secret to "
+        "them; an old value that no option uses any more is replaced there, secured data that an option uses is "
+        "never overwritten; the values are never displayed",
         "raw[outbox]: list, send now, drop, or move to another buffer the lines typed in the buffers of a "
         "remote while it was not connected; sent after the reconnection, they are kept meanwhile in "
         "relay_autoreconnect_outbox.json in WeeChat's data directory; send also sends the lines that wait "
@@ -2448,7 +2456,8 @@ COMMAND_ARGS_DESC = "\n".join(
         "Network: for each connected remote, every autoreconnect_heartbeat seconds, a ping on the link and "
         "POST /api/handshake (no credentials) to its URL; the same request polls a waiting remote's server; "
         "kept lines are sent with POST /api/input, authenticated with the remote's own password and TOTP "
-        "options (never displayed or stored).",
+        "options (never displayed or stored); all of them through the remote's proxy "
+        "(relay.remote.name.proxy) if it has one.",
         "Disk: kept lines are in relay_autoreconnect_outbox.json in WeeChat's data directory (mode 0600) "
         "until they are delivered.",
         "",
@@ -2509,6 +2518,8 @@ NATIVE_LINES = (
     "remote[%s]: auto-reconnection is cancelled",  # WeeChat < 4.9
     "remote[%s]: auto-reconnection is canceled",
 )
+# the options of a remote that hold a secret: (option, what it is called, suffix of its secured data)
+SECRET_OPTIONS = (("password", "password", ""), ("totp_secret", "TOTP secret", "_totp"))
 # commands and text typed by the person: seen before other scripts change them
 INPUT_PRIORITY = 10000
 
@@ -2582,6 +2593,29 @@ def remote_secret(name: str, option_name: str) -> str:
     return weechat.string_eval_expression(value, {}, {}, {}) if "${" in value else value
 
 
+def plain_secret(name: str, option_name: str) -> bool:
+    """Whether relay.remote.NAME.password (or totp_secret) holds a value in plain text."""
+    value = weechat.config_string(remote_option(name, option_name))
+    return bool(value) and "${" not in value
+
+
+def secured_data(key: str) -> str:
+    """The value of secured data (/secure), "" if there is none; never printed."""
+    return weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {})
+
+
+def options_using(text: str) -> List[str]:
+    """Full names of the options whose value holds a text (every configuration file)."""
+    names = []
+    infolist = weechat.infolist_get("option", "", "")
+    if infolist:
+        while weechat.infolist_next(infolist):
+            if text in weechat.infolist_string(infolist, "value"):
+                names.append(weechat.infolist_string(infolist, "full_name"))
+        weechat.infolist_free(infolist)
+    return names
+
+
 def buffer_of_remote(buffer: str) -> Tuple[str, str]:
     """(remote name, full name of the buffer on the remote) of a remote's buffer, ("", "") if none.
 
@@ -2596,21 +2630,94 @@ def buffer_of_remote(buffer: str) -> Tuple[str, str]:
     return name, full_name[len(prefix) :]
 
 
-def api_request(name: str, resource: str, body: str, headers: Tuple[str, ...] = ()) -> Optional[Tuple[str, dict]]:
-    """URL and hook_url options of a POST to the relay API of a remote's server.
+def carry_remote_buffers(old: str, new: str) -> List[str]:
+    """Give the buffers of a renamed remote its new name; return the full names of
+    those left as they were (a buffer of the new name is there already).
 
-    Out of band, straight to the remote's URL, as WeeChat's own remote
-    client makes its handshake (also for a remote behind a proxy); None if the
-    remote has no URL.
+    WeeChat's /remote rename renames the options only: the buffers keep
+    relay.remote.OLD.* and relay_remote OLD, so WeeChat sends nothing typed
+    there (it looks the remote up by that variable), feeds them no more and
+    makes new buffers at the next connection. Carried, they are the renamed
+    remote's, as if WeeChat had made them under the new name.
+    """
+    pointers = []
+    infolist = weechat.infolist_get("buffer", "", f"relay.remote.{old}.*")
+    if infolist:
+        while weechat.infolist_next(infolist):
+            pointers.append(weechat.infolist_pointer(infolist, "pointer"))
+        weechat.infolist_free(infolist)
+    left = []
+    for buffer in pointers:
+        name, target = buffer_of_remote(buffer)
+        if name != old:
+            continue
+        if weechat.buffer_search("==", f"relay.remote.{new}.{target}"):
+            left.append(weechat.buffer_get_string(buffer, "full_name"))
+            continue
+        weechat.buffer_set(buffer, "localvar_set_relay_remote", new)  # first: buffer_renamed sees it whole
+        weechat.buffer_set(buffer, "name", f"remote.{new}.{target}")
+    return left
+
+
+def api_request(name: str, resource: str, body: str, headers: Tuple[str, ...] = ()) -> Tuple[str, Dict[str, str], str]:
+    """URL and hook_url options of a POST to the relay API of a remote's server, and why
+    it can not be made ("" if it can).
+
+    Out of band, to the remote's URL, through the remote's proxy if it has one
+    (relay.remote.NAME.proxy), as WeeChat's remote sends its websocket.
     """
     url = remote_url(name)
     if not url:
-        return None
+        return "", {}, "the remote has no URL"
+    proxy, problem = proxy_options(name)
+    if problem:
+        return "", {}, problem
     header = "\n".join(("Accept: application/json", "Content-Type: application/json; charset=utf-8", *headers))
-    options = {"post": "1", "postfields": body, "httpheader": header}
+    options = {"post": "1", "postfields": body, "httpheader": header, **proxy}
     if not weechat.config_boolean(remote_option(name, "tls_verify")):
         options.update(ssl_verifypeer="0", ssl_verifyhost="0")
-    return f"{url.rstrip('/')}/api/{resource}", options
+    return f"{url.rstrip('/')}/api/{resource}", options, ""
+
+
+# WeeChat's proxy types (weechat.proxy.NAME.type) as curl's (hook_url option proxytype); socks5
+# hands the server's name to the proxy, as WeeChat does
+PROXY_TYPES = {"http": "http", "socks4": "socks4", "socks5": "socks5_hostname"}
+
+
+def proxy_options(name: str) -> Tuple[Dict[str, str], str]:
+    """hook_url options that send a request through a remote's proxy ({} if it has none), and
+    why they can not be made ("" if they can).
+
+    The proxy's options are weechat.proxy.PROXY.type, address, port, username
+    and password (the last two evaluated, as WeeChat does: never printed). An
+    HTTP proxy is asked for a tunnel (CONNECT), the way WeeChat's remote
+    reaches the server through it.
+    """
+    proxy = weechat.config_string(remote_option(name, "proxy"))
+    if not proxy:
+        return {}, ""
+    values = {
+        option_name: weechat.config_get(f"weechat.proxy.{proxy}.{option_name}")
+        for option_name in ("type", "address", "port", "username", "password")
+    }
+    kind = PROXY_TYPES.get(weechat.config_string(values["type"]))
+    address = weechat.config_string(values["address"])
+    if not values["type"] or not values["address"]:
+        return {}, f'proxy "{proxy}" not found (relay.remote.{name}.proxy)'
+    if not kind or not address or not values["port"]:
+        return {}, f'missing proxy settings, check options for proxy "{proxy}"'
+    options = {
+        "proxy": f"[{address}]" if ":" in address and not address.startswith("[") else address,
+        "proxyport": str(weechat.config_integer(values["port"])),
+        "proxytype": kind,
+    }
+    if kind == "http":
+        options["httpproxytunnel"] = "1"
+    for option_name in ("username", "password"):
+        value = weechat.config_string(values[option_name])
+        if value:
+            options[f"proxy{option_name}"] = weechat.string_eval_expression(value, {}, {}, {})
+    return options, ""
 
 
 def option_value(pointer: str, spec: OptionSpec) -> str:
@@ -3138,9 +3245,10 @@ def route_of(name: str) -> Route:
     url = remote_url(name)
     address = url_address(url)
     https = url.startswith("https")
+    proxied = bool(weechat.config_string(remote_option(name, "proxy")))
     if address is None:
-        return Route(address=False, default_route=default_route(), https=https)
-    return Route(address=True, reachable=kernel_route(address), https=https)
+        return Route(address=False, default_route=default_route(), https=https, proxied=proxied)
+    return Route(address=True, reachable=kernel_route(address), https=https, proxied=proxied)
 
 
 # a change of the network is acted on this long (ms) after the last message of a burst
@@ -3274,12 +3382,11 @@ class Prober:
     # -- requests to the server ------------------------------------------------------
 
     def request(self, name: str, timeout: int, slot: Callable[[Link], Slot], callback: str) -> bool:
-        """POST /api/handshake (no credentials) to a remote's server, straight to its URL;
-        False if it has no direct route (no URL, or a proxy) or WeeChat did not start it."""
-        request = api_request(name, "handshake", "{}")
-        if request is None or weechat.config_string(remote_option(name, "proxy")):
+        """POST /api/handshake (no credentials) to a remote's server (through its proxy if it
+        has one); False if it can not be made (no URL, a proxy not found) or WeeChat did not start it."""
+        url, options, problem = api_request(name, "handshake", "{}")
+        if problem:
             return False
-        url, options = request
         link = self.links.of(name)
         slot(link).arm(weechat.hook_url(url, options, timeout * 1000, callback, link.key))
         return bool(slot(link))  # WeeChat may refuse to start it
@@ -3294,11 +3401,11 @@ class Prober:
         self.runner.own(f"/remote send {action.name} {PING}")
         timeout = self.engine.settings.heartbeat_timeout
         if not self.request(action.name, timeout, lambda link: link.heartbeat, "heartbeat_url_cb"):
-            # no direct route to check: the in-band ping is the check
+            # no request can be made: the in-band ping is the check
             self.run(self.engine.probe_answered(action.name, True, None))
 
     def poll(self, action: Poll) -> None:
-        """Is the server of a waiting remote back? (not through a proxy: not polled)"""
+        """Is the server of a waiting remote back? (a request that can not be made: not polled)"""
         settings = self.engine.settings
         timeout = min(settings.heartbeat_timeout, max(1, settings.poll))
         if not self.request(action.name, timeout, lambda link: link.poll, "poll_url_cb"):
@@ -3588,11 +3695,10 @@ class Courier:
         PRINTERS[prefix](text.format(command=COMMAND, **fields_))
 
     def request(self, name: str, resource: str, body: str, headers: Tuple[str, ...], callback: str) -> None:
-        request = api_request(name, resource, body, headers)
-        if request is None:
-            self.run(self.delivery.unsendable(name, "the remote has no URL", self.wall_clock()))
+        url, options, problem = api_request(name, resource, body, headers)
+        if problem:
+            self.run(self.delivery.unsendable(name, problem, self.wall_clock()))
             return
-        url, options = request
         link = self.links.of(name)
         link.delivery.arm(weechat.hook_url(url, options, DELIVERY_TIMEOUT_MS, callback, link.key))
         if not link.delivery:
@@ -3965,51 +4071,78 @@ class Console:
     # -- passwords -------------------------------------------------------------------
 
     def warn_plain_passwords(self) -> None:
-        """Say once per remote that its password is in plain text in relay.conf."""
+        """Say once per remote that its password or TOTP secret is in plain text in relay.conf."""
         for link in sorted(self.links, key=lambda link: link.name):
-            value = weechat.config_string(remote_option(link.name, "password"))
-            if value and "${" not in value and not link.warned:
+            plain = [what for option_name, what, _ in SECRET_OPTIONS if plain_secret(link.name, option_name)]
+            if plain and not link.warned:
                 link.warned = True
+                one = len(plain) == 1
                 message(
-                    f"remote[{link.name}]: the password is stored in plain text in relay.conf; "
-                    f'move it to secured data with "/{COMMAND} secure {link.name}"'
+                    f"remote[{link.name}]: the {' and the '.join(plain)} {'is' if one else 'are'} stored in plain "
+                    f"text in relay.conf; move {'it' if one else 'them'} to secured data with "
+                    f'"/{COMMAND} secure {link.name}"'
                 )
 
     def secure(self, name: str, _now: float) -> Tuple[str, List[Action]]:
-        """Move the plain password of a remote into /secure; the value is never shown.
+        """Move the plain password and TOTP secret of a remote into /secure; the values are never shown.
 
-        Any password /secure set keeps intact is moved; otherwise nothing changes
+        Each is moved intact (a value /secure set keeps as it is) or not at all
         (and no copy is left in secured data). Returns (why not, no actions).
         """
-        option_ = remote_option(name, "password")
-        value = weechat.config_string(option_)
-        problem = secure_problem(value)
-        if problem:
-            return f"remote[{name}]: {problem}: nothing changed", []
-        key = self.free_key(f"relay_remote_{name}")
+        plain = [secret for secret in SECRET_OPTIONS if plain_secret(name, secret[0])]
+        if not plain:
+            value = weechat.config_string(remote_option(name, "password"))
+            return f"remote[{name}]: {secure_problem(value)}: nothing changed", []
+        moved, problems = 0, []
+        for option_name, what, suffix in plain:
+            value = weechat.config_string(remote_option(name, option_name))
+            problem = secure_problem(value, what) or self.move_secret(name, option_name, what, suffix, value)
+            if problem:
+                problems.append(problem)
+            else:
+                moved += 1
+        if moved:
+            self.links.of(name).warned = False
+        if problems:
+            return f"remote[{name}]: {'; '.join(problems)}: {'left in plain text' if moved else 'nothing changed'}", []
+        return "", []
+
+    def move_secret(self, name: str, option_name: str, what: str, suffix: str, value: str) -> str:
+        """Put a secret of a remote into secured data and point its option there; why not ("" if done).
+
+        The script's own name for it is relay_remote_NAME (relay_remote_NAME_totp
+        for the TOTP secret). A value an earlier secure left there, that no option
+        uses any more (the option was set again in plain text), is replaced; a
+        value some option uses is the user's: the next free name is taken.
+        """
+        option_ = remote_option(name, option_name)
+        base = f"relay_remote_{name}{suffix}"
+        key = base if not options_using(f"${{sec.data.{base}}}") else self.free_key(base)
+        old = secured_data(key)
         core = weechat.buffer_search_main()
         weechat.command(core, f"/mute /secure set {key} {value}")
-        if weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}) != value:
-            weechat.command(core, f"/mute /secure del {key}")
-            return f'remote[{name}]: the password could not be stored in secured data "{key}": nothing changed', []
-        if weechat.config_option_set(option_, f"${{sec.data.{key}}}", 1) == weechat.WEECHAT_CONFIG_OPTION_SET_ERROR:
-            weechat.command(core, f"/mute /secure del {key}")
-            return f"remote[{name}]: relay.remote.{name}.password could not be set: nothing changed", []
-        self.links.of(name).warned = False
-        message(
-            f'remote[{name}]: password moved to secured data "{key}"; relay.remote.{name}.password '
-            f"is now ${{sec.data.{key}}} (/save to keep it; /secure passphrase encrypts sec.conf)"
-        )
-        return "", []
+        if secured_data(key) != value:
+            problem = f'the {what} could not be stored in secured data "{key}"'
+        elif weechat.config_option_set(option_, f"${{sec.data.{key}}}", 1) == weechat.WEECHAT_CONFIG_OPTION_SET_ERROR:
+            problem = f"relay.remote.{name}.{option_name} could not be set"
+        else:
+            replaced = " (the value it held is replaced)" if old and old != value else ""
+            message(
+                f'remote[{name}]: {what} moved to secured data "{key}"{replaced}; relay.remote.{name}.{option_name} '
+                f"is now ${{sec.data.{key}}} (/save to keep it; /secure passphrase encrypts sec.conf)"
+            )
+            return ""
+        weechat.command(core, f"/mute /secure set {key} {old}" if old else f"/mute /secure del {key}")
+        return problem
 
     @staticmethod
     def free_key(base: str) -> str:
-        """A name of secured data not used yet (the user's own data is never overwritten)."""
-        key, number = base, 1
-        while weechat.string_eval_expression(f"${{sec.data.{key}}}", {}, {}, {}):
+        """A name of secured data after `base` (base_2, base_3...) not used yet: the user's own
+        data is never overwritten."""
+        number = 2
+        while secured_data(f"{base}_{number}") or options_using(f"${{sec.data.{base}_{number}}}"):
             number += 1
-            key = f"{base}_{number}"
-        return key
+        return f"{base}_{number}"
 
 
 class StatusCheck:
@@ -4259,6 +4392,11 @@ class Shell:
         self.run(self.engine.remote_remove(name))
 
     def follow_rename(self, old: str, new: str) -> None:
+        """A remote was renamed: its record, its queued lines and its buffers follow."""
+        for full_name in carry_remote_buffers(old, new):
+            error(
+                f"remote[{new}]: buffer {full_name} not renamed (a buffer of the new name exists): input there is lost"
+            )
         self.links.rename(old, new)
         self.courier.rename(old, new)
         self.run(self.engine.remote_rename(old, new))

@@ -457,7 +457,12 @@ def buffer_set(buffer, property, value):  # pylint: disable=redefined-builtin
     target = _STATE.buffers.get(buffer)
     if target is None:
         return
-    if property.startswith("localvar_set_"):
+    if property == "name" and value:
+        # gui_buffer_set_name: the full name is the plugin's name, ".", the name
+        target.full_name = f"{_plugin_and_name(target.full_name)[0]}.{value}"
+        target.localvars["name"] = value
+        _signal_send("buffer_renamed", buffer)
+    elif property.startswith("localvar_set_"):
         target.localvars[property[len("localvar_set_") :]] = value
     elif property.startswith("localvar_del_"):
         target.localvars.pop(property[len("localvar_del_") :], None)
@@ -1295,10 +1300,15 @@ def config_set_desc_plugin(option, description):
 def infolist_get(infolist_name, pointer, arguments):
     if infolist_name == "option":
         # config_file_add_option_to_infolist: all for "", else string_match with case
-        names = [
-            o.full_name for o in _STATE.options.values() if not arguments or _string_match(o.full_name, arguments, True)
+        options = [o for o in _STATE.options.values() if not arguments or _string_match(o.full_name, arguments, True)]
+        items = [{"full_name": o.full_name, "value": o.value} for o in sorted(options, key=lambda o: o.full_name)]
+    elif infolist_name == "buffer":
+        # plugin_api_infolist_buffer_cb: every buffer for "", else its full name matched with case
+        items = [
+            {"pointer": b.pointer, "full_name": b.full_name}
+            for b in _STATE.buffers.values()
+            if not arguments or _string_match(b.full_name, arguments, True)
         ]
-        items = [{"full_name": name} for name in sorted(names)]
     elif infolist_name == "hook" and arguments == "command":
         items = [{"command": name} for name in _commands()]
     else:
@@ -1315,6 +1325,11 @@ def infolist_next(infolist):
 
 
 def infolist_string(infolist, var):
+    cursor = _STATE.infolists[infolist]
+    return cursor[1][cursor[0]].get(var, "")
+
+
+def infolist_pointer(infolist, var):
     cursor = _STATE.infolists[infolist]
     return cursor[1][cursor[0]].get(var, "")
 

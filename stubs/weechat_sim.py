@@ -55,6 +55,17 @@ class Sim:
         """A remote that exists before the script loads (no hook sees it)."""
         return weechat._remote_add(name, url)  # pylint: disable=protected-access
 
+    def add_proxy(
+        self, name: str, kind: str, address: str, port: int, *, username: str = "", password: str = ""
+    ) -> None:
+        """A proxy as /proxy add makes it: weechat.proxy.NAME.type (an enum: its value is its name),
+        ipv6, address, port, username, password."""
+        values = {"type": kind, "ipv6": "auto", "address": address, "username": username, "password": password}
+        for option, value in values.items():
+            self.state.add_option(f"weechat.proxy.{name}.{option}", "enum" if option in ("type", "ipv6") else "string",
+                                  0, 0, value, value)  # fmt: skip
+        self.state.add_option(f"weechat.proxy.{name}.port", "integer", 0, 65535, str(port), str(port))
+
     def remote(self, name: str):
         remote = self.state.find_remote(name)
         if remote is None:

@@ -52,6 +52,8 @@ NAME_ONLINE = Route(address=False, default_route=True)
 NAME_OFFLINE = Route(address=False, default_route=False)
 HTTPS = Route(address=True, reachable=True, https=True)
 HTTPS_NAME_OFFLINE = Route(address=False, default_route=False, https=True)
+HTTPS_PROXIED = Route(address=True, reachable=True, https=True, proxied=True)
+HTTPS_NAME_OFFLINE_PROXIED = Route(address=False, default_route=False, https=True, proxied=True)
 
 
 @pytest.mark.parametrize(
@@ -81,6 +83,9 @@ HTTPS_NAME_OFFLINE = Route(address=False, default_route=False, https=True)
         (CONNECTING, UNSAID_410, "", HTTPS_NAME_OFFLINE, "", Failure(FAILURE_OFFLINE, "response code: 0", ask=True)),
         (CONNECTING, UNSAID_410, "", HTTPS_NAME_OFFLINE, FOUND_TAKEN, Failure(FAILURE_TLS, ra.TLS_UNSAID)),
         (CONNECTING, UNSAID_410, "", NAME_ONLINE, "", Failure(FAILURE_NETWORK, "response code: 0")),
+        # behind a proxy WeeChat's handshake takes another path than the proxy: nothing is asked
+        (CONNECTING, UNSAID_410, "", HTTPS_PROXIED, "", Failure(FAILURE_NETWORK, "response code: 0")),
+        (CONNECTING, UNSAID_410, "", HTTPS_NAME_OFFLINE_PROXIED, "", Failure(FAILURE_OFFLINE, "response code: 0")),
         # waiting_auth -> disconnected: authentication, or the websocket upgrade went wrong
         (AUTH, "", "", None, "", Failure(FAILURE_AUTH)),  # another language: the signal sequence tells
         (AUTH, PASSWORD, "", ADDRESS_UP, "", Failure(FAILURE_AUTH, PASSWORD[len("error: ") :])),

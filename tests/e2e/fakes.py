@@ -219,3 +219,136 @@ class FlappingRelay(StallingRelay):
             with contextlib.suppress(OSError):
                 conn.sendall(websocket_accept(head))
             conn.close()
+
+
+def pipe(source: socket.socket, target: socket.socket) -> None:
+    """Copy what comes from `source` to `target` until one side closes, then close both."""
+    try:
+        while True:
+            data = source.recv(65536)
+            if not data:
+                break
+            target.sendall(data)
+    except OSError:
+        pass
+    for sock in (source, target):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # the other pipe's recv returns
+        sock.close()
+
+
+def join(one: socket.socket, other: socket.socket) -> None:
+    """Copy both ways between two connected sockets (blocking, in two threads)."""
+    for sock in (one, other):
+        sock.settimeout(None)
+    threading.Thread(target=pipe, args=(one, other), daemon=True).start()
+    threading.Thread(target=pipe, args=(other, one), daemon=True).start()
+
+
+class Listener(Closing):
+    """Accepts connections on 127.0.0.1:port, each handled in its own thread."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = listening_socket(port)
+        self.sock.settimeout(0.2)
+        self.running = True
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, peer = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self.handle, args=(conn, peer[0]), daemon=True).start()
+
+    def handle(self, conn: socket.socket, peer: str) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+class CountingFront(Listener):
+    """In front of a server on 127.0.0.1: forwards every connection to it and records, for each,
+    the address it came from and the first line it sent (an HTTP request line)."""
+
+    def __init__(self, port: int, server_port: int) -> None:
+        self.server_port = server_port
+        self.seen: List[Tuple[str, str]] = []  # (peer address, request line)
+        super().__init__(port)
+
+    def handle(self, conn: socket.socket, peer: str) -> None:
+        conn.settimeout(5)
+        data = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        with self.lock:
+            self.seen.append((peer, data.split(b"\r\n", 1)[0].decode(errors="replace")))
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.server_port), timeout=2)
+            upstream.sendall(data)
+        except OSError:
+            conn.close()  # the server is down
+            return
+        join(conn, upstream)
+
+    def requests(self, peer: str, start: str = "") -> List[str]:
+        """Request lines that came from `peer` (and start with `start`)."""
+        with self.lock:
+            return [line for address, line in self.seen if address == peer and line.startswith(start)]
+
+
+class TunnelProxy(Listener):
+    """An HTTP proxy that makes tunnels (CONNECT) for the user `credentials` (Basic), connecting
+    to their target from `source` (another loopback address: a server sees what came through it)."""
+
+    def __init__(self, port: int, credentials: Tuple[str, str], source: str = "127.0.0.2") -> None:
+        self.expected = "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
+        self.source = source
+        self.tunnels: List[Tuple[str, bool]] = []  # (target, the credentials were right)
+        super().__init__(port)
+
+    def handle(self, conn: socket.socket, peer: str) -> None:
+        conn.settimeout(5)
+        data = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        lines = data.split(b"\r\n\r\n", 1)[0].decode(errors="replace").split("\r\n")
+        words = lines[0].split()
+        authorization = next(
+            (line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("proxy-authorization:")),
+            "",
+        )
+        authorized = authorization == self.expected
+        with self.lock:
+            self.tunnels.append((words[1] if len(words) > 1 else lines[0], authorized))
+        if len(words) < 3 or words[0] != "CONNECT":
+            answer = b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n"
+        elif not authorized:
+            answer = b'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="t"\r\n\r\n'
+        else:
+            host, _, port = words[1].rpartition(":")
+            try:
+                upstream = socket.create_connection((host, int(port)), timeout=2, source_address=(self.source, 0))
+            except OSError:
+                answer = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+            else:
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                join(conn, upstream)
+                return
+        with contextlib.suppress(OSError):
+            conn.sendall(answer)
+        conn.close()

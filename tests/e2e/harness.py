@@ -214,6 +214,12 @@ class WeeChat:
         found = self.wait_for(lambda: self.find(kind="option", name=name, since=since), timeout, f"option {name}")
         return found[0]["value"]
 
+    def buffers(self, timeout: float = 5.0) -> List[str]:
+        """Full names of the buffers open now."""
+        since = time.monotonic()
+        self.send("/probe buffers")
+        return self.wait_for(lambda: self.find(kind="buffers", since=since), timeout, "buffer names")[0]["names"]
+
     def hooks(self, script: str = "relay_autoreconnect", timeout: float = 5.0) -> Dict[str, int]:
         """Hooks the script holds now, by type."""
         since = time.monotonic()

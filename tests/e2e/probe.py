@@ -12,6 +12,7 @@ Writes JSON lines to $WEECHAT_PROBE_FILE (one event per line):
 - {"t", "kind": "switch", "name"} for each buffer switch (the buffer now shown);
 - {"t", "kind": "input", "buffer", "text"} for text sent to a "/probe buffer NAME" buffer;
 - {"t", "kind": "option", "name", "value"} for each "/probe option NAME";
+- {"t", "kind": "buffers", "names"} for "/probe buffers" (the full names of every buffer now);
 - "/probe command BUFFER COMMAND" runs COMMAND in buffer BUFFER (full name) with
   weechat.command, as any other script would;
 - {"t", "kind": "ready"} for "/probe ready" (the harness ends its start-up commands with it);
@@ -99,6 +100,17 @@ def hooks_of(script):
     return counts
 
 
+def buffer_names():
+    """Full names of every buffer."""
+    names = []
+    infolist = weechat.infolist_get("buffer", "", "")
+    while infolist and weechat.infolist_next(infolist):
+        names.append(weechat.infolist_string(infolist, "full_name"))
+    if infolist:
+        weechat.infolist_free(infolist)
+    return names
+
+
 def probe_cb(_data, _buffer, args):
     """/probe option NAME: record the value of an option (or its absence).
     /probe buffer NAME: open buffer python.NAME, whose input is recorded."""
@@ -107,6 +119,8 @@ def probe_cb(_data, _buffer, args):
         weechat.command(weechat.buffer_search("==", words[1]), args.split(" ", 2)[2])
     if words == ["ready"]:
         emit(kind="ready")
+    if words == ["buffers"]:
+        emit(kind="buffers", names=buffer_names())
     if len(words) == 2 and words[0] == "hooks":
         emit(kind="hooks", script=words[1], counts=hooks_of(words[1]))
     if len(words) == 2 and words[0] == "buffer":

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from harness import PASSWORD as HARNESS_PASSWORD
 from harness import ROOT, SCRIPT
 from helpers import connected, fast, killed_after_connect, python_script, startup_warnings
 
@@ -119,6 +120,48 @@ def test_a_password_with_spaces_at_its_ends_is_left_alone_and_no_copy_is_left(la
     client.send("/save")
     assert client.option("relay.remote.srv.password") == " lead and trail "
     assert "relay_remote_srv" not in (client.home / "sec.conf").read_text()
+
+
+def secured(client):
+    """The secured data of the script in sec.conf, written now (no passphrase: the values are in the file)."""
+    since = time.monotonic()
+    client.send("/save sec")
+    client.wait_line("Options saved to", since, 5)
+    text = (client.home / "sec.conf").read_text()
+    data = ra.config_section(text, "data")
+    return {name: value for name, value in data.items() if name.startswith("relay_remote")}
+
+
+def test_secure_after_a_password_change_keeps_one_secured_value_the_new_one(lab):
+    client = lab.client()
+    since = time.monotonic()
+    client.send("/autoreconnect secure srv")
+    client.wait_line('password moved to secured data "relay_remote_srv";', since, 5)
+    assert secured(client) == {"relay_remote_srv": HARNESS_PASSWORD}
+    client.send("/set relay.remote.srv.password second-pw")  # changed, in plain text
+    client.send("/autoreconnect secure srv")
+    client.wait_line('password moved to secured data "relay_remote_srv" (the value it held is replaced)', since, 5)
+    assert secured(client) == {"relay_remote_srv": "second-pw"}
+    assert client.option("relay.remote.srv.password") == "${sec.data.relay_remote_srv}"
+    printed = "".join(e["message"] for e in client.lines("relay_autoreconnect", since))
+    assert HARNESS_PASSWORD not in printed and "second-pw" not in printed
+
+
+TOTP = "JBSWY3DPEHPK3PXP"
+
+
+def test_a_plain_totp_secret_is_flagged_secured_and_still_works(lab):
+    lab.server(extra=[f"/set relay.network.totp_secret {TOTP}"])
+    client = lab.client([f"/set relay.remote.srv.totp_secret {TOTP}"])
+    since = time.monotonic()
+    python_script(client, "reload", since)  # as at start-up, with the secret in relay.conf
+    client.wait_line("the password and the TOTP secret are stored in plain text in relay.conf; move them", since, 5)
+    client.send("/autoreconnect secure srv")
+    client.wait_line('TOTP secret moved to secured data "relay_remote_srv_totp"', since, 5)
+    assert secured(client) == {"relay_remote_srv": HARNESS_PASSWORD, "relay_remote_srv_totp": TOTP}
+    assert client.option("relay.remote.srv.totp_secret") == "${sec.data.relay_remote_srv_totp}"
+    client.connect_remote()  # WeeChat's own client takes both from secured data
+    assert TOTP not in "".join(e["message"] for e in client.lines("relay_autoreconnect", since))
 
 
 # -- deployment by files: every documented way, zero warnings from then on -------------------

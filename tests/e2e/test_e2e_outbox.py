@@ -176,3 +176,53 @@ def test_a_corrupt_outbox_file_gives_one_line_and_the_script_loads(lab, text, wh
     client.send("/autoreconnect")
     client.wait_line("relay remote(s) (autoreconnect on)", since, 5)
     assert not client.lines("Traceback")
+
+
+def submit(client, text, buffer):
+    """What Enter does in a buffer: the text on its input line, then /input return."""
+    client.send(f"/input insert {text}", buffer=buffer)
+    client.send("/input return", buffer=buffer)
+
+
+def test_a_rename_while_down_carries_the_buffers_and_their_lines_arrive_once(lab):
+    server, client = connected_with_mirror(lab, fast())
+    since = server_killed(server, client)
+    submit(client, "before the rename", MIRROR)
+    client.wait_line("remote[srv] is not connected: kept, sent after the reconnection (1 waiting", since, 5)
+    client.send("/remote rename srv srv2")
+    client.wait_line('remote relay "srv" has been renamed to "srv2"', since, 5)
+    # the buffers follow the remote (WeeChat itself leaves them under the old name)
+    renamed = "relay.remote.srv2.python.chan"
+    names = client.buffers()
+    assert renamed in names and MIRROR not in names
+    submit(client, "after the rename", renamed)
+    kept = client.wait_line("remote[srv2] is not connected: kept, sent after the reconnection (2 waiting", since, 5)
+    assert kept["buffer"] == renamed
+    assert kept_lines(client) == [("before the rename", "queued"), ("after the rename", "queued")]
+    server = lab.server(extra=CHAN)
+    client.wait_line("remote[srv2]: 2 queued line(s) delivered", since, 15)
+    assert inputs(server) == ["before the rename", "after the rename"]
+    # WeeChat takes the carried buffers as the renamed remote's: one mirror each, none under the old name
+    # (the server was restarted: WeeChat makes its mirrors again, with the new ids, after the version line)
+    client.wait_for(lambda: client.find(kind="buffer", name=renamed, since=since), 10, "the mirror made again")
+    mirrors = [name for name in client.buffers() if name.startswith("relay.remote.")]
+    assert sorted(mirrors) == ["relay.remote.srv2.core.weechat", renamed]
+    submit(client, "live after the rename", renamed)
+    server.wait_for(lambda: len(inputs(server)) == 3, 5, "the live line")
+    assert inputs(server) == ["before the rename", "after the rename", "live after the rename"]
+    assert not client.lines("Traceback")
+
+
+def test_a_rename_while_connected_keeps_the_buffers_fed_and_their_input_sent(lab):
+    server, client = connected_with_mirror(lab, fast())
+    since = time.monotonic()
+    client.send("/remote rename srv srv2")
+    client.wait_line('remote relay "srv" has been renamed to "srv2"', since, 5)
+    renamed = "relay.remote.srv2.python.chan"
+    server.send("/print -buffer python.chan from the server")
+    shown = client.wait_for(lambda: client.find(kind="line", buffer=renamed, text="from the server"), 5, "the line")
+    assert len(shown) == 1
+    submit(client, "typed after the rename", renamed)
+    server.wait_for(lambda: inputs(server, since), 5, "the typed line")
+    assert inputs(server, since) == ["typed after the rename"]
+    assert not [name for name in client.buffers() if name.startswith("relay.remote.srv.")]

@@ -8,9 +8,10 @@ covers what the script relies on: how config_option_set / config_new_option read
 integers and booleans, what config_string / config_integer / config_boolean give
 for each type, the hook_print callback's arguments, the "weechat_print" modifier's
 string, priorities in hook names, signals, string_input_for_buffer, buffer_search,
-the totp_generate info, and where the hook_connect callback gets the IP address
-and the error (real connections; the fake's _connect_answer is then given the same
-answers by meaning and must put them in the same places).
+the buffer infolist by full name, the totp_generate info, and where the
+hook_connect callback gets the IP address and the error (real connections; the
+fake's _connect_answer is then given the same answers by meaning and must put
+them in the same places).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ RUNNER = textwrap.dedent(
                 ["==", "CORE.WEECHAT"]]
     TOTP = ["JBSWY3DPEHPK3PXP,1700000000", "jbswy3dpehpk3pxp,1700000000,8", "JBSWY3DPEHPK3PXP,59,6",
             "JBSWY3DPEHPK3PXP,-1", "not base32!,1", "", "JBSWY3DPEHPK3PXP,1,3", "GEZDGNBV=,1234567890"]
+    BUFFER_MASKS = ["core.*", "core.weechat", "*.weechat", "CORE.*", "core.weechat.*", "nope.*"]
     MODIFIERS = [["parity_m", "a"], ["2000|parity_m", "b"], ["|parity_m", "c"], ["x|parity_m", "d"],
                  ["PARITY_M", "e"], ["500|parity_m|z", "f"], [" 300|parity_m", "g"]]
 
@@ -181,7 +183,18 @@ RUNNER = textwrap.dedent(
         RESULT["buffer_search"] = [[plugin, name, {main: "core", "": ""}.get(W.buffer_search(plugin, name), "?")]
                                    for plugin, name in SEARCHES]
         RESULT["totp"] = [[text, W.info_get("totp_generate", text)] for text in TOTP]
+        RESULT["buffer_infolist"] = [[mask, buffer_infolist(mask, main)] for mask in BUFFER_MASKS]
         return RESULT
+
+    def buffer_infolist(mask, main):
+        found = []
+        infolist = W.infolist_get("buffer", "", mask)
+        while infolist and W.infolist_next(infolist):
+            pointer = W.infolist_pointer(infolist, "pointer")
+            found.append([{main: "core"}.get(pointer, "?"), W.infolist_string(infolist, "full_name")])
+        if infolist:
+            W.infolist_free(infolist)
+        return found
 
     def parity_connect_cb(data, *args):
         CONNECTS[data] = {"args": [data, *args], "types": names(data, *args)}

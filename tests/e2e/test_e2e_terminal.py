@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from harness import PASSWORD
 from helpers import CHAN, MIRROR, connected_with_mirror, fast, inputs, server_killed
 from terminal import plain
 
@@ -135,3 +136,39 @@ def test_lines_pasted_while_down_arrive_in_order_and_a_pasted_command_is_refused
     term.wait_line("remote[srv]: 2 queued line(s) delivered", since, 20)
     assert inputs(server) == ["pasted one", 'pasted two ${sec.data.x} "quoted" ünïcode']
     assert not server.lines("pasted-command") and not term.lines("pasted-command")
+
+
+def test_a_rename_while_down_keeps_the_person_in_the_buffer_under_the_new_name(lab):
+    server, term = connected_with_mirror(lab, SETTINGS, terminal=True)
+    kill(server, term)
+    term.submit("typed before")
+    term.wait_text("(1 waiting")
+    switch(term, ["M-1"], "core.weechat")
+    term.submit("/remote rename srv srv2")
+    term.wait_text('remote relay "srv" has been renamed to "srv2"')
+    renamed = "relay.remote.srv2.python.chan"
+    switch(term, ["M-3"], renamed)  # the same buffer, under the remote's new name
+    term.wait_screen(
+        lambda s: "remote.srv2.python.chan" in plain(s).split("\n")[-2], 5, "the new name in the status bar"
+    )
+    term.submit("typed after")
+    term.wait_text("remote[srv2] is not connected: kept, sent after the reconnection (2 waiting")
+    server = lab.server(extra=CHAN)
+    term.wait_text("remote[srv2]: 2 queued line(s) delivered", 20)
+    assert inputs(server) == ["typed before", "typed after"]
+
+
+def test_secure_typed_in_the_core_buffer_moves_both_secrets_and_shows_neither(lab):
+    totp = "JBSWY3DPEHPK3PXP"
+    term = lab.terminal([f"/set relay.remote.srv.totp_secret {totp}"])
+    term.submit("/buffer clear")  # WeeChat itself showed the values it was given ("Option changed")
+    term.submit("/autoreconnect secure srv")
+    screen = term.wait_text('TOTP secret moved to secured data "relay_remote_srv_totp"')
+    assert 'password moved to secured data "relay_remote_srv"' in screen
+    assert PASSWORD not in screen and totp not in screen
+    term.submit("/set relay.remote.srv.password second-pw")  # the person changes it, in plain text
+    term.submit("/buffer clear")
+    term.submit("/autoreconnect secure srv")
+    screen = term.wait_text("(the value it held is replaced)")
+    assert 'password moved to secured data "relay_remote_srv" (the value' in screen
+    assert "second-pw" not in screen and "relay_remote_srv_2" not in screen

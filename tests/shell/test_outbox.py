@@ -453,6 +453,40 @@ def test_rename_and_delete_of_a_remote_with_lines(outage):
     assert not os.path.exists(outbox_file(sim))
 
 
+def test_a_rename_while_down_carries_the_buffers_and_what_is_typed_after_it_is_kept(outage):
+    sim, buffer = outage
+    sim.type(buffer, "before")
+    sim.user("/remote rename home house")
+    assert ra.weechat.buffer_get_string(buffer, "full_name") == f"relay.remote.house.{CHAN}"
+    assert ra.weechat.buffer_get_string(buffer, "localvar_relay_remote") == "house"
+    sim.type(buffer, "after")
+    assert in_buffer(sim, buffer)[-1].startswith("--\trelay_autoreconnect: remote[house] is not connected: kept")
+    assert [(line.remote, line.text) for line in ra.SHELL.delivery.outbox.lines] == [
+        ("house", "before"),
+        ("house", "after"),
+    ]
+    sim.advance(10)
+    sim.accept("house")
+    ra.weechat.prnt("", VERSION_LINE.replace("home", "house"))
+    sim.settle()
+    sim.serve()
+    assert sim.remote("house").server_inputs == [(CHAN, "before"), (CHAN, "after")]
+
+
+def test_a_rename_leaves_a_buffer_whose_new_name_is_taken_and_says_so(outage):
+    sim, buffer = outage
+    other = chan(sim, "core.weechat")
+    taken = sim.state.new_pointer()  # left by an earlier remote "house" (WeeChat keeps the buffers of a deleted one)
+    sim.state.buffers[taken] = ra.weechat._Buffer(taken, f"relay.remote.house.{CHAN}", {"relay_remote": "house"})  # pylint: disable=protected-access
+    sim.user("/remote rename home house")
+    assert ra.weechat.buffer_get_string(buffer, "full_name") == f"relay.remote.home.{CHAN}"
+    assert ra.weechat.buffer_get_string(other, "full_name") == "relay.remote.house.core.weechat"
+    assert sim.lines("not renamed") == [
+        f"=!=\trelay_autoreconnect: remote[house]: buffer relay.remote.home.{CHAN} not renamed (a buffer of the "
+        "new name exists): input there is lost"
+    ]
+
+
 def test_a_remote_gone_with_the_relay_plugin_keeps_its_lines(outage):
     sim, buffer = outage
     sim.type(buffer, "x")

@@ -324,8 +324,9 @@ def test_a_password_secure_set_would_change_is_left_alone_with_one_line(sim, loa
     assert why in line and line.startswith("=!=\trelay_autoreconnect: remote[home]: ")
 
 
-def test_secure_never_overwrites_the_users_secured_data_and_leaves_no_half_copy(sim, load, mocker):
+def test_secure_never_overwrites_secured_data_an_option_uses_and_leaves_no_half_copy(sim, load, mocker):
     sim.state.secured["relay_remote_home"] = "the user's own"
+    sim.state.add_option("irc.server.libera.password", "string", 0, 0, "", "${sec.data.relay_remote_home}")
     load()
     sim.user("/autoreconnect secure home")
     assert sim.state.secured == {"relay_remote_home": "the user's own", "relay_remote_home_2": SECRET}
@@ -339,6 +340,71 @@ def test_secure_never_overwrites_the_users_secured_data_and_leaves_no_half_copy(
     assert sim.option("relay.remote.work.password") == "kept as it is"
     assert "relay_remote_work" not in sim.state.secured  # the copy was removed
     assert sim.lines()[-1].endswith('could not be stored in secured data "relay_remote_work": nothing changed')
+
+
+def test_secure_after_a_password_change_replaces_its_own_secured_data(sim, load, mocker):
+    load()
+    sim.user("/autoreconnect secure home")
+    sim.set_option("relay.remote.home.password", "the new one")  # the user changes it, in plain text
+    sim.user("/autoreconnect secure home")
+    assert sim.state.secured == {"relay_remote_home": "the new one"}  # one entry: the old value is gone
+    assert sim.option("relay.remote.home.password") == "${sec.data.relay_remote_home}"
+    assert sim.lines()[-1].startswith(
+        'relay_autoreconnect: remote[home]: password moved to secured data "relay_remote_home" '
+        "(the value it held is replaced); relay.remote.home.password is now ${sec.data.relay_remote_home}"
+    )
+    # a replacement that fails gives the old value back
+    sim.set_option("relay.remote.home.password", "newer still")
+    real = ra.weechat.command
+    mocker.patch.object(ra.weechat, "command", side_effect=lambda b, c: real(b, c.replace("newer still", "newer")))
+    sim.user("/autoreconnect secure home")
+    assert sim.state.secured == {"relay_remote_home": "the new one"}
+    assert sim.option("relay.remote.home.password") == "newer still"
+    assert sim.lines()[-1].endswith('could not be stored in secured data "relay_remote_home": nothing changed')
+    assert not [line for line in sim.lines() if "the new one" in line or "newer" in line]
+
+
+TOTP = "JBSWY3DPEHPK3PXP"
+
+
+def test_a_plain_totp_secret_is_reported_and_moved_with_the_password(sim, load):
+    weechat_set(sim, "relay.remote.home.totp_secret", TOTP)
+    weechat_set(sim, "relay.remote.work.totp_secret", TOTP)
+    load()
+    assert sim.lines("plain text") == [
+        "relay_autoreconnect: remote[home]: the password and the TOTP secret are stored in plain text in "
+        'relay.conf; move them to secured data with "/autoreconnect secure home"',
+        "relay_autoreconnect: remote[work]: the TOTP secret is stored in plain text in relay.conf; "
+        'move it to secured data with "/autoreconnect secure work"',
+    ]
+    sim.user("/autoreconnect secure -all")
+    assert sim.state.secured == {
+        "relay_remote_home": SECRET,
+        "relay_remote_home_totp": TOTP,
+        "relay_remote_work_totp": TOTP,
+    }
+    assert sim.option("relay.remote.home.totp_secret") == "${sec.data.relay_remote_home_totp}"
+    assert sim.option("relay.remote.work.totp_secret") == "${sec.data.relay_remote_work_totp}"
+    assert sim.lines("TOTP secret moved") == [
+        f'relay_autoreconnect: remote[{name}]: TOTP secret moved to secured data "relay_remote_{name}_totp"; '
+        f"relay.remote.{name}.totp_secret is now ${{sec.data.relay_remote_{name}_totp}} (/save to keep it; "
+        "/secure passphrase encrypts sec.conf)"
+        for name in ("home", "work")
+    ]
+    assert sim.lines()[-1] == "relay_autoreconnect: secure: 2 of 2 remote(s)"
+    assert not [line for line in sim.lines() if TOTP in line]
+
+
+def test_a_secret_that_can_not_move_is_said_and_the_other_still_moves(sim, load):
+    weechat_set(sim, "relay.remote.home.totp_secret", f"{TOTP} ")
+    load()
+    sim.user("/autoreconnect secure home")
+    assert sim.state.secured == {"relay_remote_home": SECRET}
+    assert sim.option("relay.remote.home.totp_secret") == f"{TOTP} "
+    assert sim.lines()[-1] == (
+        "=!=\trelay_autoreconnect: remote[home]: the TOTP secret starts or ends with a space, which /secure set "
+        "can not keep: left in plain text"
+    )
 
 
 def test_auth_failures_in_a_row_are_consecutive_attempts(sim, load):
