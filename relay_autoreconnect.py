@@ -4185,8 +4185,8 @@ class Shell:
         for name in remote_names():
             self.adopt(name, STATUS_UNKNOWN)
         self.take_over()
+        self.courier.start()  # the lines kept from before, read before a link found up sends them
         self.check_statuses()
-        self.courier.start()
         self.gate.start()
         self.console.start()
         self.hooks = [

@@ -397,6 +397,16 @@ def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice
     assert request.pointer not in sim.state.hooks
 
 
+def test_lines_kept_from_before_a_reload_go_at_once_when_the_link_is_up(outage, load):
+    sim, buffer = outage
+    sim.type(buffer, "x")
+    back(sim, serve=False)  # connected: the handshake is in flight, "x" still queued
+    sim.unload()
+    load()
+    sim.serve()  # no reconnection: the link found up at the load takes the lines read from the file
+    assert delivered(sim) == [(CHAN, "x")]
+
+
 def test_a_corrupt_file_gives_one_line_and_is_kept_aside(sim, load):
     with open(os.path.join(sim.state.data_dir, ra.OUTBOX_FILE), "w", encoding="utf-8") as file:
         file.write('{"format": 1, "lines": [')
