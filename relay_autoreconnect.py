@@ -1486,6 +1486,12 @@ LINE_MISSING = "missing"  # the remote has no such buffer (yet): tried again lat
 LINE_UNKNOWN = "unknown"  # the answer never came: it may have arrived
 LINE_STATES = (LINE_QUEUED, LINE_SENDING, LINE_MISSING, LINE_UNKNOWN)
 
+# a line's id as the user sees and types it is the start of its ident, this many
+# characters at least (more only if lines of a remote start alike; new ones never do)
+LINE_ID_SIZE = 4
+# a new ident is drawn again at most this often while its start is taken
+LINE_ID_DRAWS = 64
+
 # why the lines of a buffer wait for the user's word
 HELD_OLD = "older than autoreconnect_outbox_max_age"
 HELD_NO_BUFFER = "buffer not found on the remote"
@@ -1522,16 +1528,58 @@ class Outbox:
         self.lines.append(line)
         return line
 
-    def of(self, remote: str = "", buffer: str = "") -> List[QueuedLine]:
-        """Lines of a remote ("" every remote), of one of its buffers ("" every buffer)."""
+    def of(self, remote: str = "", buffer: str = "", ident: str = "") -> List[QueuedLine]:
+        """Lines of a remote ("" every remote), of one of its buffers ("" every buffer),
+        the line of an ident ("" every line)."""
         return [
             line
             for line in self.lines
-            if (not remote or line.remote == remote) and (not buffer or line.buffer == buffer)
+            if (not remote or line.remote == remote)
+            and (not buffer or line.buffer == buffer)
+            and (not ident or line.ident == ident)
         ]
 
     def count(self, remote: str = "", buffer: str = "") -> int:
         return len(self.of(remote, buffer))
+
+    def buffers(self, remote: str = "") -> List[str]:
+        """Buffers with lines queued (of a remote, "" every remote), in the order first typed."""
+        return list(dict.fromkeys(line.buffer for line in self.of(remote)))
+
+    def line_ids(self, remote: str) -> Dict[str, str]:
+        """The id the user sees and types for each line of a remote, by ident: the shortest
+        start of its ident, LINE_ID_SIZE characters at least, that no other line of the remote has."""
+        idents = sorted(line.ident for line in self.of(remote))
+        ids = {}
+        for index, ident in enumerate(idents):
+            neighbours = idents[max(0, index - 1) : index] + idents[index + 1 : index + 2]
+            shared = max((len(os.path.commonprefix((ident, other))) for other in neighbours), default=0)
+            ids[ident] = ident[: max(LINE_ID_SIZE, shared + 1)]
+        return ids
+
+    def line_id(self, line: QueuedLine) -> str:
+        return self.line_ids(line.remote)[line.ident]
+
+    def pick(self, remote: str, buffer: str, typed: str) -> Tuple[Optional[QueuedLine], str]:
+        """The line of a remote's buffer whose id the user typed (or the start of it),
+        or why there is none."""
+        lines = self.of(remote)
+        found = [line for line in lines if line.ident == typed] or [
+            line for line in lines if typed and line.ident.startswith(typed)
+        ]
+        if not found:
+            return None, f'no queued line of remote[{remote}] has the id "{typed}"'
+        if len(found) > 1:
+            return None, f'"{typed}" is the start of the ids of {len(found)} queued lines of remote[{remote}]'
+        line = found[0]
+        if buffer and line.buffer != buffer:
+            return None, f'line {self.line_id(line)} of remote[{remote}] is queued for "{line.buffer}", not "{buffer}"'
+        return line, ""
+
+    def before(self, line: QueuedLine) -> List[QueuedLine]:
+        """The lines of its buffer that go before a line."""
+        lines = self.of(line.remote, line.buffer)
+        return lines[: lines.index(line)] if line in lines else []
 
     def counts(self) -> Dict[str, int]:
         """How many lines each remote has queued."""
@@ -1625,18 +1673,18 @@ class Outbox:
         """No answer: the line may have arrived; only the user sends it again."""
         line.state = LINE_UNKNOWN
 
-    def approve(self, remote: str, buffer: str = "") -> int:
-        """The user says "send": these lines go, whatever their age or state."""
-        lines = [line for line in self.of(remote, buffer) if line.state != LINE_SENDING]
+    def approve(self, remote: str, buffer: str = "", ident: str = "") -> int:
+        """The user says "send": these lines go, whatever their age or state (in their turn in their buffer)."""
+        lines = [line for line in self.of(remote, buffer, ident) if line.state != LINE_SENDING]
         for line in lines:
             line.approved = True
             line.missing_since = None
             line.state = LINE_QUEUED
         return len(lines)
 
-    def drop(self, remote: str = "", buffer: str = "") -> int:
+    def drop(self, remote: str = "", buffer: str = "", ident: str = "") -> int:
         """Forget lines (of every remote if remote is ""); return how many."""
-        dropped = self.of(remote, buffer)
+        dropped = self.of(remote, buffer, ident)
         self.lines = [line for line in self.lines if line not in dropped]
         return len(dropped)
 
@@ -1743,6 +1791,8 @@ MISSING_RETRY_SECONDS = 5.0
 TELL_DELIVERED = "delivered"  # lines the remote took in this round
 TELL_STOPPED = "stopped"  # delivery stops until the next connection or the user's word
 TELL_UNKNOWN = "unknown"  # no answer for a line: it may have arrived
+TELL_UNCONFIRMED = "unconfirmed"  # a line whose answer never came (before a reload) holds its buffer back
+TELL_BEHIND = "behind"  # the user said "send" for a line that waits behind lines held in its buffer
 TELL_OLD = "old"  # lines older than autoreconnect_outbox_max_age wait for the user
 TELL_NO_BUFFER = "no buffer"  # a buffer never appeared on the remote
 TELL_NOT_CONNECTED = "not connected"  # the user said "send" while the link is down
@@ -1785,13 +1835,14 @@ class RetryAt:
 
 @dataclass(frozen=True)
 class Tell:
-    """Tell the user something about the outbox of a remote (what: a TELL_* kind)."""
+    """Tell the user something about the outbox of a remote (what: a TELL_* kind; line: the id of a line)."""
 
     name: str
     what: str
     count: int = 0
     buffer: str = ""
     detail: str = ""
+    line: str = ""
 
 
 DeliveryAction = Union[Persist, Handshake, Send, RetryAt, Tell]
@@ -1847,8 +1898,19 @@ class Delivery:
     def keep(self, name: str, buffer: str, texts: List[str], now: float) -> List[DeliveryAction]:
         """Queue lines typed for a buffer of a remote: on disk, then delivered if the link is up."""
         for text in texts:
-            self.outbox.add(self.new_id(), name, buffer, text, now)
+            self.outbox.add(self.fresh_id(name), name, buffer, text, now)
         return [Persist(), *self.deliver(name, now)]
+
+    def fresh_id(self, name: str) -> str:
+        """A new ident whose first LINE_ID_SIZE characters no line of the remote has:
+        the id the user sees for the line stays the same while it is kept."""
+        taken = {line.ident[:LINE_ID_SIZE] for line in self.outbox.of(name)}
+        ident = self.new_id()
+        for _ in range(LINE_ID_DRAWS):
+            if ident[:LINE_ID_SIZE] not in taken:
+                break
+            ident = self.new_id()
+        return ident
 
     def holds(self, remote: Optional[Remote], buffer: str, now: float) -> bool:
         """Whether input for a buffer of a remote is kept: the link is not usable for
@@ -1914,7 +1976,7 @@ class Delivery:
             self.outbox.missing(line, now)
         elif outcome == UNKNOWN:
             self.outbox.unknown(line)
-            actions.append(Tell(name, TELL_UNKNOWN, buffer=line.buffer, detail=detail))
+            actions.append(self.tell_unknown(name, line, detail))
         else:
             self.outbox.not_sent(line)
             if outcome == REFUSED:
@@ -1941,7 +2003,12 @@ class Delivery:
         if line is None or line not in self.outbox.lines:
             return []
         self.outbox.unknown(line)
-        return [Tell(name, TELL_UNKNOWN, buffer=line.buffer, detail="cancelled before its answer came"), Persist()]
+        return [self.tell_unknown(name, line, "cancelled before its answer came"), Persist()]
+
+    def tell_unknown(self, name: str, line: QueuedLine, detail: str) -> Tell:
+        """No answer came for a line: said now, with its id (and not again as unconfirmed)."""
+        self.round(name).told.add((TELL_UNCONFIRMED, line.ident))
+        return Tell(name, TELL_UNKNOWN, buffer=line.buffer, detail=detail, line=self.outbox.line_id(line))
 
     def stop_round(self, name: str, reason: str, now: float) -> List[DeliveryAction]:
         """Delivery stops until the next connection or the user's word; said once per reason."""
@@ -1970,6 +2037,12 @@ class Delivery:
                 current.told.add((TELL_NO_BUFFER, buffer))
                 count = self.outbox.count(name, buffer)
                 actions.append(Tell(name, TELL_NO_BUFFER, count, buffer, duration(settings.outbox_wait)))
+        for line in stuck.get(HELD_UNKNOWN, []):
+            if line.state == LINE_UNKNOWN and (TELL_UNCONFIRMED, line.ident) not in current.told:
+                # kept from before a reload or a restart, or told before the user's last word
+                current.told.add((TELL_UNCONFIRMED, line.ident))
+                behind = self.outbox.count(name, line.buffer) - 1
+                actions.append(Tell(name, TELL_UNCONFIRMED, behind, line.buffer, line=self.outbox.line_id(line)))
         if not self.outbox.count(name):
             current.told.clear()
         until = None if current.retry else self.outbox.missing_pending(name, now, settings.outbox_wait)
@@ -2005,21 +2078,54 @@ class Delivery:
 
     # -- the user's word -----------------------------------------------------------
 
-    def send(self, name: str, buffer: str, now: float) -> List[DeliveryAction]:
-        """The user says "send": lines go, whatever their age or state (at the reconnection if down)."""
-        count = self.outbox.approve(name, buffer)
+    def pick(self, name: str, buffer: str, typed: str, verb: str) -> Tuple[str, str]:
+        """The ident of the line the user names by its id for "send" or "drop", or why not ("" if fine)."""
+        line, problem = self.outbox.pick(name, buffer, typed)
+        if line is None:
+            return problem, ""
+        if verb == "send" and line.state == LINE_SENDING:
+            return f"line {self.outbox.line_id(line)} of remote[{name}] is being sent now (its answer has not come)", ""
+        return "", line.ident
+
+    def send(self, name: str, buffer: str, now: float, ident: str = "") -> List[DeliveryAction]:
+        """The user says "send": lines go, whatever their age or state (at the reconnection if down);
+        one line (ident) goes in its turn: after the lines before it in its buffer."""
+        lines = self.outbox.of(name, buffer, ident)
+        count = self.outbox.approve(name, buffer, ident)
         current = self.round(name)
         current.stopped = ""
-        current.told.clear()
-        if current.ready:
-            return self.deliver(name, now)
-        return [Tell(name, TELL_NOT_CONNECTED, count=count)] if count else []
+        if ident:  # what was said of the other lines stands
+            current.told -= {(TELL_UNCONFIRMED, ident), *((TELL_NO_BUFFER, line.buffer) for line in lines)}
+        else:
+            current.told.clear()
+        if not current.ready:
+            return [Tell(name, TELL_NOT_CONNECTED, count=count)] if count else []
+        actions = self.deliver(name, now)
+        return [*self.waits_behind(name, ident, now), *actions] if ident else actions
 
-    def drop(self, name: str, buffer: str) -> List[DeliveryAction]:
-        """The user drops lines (of a buffer, or every line of the remote)."""
-        dropped = self.outbox.drop(name, buffer)
-        self.round(name).told.clear()
-        return [Tell(name, TELL_DROPPED, count=dropped)]
+    def waits_behind(self, name: str, ident: str, now: float) -> List[DeliveryAction]:
+        """Say so when the line the user sent waits behind lines of its buffer held for the user's word."""
+        settings = self.settings
+        lines = self.outbox.of(name, ident=ident)
+        before = self.outbox.before(lines[0]) if lines else []
+        if not before or not self.outbox.held(before[0], now, settings.outbox_max_age, settings.outbox_wait):
+            return []
+        return [Tell(name, TELL_BEHIND, len(before), lines[0].buffer, line=self.outbox.line_id(lines[0]))]
+
+    def drop(self, name: str, buffer: str, now: float, ident: str = "") -> List[DeliveryAction]:
+        """The user drops lines (of a buffer, one line, or every line of the remote);
+        the lines they held back in their buffers go."""
+        dropped = self.outbox.drop(name, buffer, ident)
+        current = self.round(name)
+        current.told = {told for told in current.told if not self.gone(name, told)}
+        return [Tell(name, TELL_DROPPED, count=dropped), *self.deliver(name, now)]
+
+    def gone(self, name: str, told: Tuple[str, str]) -> bool:
+        """Whether what a notice was about has left the outbox (a new one may be told again)."""
+        what, about = told
+        if what == TELL_NO_BUFFER:
+            return not self.outbox.count(name, about)
+        return what == TELL_UNCONFIRMED and not self.outbox.of(name, ident=about)
 
     def move(self, name: str, buffer: str, target: str, now: float) -> List[DeliveryAction]:
         """The user sends the lines of a buffer to another buffer of the remote."""
@@ -2098,6 +2204,26 @@ def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str
     if total > len(items):
         items.append(f"+{total - len(items)} more")
     return ", ".join(items)
+
+
+def outbox_choices(outbox: Outbox, words: List[str]) -> List[str]:
+    """What may come next after "/autoreconnect outbox" and these words (as the command
+    reads them): the remotes with lines queued, the buffers of their lines, the ids of a
+    buffer's lines (in the order typed)."""
+    verb, given = (words[0], words[1:]) if words else ("", [])
+    if verb not in ("send", "drop", "move") or len(given) > (1 if verb == "move" else 2):
+        return []
+    remotes = outbox.remotes()
+    if not given:
+        return remotes + ["-all"] if remotes and verb != "move" else remotes
+    if given[0] == "-all":
+        return outbox.buffers() if len(given) == 1 and verb != "move" else []  # a line id goes with its remote
+    if given[0] not in remotes:
+        return []
+    if len(given) == 1:
+        return outbox.buffers(given[0])
+    ids = outbox.line_ids(given[0])
+    return [ids[line.ident] for line in outbox.of(given[0], given[1])]
 
 
 # ===========================================================================
@@ -3488,7 +3614,7 @@ class Courier:
     /api/input out of band (hook_url, with the remote's own credentials), timers
     and what the user is told."""
 
-    # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail} {command}
+    # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail} {line} {command}
     NOTICES = {
         TELL_DELIVERED: ("network", "remote[{name}]: {count} queued line(s) delivered"),
         TELL_STOPPED: (
@@ -3501,6 +3627,16 @@ class Courier:
             "remote[{name}]: no answer for a queued line sent to {buffer} ({detail}): it may have arrived and is "
             'not sent again by itself; "/{command} outbox send {name} {buffer}" sends it again, '
             '"/{command} outbox drop {name} {buffer}" drops it',
+        ),
+        TELL_UNCONFIRMED: (
+            "error",
+            "remote[{name}]: the delivery of a queued line to {buffer} was not confirmed: it may have arrived, is "
+            'not sent again by itself and holds back the {count} line(s) behind it ("/{command} outbox" lists it)',
+        ),
+        TELL_BEHIND: (
+            "",
+            "remote[{name}]: line {line} goes after the {count} line(s) before it in {buffer}, which wait for "
+            'your word ("/{command} outbox" lists them)',
         ),
         TELL_OLD: (
             "",
@@ -3585,7 +3721,7 @@ class Courier:
     def tell(self, notice: Tell) -> None:
         prefix, text = self.NOTICES[notice.what]
         fields_ = {"name": notice.name, "count": notice.count, "buffer": notice.buffer, "detail": notice.detail}
-        PRINTERS[prefix](text.format(command=COMMAND, **fields_))
+        PRINTERS[prefix](text.format(command=COMMAND, line=notice.line, **fields_))
 
     def request(self, name: str, resource: str, body: str, headers: Tuple[str, ...], callback: str) -> None:
         request = api_request(name, resource, body, headers)
@@ -3704,7 +3840,7 @@ class Courier:
             return weechat.WEECHAT_RC_ERROR
         now = self.wall_clock()
         for name in names:
-            self.run(self.delivery.drop(name, buffer) if verb == "drop" else self.delivery.send(name, buffer, now))
+            self.run(self.delivery.drop(name, buffer, now) if verb == "drop" else self.delivery.send(name, buffer, now))
         self.persist()
         return weechat.WEECHAT_RC_OK
 
