@@ -62,12 +62,12 @@ Contents (every section starts with a "# === N." line; the core, sections
  7. Outbox and delivery .......... Outbox, Delivery (which line goes, what an answer means)
  8. Views ........................ describe, bar_text
  9. Parsers ...................... hand-over, netlink, route tables, relay.conf, HTTP answers
-10. Shell: WeeChat's words ....... printing, remote names and options, /help text
+10. Shell: WeeChat's words ....... printing, quoted arguments, remote names and options, /help text
 11. Shell: options ............... Options, ConfigGuard, Native (WeeChat's own reconnection)
 12. Shell: records and hooks ..... Slot, Link, Links, Runner
 13. Shell: the network ........... route_of, NetWatch, Prober
 14. Shell: the outbox ............ OutboxFile, Courier, InputGate
-15. Shell: the user .............. Console (/autoreconnect, bar item), StatusCheck
+15. Shell: the user .............. OutboxCommand, Console (/autoreconnect, bar item), StatusCheck
 16. Shell: wiring ................ Shell
 17. WeeChat callbacks and main
 """
@@ -2540,7 +2540,7 @@ COMMAND = "autoreconnect"
 COMMAND_DESC = "automatic reconnection of remote relay servers"
 COMMAND_ARGS = (
     "[list] || retry|cancel|reset <name>|-all || secure <name>|-all "
-    "|| outbox [list] || outbox send|drop <name>|-all [<buffer>] || outbox move <name> <buffer> <new_buffer>"
+    "|| outbox [list] || outbox send|drop <name>|-all [<buffer> [<id>]] || outbox move <name> <buffer> <new_buffer>"
 )
 # "[fmt]": WeeChat aligns the lines "argument: description" as in its own /help
 COMMAND_ARGS_DESC = "\n".join(
@@ -2560,7 +2560,10 @@ COMMAND_ARGS_DESC = "\n".join(
         "name: name of remote relay server (see /remote list)",
         "raw[-all]: all remote relay servers",
         "buffer: full name of a buffer on the remote WeeChat, as /autoreconnect outbox shows it "
-        "(for example irc.libera.#weechat)",
+        "(for example irc.libera.#weechat); a name with spaces or quotes is given in quotes, "
+        '\'like this\' or "like this" (in double quotes, \\" and \\\\ stand for " and \\)',
+        "id: id of one queued line, as /autoreconnect outbox shows it: only this line is sent or dropped; "
+        "it goes after the lines before it in its buffer, and the lines behind it go after it",
         "new_buffer: full name of the buffer on the remote WeeChat that gets the lines instead",
         "",
         "Options: /set relay.network.autoreconnect*",
@@ -2584,9 +2587,14 @@ COMMAND_ARGS_DESC = "\n".join(
         "  /autoreconnect cancel -all",
         "  /autoreconnect secure home",
         "  /autoreconnect outbox send home",
+        "  /autoreconnect outbox drop home irc.libera.#weechat 3fa9",
+        "  /autoreconnect outbox drop home 'python.my buffer'",
         "  /autoreconnect outbox move home irc.libera.#old irc.libera.#new",
     )
 )
+# the arguments after "outbox send|drop|move" (remotes, buffers, line ids): they may hold
+# blanks, so one completion reads them all (OutboxCommand.complete)
+OUTBOX_COMPLETION = "relay_autoreconnect_outbox"
 COMMAND_COMPLETION = " || ".join(
     (
         "list",
@@ -2594,7 +2602,7 @@ COMMAND_COMPLETION = " || ".join(
         "cancel %(relay_remotes)|-all",
         "reset %(relay_remotes)|-all",
         "secure %(relay_remotes)|-all",
-        "outbox list|send|drop|move %(relay_remotes)|-all",
+        f"outbox list|send|drop|move %({OUTBOX_COMPLETION})|%*",
     )
 )
 BAR_ITEM = "relay_autoreconnect"
@@ -2637,6 +2645,84 @@ NATIVE_LINES = (
 )
 # commands and text typed by the person: seen before other scripts change them
 INPUT_PRIORITY = 10000
+
+
+# arguments that may hold blanks are read as WeeChat's string_split_shell reads them (/trigger,
+# /item): blanks separate words; '...' keeps what it holds as it is, "..." too but for \" and
+# \\ (a " and a \); elsewhere a backslash keeps the next character as it is
+BLANKS = " \t\r\n"
+QUOTED = BLANKS + "'\"\\"  # a word with one of these is written in quotes
+
+
+class Word(NamedTuple):
+    """An argument as string_split_shell reads it, and as it was typed."""
+
+    value: str  # what the command gets
+    typed: str  # the text of the word
+    end: int  # where it ends in the text
+    open: str  # at the end of the text: the quote still open, "\\" after a lone backslash, "" if none
+
+
+def command_words(text: str) -> List[Word]:
+    """Split arguments as WeeChat's string_split_shell does (a quote not closed ends the last word)."""
+    words: List[Word] = []
+    value, start, state = "", 0, " "
+    for index, char in enumerate(text):
+        if state == " " and char in BLANKS:
+            continue
+        if state == " ":
+            value, start, state = "", index, "a"
+        if state == "a" and char in BLANKS:
+            words.append(Word(value, text[start:index], index, ""))
+            state = " "
+        else:
+            value, state = word_step(value, state, char)
+    if state != " ":
+        words.append(Word(value, text[start:], len(text), "\\" if state[0] == "\\" else state.strip("a")))
+    return words
+
+
+def word_step(value: str, state: str, char: str) -> Tuple[str, str]:
+    """One more character of a word: its value so far and where it is after it (state "a":
+    out of quotes, "'" or '"': in quotes, a backslash then "a" or '"': after a backslash there)."""
+    if state[0] == "\\":
+        kept = "\\" if state == '\\"' and char not in '"\\' else ""
+        return value + kept + char, state[1]
+    if state in ("'", '"') and char == state:
+        return value, "a"
+    if state == "'":
+        return value + char, state
+    if char == "\\":
+        return value, "\\" + state
+    if state == "a" and char in ("'", '"'):
+        return value, char
+    return value + char, state
+
+
+def quoted(value: str) -> str:
+    """A value written as an argument that command_words reads back: as it is, or in
+    single quotes (in double quotes if it has a single quote)."""
+    if value and not any(char in QUOTED for char in value):
+        return value
+    if "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def completed(value: str, word: Optional[Word]) -> str:
+    """The word being typed (None: a new one) written on to read `value` ("" if it can not)."""
+    if word is None:
+        return quoted(value)
+    if word.open == "\\" or not value.startswith(word.value):
+        return ""
+    rest = value[len(word.value) :]
+    if word.open == "'":
+        rest = rest.replace("'", "'\\''") + "'"
+    elif word.open == '"':
+        rest = rest.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        rest = "".join(f"\\{char}" if char in QUOTED else char for char in rest)
+    return word.typed + rest
 
 
 def message(text: str, buffer: str = "") -> None:
@@ -3614,24 +3700,27 @@ class Courier:
     /api/input out of band (hook_url, with the remote's own credentials), timers
     and what the user is told."""
 
-    # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail} {line} {command}
+    # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail}
+    # {line} {command}, and {name_arg} {buffer_arg}: the name and the buffer as command arguments
     NOTICES = {
         TELL_DELIVERED: ("network", "remote[{name}]: {count} queued line(s) delivered"),
         TELL_STOPPED: (
             "error",
             "remote[{name}]: queued lines not delivered ({detail}): {count} line(s) kept, tried again at the next "
-            'connection; "/{command} outbox send {name}" tries now',
+            'connection; "/{command} outbox send {name_arg}" tries now',
         ),
         TELL_UNKNOWN: (
             "error",
             "remote[{name}]: no answer for a queued line sent to {buffer} ({detail}): it may have arrived and is "
-            'not sent again by itself; "/{command} outbox send {name} {buffer}" sends it again, '
-            '"/{command} outbox drop {name} {buffer}" drops it',
+            'not sent again by itself; "/{command} outbox send {name_arg} {buffer_arg} {line}" sends it again, '
+            '"/{command} outbox drop {name_arg} {buffer_arg} {line}" drops it',
         ),
         TELL_UNCONFIRMED: (
             "error",
             "remote[{name}]: the delivery of a queued line to {buffer} was not confirmed: it may have arrived, is "
-            'not sent again by itself and holds back the {count} line(s) behind it ("/{command} outbox" lists it)',
+            "not sent again by itself and holds back the {count} line(s) behind it; "
+            '"/{command} outbox send {name_arg} {buffer_arg} {line}" sends it again, '
+            '"/{command} outbox drop {name_arg} {buffer_arg} {line}" drops it',
         ),
         TELL_BEHIND: (
             "",
@@ -3640,14 +3729,14 @@ class Courier:
         ),
         TELL_OLD: (
             "",
-            'remote[{name}]: {count} queued line(s) older than {detail} not sent; "/{command} outbox send {name}" '
-            'sends them, "/{command} outbox drop {name}" drops them',
+            'remote[{name}]: {count} queued line(s) older than {detail} not sent; "/{command} outbox send '
+            '{name_arg}" sends them, "/{command} outbox drop {name_arg}" drops them',
         ),
         TELL_NO_BUFFER: (
             "error",
             'remote[{name}]: buffer "{buffer}" not found on the remote after {detail}: {count} queued line(s) kept; '
-            '"/{command} outbox move {name} {buffer} <buffer>" sends them to another buffer, '
-            '"/{command} outbox drop {name} {buffer}" drops them',
+            '"/{command} outbox move {name_arg} {buffer_arg} <buffer>" sends them to another buffer, '
+            '"/{command} outbox drop {name_arg} {buffer_arg}" drops them',
         ),
         TELL_NOT_CONNECTED: ("", "outbox: remote[{name}] is not connected: {count} line(s) go after the reconnection"),
         TELL_DROPPED: ("", "remote[{name}]: {count} queued line(s) dropped"),
@@ -3721,7 +3810,8 @@ class Courier:
     def tell(self, notice: Tell) -> None:
         prefix, text = self.NOTICES[notice.what]
         fields_ = {"name": notice.name, "count": notice.count, "buffer": notice.buffer, "detail": notice.detail}
-        PRINTERS[prefix](text.format(command=COMMAND, line=notice.line, **fields_))
+        arguments = {"name_arg": quoted(notice.name), "buffer_arg": quoted(notice.buffer), "line": notice.line}
+        PRINTERS[prefix](text.format(command=COMMAND, **fields_, **arguments))
 
     def request(self, name: str, resource: str, body: str, headers: Tuple[str, ...], callback: str) -> None:
         request = api_request(name, resource, body, headers)
@@ -3813,59 +3903,6 @@ class Courier:
                 self.run(self.delivery.cancelled(link.name))
         self.persist()
 
-    # -- the user's word -------------------------------------------------------
-
-    def command(self, words: List[str]) -> int:
-        """/autoreconnect outbox [list] | send|drop <remote>|-all [<buffer>] | move <remote> <buffer> <buffer>."""
-        outbox = self.delivery.outbox
-        verb = words[0] if words else "list"
-        if verb == "list" and len(words) <= 1:
-            self.print_list()
-            return weechat.WEECHAT_RC_OK
-        if verb == "move" and len(words) == 4:
-            return self.move(*words[1:])
-        if verb not in ("send", "drop") or len(words) not in (2, 3):
-            error(
-                f'outbox: "list", "send"/"drop" with a remote name or -all (and a buffer), or '
-                f'"move" with a remote and two buffers (see /help {COMMAND})'
-            )
-            return weechat.WEECHAT_RC_ERROR
-        target, buffer = words[1], (words[2] if len(words) == 3 else "")
-        names = outbox.remotes() if target == "-all" else [target]
-        if not any(outbox.count(name, buffer) for name in names):
-            if target == "-all":
-                message("outbox: nothing queued")  # nothing to do: said, not an error
-                return weechat.WEECHAT_RC_OK
-            error(f"outbox: nothing queued for remote[{target}]" + (f" in {buffer}" if buffer else ""))
-            return weechat.WEECHAT_RC_ERROR
-        now = self.wall_clock()
-        for name in names:
-            self.run(self.delivery.drop(name, buffer, now) if verb == "drop" else self.delivery.send(name, buffer, now))
-        self.persist()
-        return weechat.WEECHAT_RC_OK
-
-    def move(self, name: str, buffer: str, target: str) -> int:
-        if not self.delivery.outbox.count(name, buffer):
-            error(f"outbox: nothing queued for remote[{name}] in {buffer}")
-            return weechat.WEECHAT_RC_ERROR
-        self.run(self.delivery.move(name, buffer, target, self.wall_clock()))
-        self.persist()
-        return weechat.WEECHAT_RC_OK
-
-    def print_list(self) -> None:
-        outbox = self.delivery.outbox
-        if not outbox.lines:
-            message("outbox: nothing queued")
-            return
-        settings = self.delivery.settings
-        now = self.wall_clock()
-        message(f"outbox: {outbox.count()} queued line(s):")
-        for line in outbox.lines:
-            held = outbox.held(line, now, settings.outbox_max_age, settings.outbox_wait)
-            state = f"waits for your word: {held}" if held else line.state
-            age = duration(max(0.0, now - line.queued_at))
-            weechat.prnt("", f"  remote[{line.remote}] {line.buffer} (queued {age} ago, {state}): {line.text}")
-
 
 class InputGate:
     """Tells what the person submits from commands that run here, and keeps input for down remotes.
@@ -3953,6 +3990,132 @@ class InputGate:
 # ===========================================================================
 
 
+class OutboxCommand:
+    """/autoreconnect outbox: queued lines listed, sent, dropped or moved at the user's word,
+    a buffer's lines or one line by its id; arguments read and completed as WeeChat reads
+    quoted ones (command_words)."""
+
+    USAGE = (
+        '"list", "send"/"drop" with a remote name or -all (then a buffer, then a line id), '
+        'or "move" with a remote and two buffers'
+    )
+
+    def __init__(self, delivery: Delivery, courier: Courier, wall_clock: Callable[[], float]) -> None:
+        self.delivery = delivery
+        self.courier = courier
+        self.wall_clock = wall_clock
+
+    def command(self, args: str) -> int:
+        """/autoreconnect outbox [list] | send|drop <remote>|-all [<buffer> [<id>]] | move <remote> <buffer> <to>."""
+        words = command_words(args)
+        problem = self.unreadable(words)
+        if problem:
+            error(f"outbox: {problem} (see /help {COMMAND})")
+            return weechat.WEECHAT_RC_ERROR
+        values = [word.value for word in words]
+        verb = values[0] if values else "list"
+        if verb == "list" and len(values) <= 1:
+            self.print_list()
+            return weechat.WEECHAT_RC_OK
+        if verb == "move" and len(values) == 4:
+            return self.move(*values[1:])
+        if verb not in ("send", "drop") or len(values) not in (2, 3, 4):
+            error(f"outbox: {self.USAGE} (see /help {COMMAND})")
+            return weechat.WEECHAT_RC_ERROR
+        if len(values) == 4:
+            return self.one(verb, *values[1:])
+        return self.lines(verb, values[1], values[2] if len(values) == 3 else "")
+
+    @staticmethod
+    def unreadable(words: List[Word]) -> str:
+        """Why the arguments can not be read ("" if they can)."""
+        if words and words[-1].open == "\\":
+            return "the arguments end with a lone backslash"
+        if words and words[-1].open:
+            return f"a quote ({words[-1].open}) is not closed"
+        if any(not word.value for word in words):
+            return "an argument is empty"
+        return ""
+
+    def lines(self, verb: str, target: str, buffer: str) -> int:
+        """send or drop the lines of a remote (-all: of every remote), or of one of its buffers."""
+        outbox = self.delivery.outbox
+        names = outbox.remotes() if target == "-all" else [target]
+        if not any(outbox.count(name, buffer) for name in names):
+            if target == "-all":
+                message("outbox: nothing queued")  # nothing to do: said, not an error
+                return weechat.WEECHAT_RC_OK
+            return self.nothing(target, buffer)
+        now = self.wall_clock()
+        for name in names:
+            delivery = self.delivery
+            self.courier.run(delivery.drop(name, buffer, now) if verb == "drop" else delivery.send(name, buffer, now))
+        self.courier.persist()
+        return weechat.WEECHAT_RC_OK
+
+    def one(self, verb: str, name: str, buffer: str, typed: str) -> int:
+        """send or drop one line, named by its id."""
+        if name == "-all":
+            error(f"outbox: a line id goes with the name of its remote, not -all (see /{COMMAND} outbox)")
+            return weechat.WEECHAT_RC_ERROR
+        if not self.delivery.outbox.count(name, buffer):
+            return self.nothing(name, buffer)
+        problem, ident = self.delivery.pick(name, buffer, typed, verb)
+        if problem:
+            error(f"outbox: {problem} (see /{COMMAND} outbox)")
+            return weechat.WEECHAT_RC_ERROR
+        now = self.wall_clock()
+        if verb == "send":
+            self.courier.run(self.delivery.send(name, buffer, now, ident))
+        else:
+            self.courier.run(self.delivery.drop(name, buffer, now, ident))
+        self.courier.persist()
+        return weechat.WEECHAT_RC_OK
+
+    def move(self, name: str, buffer: str, target: str) -> int:
+        if not self.delivery.outbox.count(name, buffer):
+            return self.nothing(name, buffer)
+        self.courier.run(self.delivery.move(name, buffer, target, self.wall_clock()))
+        self.courier.persist()
+        return weechat.WEECHAT_RC_OK
+
+    @staticmethod
+    def nothing(name: str, buffer: str) -> int:
+        error(f"outbox: nothing queued for remote[{name}]" + (f" in {quoted(buffer)}" if buffer else ""))
+        return weechat.WEECHAT_RC_ERROR
+
+    def print_list(self) -> None:
+        outbox = self.delivery.outbox
+        if not outbox.lines:
+            message("outbox: nothing queued")
+            return
+        settings = self.delivery.settings
+        now = self.wall_clock()
+        ids = {name: outbox.line_ids(name) for name in outbox.remotes()}
+        message(f"outbox: {outbox.count()} queued line(s) (remote, buffer, line id):")
+        for line in outbox.lines:
+            held = outbox.held(line, now, settings.outbox_max_age, settings.outbox_wait)
+            state = f"waits for your word: {held}" if held else line.state
+            age = duration(max(0.0, now - line.queued_at))
+            where = f"remote[{line.remote}] {quoted(line.buffer)} {ids[line.remote][line.ident]}"
+            weechat.prnt("", f"  {where} (queued {age} ago, {state}): {line.text}")
+
+    def complete(self, args: str, base_word: str) -> List[str]:
+        """Tab after "/autoreconnect outbox": what replaces WeeChat's base word (the end of the
+        word being typed, after its last blank) for each remote, buffer or line id that may come."""
+        words = command_words(args)
+        current = words.pop() if words and words[-1].end == len(args) else None
+        typed = current.typed if current else ""
+        if not words or words[0].value != "outbox" or not typed.endswith(base_word):
+            return []
+        items = []
+        for value in outbox_choices(self.delivery.outbox, [word.value for word in words[1:]]):
+            word = completed(value, current)
+            if word:
+                items.append(word[len(typed) - len(base_word) :])
+        return items
+
+
 class Console:
     """What the user types and sees: /autoreconnect, the bar item, password notices."""
 
@@ -3961,7 +4124,7 @@ class Console:
         *,
         engine: Engine,
         delivery: Delivery,
-        courier: Courier,
+        outbox: OutboxCommand,
         links: Links,
         run: Callable[[List[Action]], None],
         clock: Callable[[], float],
@@ -3969,7 +4132,7 @@ class Console:
     ) -> None:
         self.engine = engine
         self.delivery = delivery
-        self.courier = courier
+        self.outbox = outbox
         self.links = links
         self.run = run
         self.clock = clock
@@ -3986,7 +4149,10 @@ class Console:
         self.hooks = [
             weechat.hook_command(
                 COMMAND, COMMAND_DESC, COMMAND_ARGS, COMMAND_ARGS_DESC, COMMAND_COMPLETION, "command_cb", ""
-            )
+            ),
+            weechat.hook_completion(
+                OUTBOX_COMPLETION, "remotes, buffers and line ids of the outbox", "outbox_completion_cb", ""
+            ),
         ]
         self.item = weechat.bar_item_new(BAR_ITEM, "bar_item_cb", "")
 
@@ -4006,7 +4172,7 @@ class Console:
         words = args.split()
         verb = words[0] if words else "list"
         if verb == "outbox":
-            return self.courier.command(words[1:])
+            return self.outbox.command(args.split(maxsplit=1)[1] if len(words) > 1 else "")
         if verb == "list":
             if len(words) > 1:
                 error(f'"list" takes no argument (see /help {COMMAND})')
@@ -4052,6 +4218,13 @@ class Console:
         message(f"{len(engine.remotes)} relay remote(s) (autoreconnect {state}):")
         for name in sorted(engine.remotes):
             weechat.prnt("", f"  {describe(engine, engine.remotes[name], now)}")
+
+    def complete(self, completion: str) -> None:
+        """Tab in the arguments of /autoreconnect outbox."""
+        args = weechat.completion_get_string(completion, "args")
+        base_word = weechat.completion_get_string(completion, "base_word")
+        for item in self.outbox.complete(args, base_word):
+            weechat.completion_list_add(completion, item, 0, weechat.WEECHAT_LIST_POS_END)
 
     # -- the bar item --------------------------------------------------------------
 
@@ -4275,7 +4448,7 @@ class Shell:
         self.console = Console(
             engine=self.engine,
             delivery=self.delivery,
-            courier=self.courier,
+            outbox=OutboxCommand(self.delivery, self.courier, wall_clock),
             links=self.links,
             run=self.run,
             clock=clock,
@@ -4823,6 +4996,12 @@ def buffer_opened_cb(_data: str, _signal: str, signal_data: str) -> int:
 
 def command_cb(_data: str, _buffer: str, args: str) -> int:
     return SHELL.console.command(args) if SHELL else weechat.WEECHAT_RC_OK
+
+
+def outbox_completion_cb(_data: str, _item: str, _buffer: str, completion: str) -> int:
+    if SHELL:
+        SHELL.console.complete(completion)
+    return weechat.WEECHAT_RC_OK
 
 
 def bar_item_cb(_data: str, _item: str, _window: str) -> str:
