@@ -2368,8 +2368,10 @@ def config_section(text: str, section: str) -> Dict[str, str]:
 
 # curl errors raised before a request is sent (libcurl error codes)
 CURL_BEFORE_SENDING = frozenset((1, 2, 3, 4, 5, 6, 7, 35, 51, 53, 58, 59, 60, 66, 77, 83, 90, 91))
-# hook_url errors raised before a request is sent: invalid URL, no thread
-HOOK_URL_BEFORE_SENDING = ("1", "5")
+# hook_url errors raised before a request is sent: invalid URL, and no thread ("error_code_pthread"
+# is set; error_code 5 up to WeeChat 4.7, 100 since 4.8, where 5 is a transfer the caller stopped,
+# as removing the hook while it runs does: the request may have arrived)
+HOOK_URL_BEFORE_SENDING = ("1",)
 
 # every hash algorithm of the relay API, weakest first (the server picks the
 # strongest it allows, as it does for WeeChat's own remote client)
@@ -2398,7 +2400,11 @@ def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
         return REFUSED, f"HTTP {code}" + (f": {said}" if said else "")
     said = output.get("error", "") or "no answer"
     curl = output.get("error_code_curl", "")
-    if (curl.isdigit() and int(curl) in CURL_BEFORE_SENDING) or output.get("error_code") in HOOK_URL_BEFORE_SENDING:
+    if (
+        (curl.isdigit() and int(curl) in CURL_BEFORE_SENDING)
+        or output.get("error_code") in HOOK_URL_BEFORE_SENDING
+        or output.get("error_code_pthread")
+    ):
         return NOT_SENT, said
     return UNKNOWN, said
 
@@ -3172,9 +3178,9 @@ class Slot:
         self.hook = hook
 
     def disarm(self) -> None:
-        if self.hook:
-            weechat.unhook(self.hook)
-            self.hook = ""
+        hook, self.hook = self.hook, ""  # first: WeeChat >= 4.8 calls back a URL transfer removed
+        if hook:
+            weechat.unhook(hook)
 
     def fired(self) -> None:
         """A one-shot hook called back: WeeChat has removed it."""
@@ -3853,14 +3859,14 @@ class Courier:
 
     def answered_handshake(self, key: str, output: Dict[str, str]) -> None:
         link = self.links.find(key)
-        if link is not None:
+        if link is not None and link.delivery:  # not armed: a transfer removed here (WeeChat >= 4.8)
             link.delivery.fired()
             detail = output.get("error") or f"HTTP {output.get('response_code', '?')}"
             self.run(self.delivery.handshake_answered(link.name, handshake_answer(output), detail, self.wall_clock()))
 
     def answered(self, key: str, output: Dict[str, str]) -> None:
         link = self.links.find(key)
-        if link is not None:
+        if link is not None and link.delivery:  # not armed: a transfer removed here (WeeChat >= 4.8)
             link.delivery.fired()
             outcome, detail = delivery_outcome(output)
             self.run(self.delivery.answered(link.name, outcome, detail, self.wall_clock()))

@@ -1138,8 +1138,15 @@ def hook_signal_send(signal, type_data, signal_data):
     return _signal_send(signal, signal_data)
 
 
+# first version that calls back a URL transfer removed while it runs (hook_url_free_data, commit 3e49b73)
+_URL_STOPPED_VERSION = 0x04080000
+
+
 def unhook(hook):
-    _STATE.remove_hook(hook)
+    removed = _STATE.remove_hook(hook)
+    if removed is not None and removed.kind == "url" and _STATE.version >= _URL_STOPPED_VERSION:
+        output = {"error": "transfer stopped", "error_code": "5"}
+        _STATE.callback(removed.callback)(removed.data, removed.pattern, removed.options, output)
 
 
 # -- options -----------------------------------------------------------------

@@ -169,6 +169,9 @@ def test_numbers_that_are_not_finite_are_refused():
         ({"error": "Could not resolve host", "error_code": "2", "error_code_curl": "6"}, ra.NOT_SENT),
         ({"error": "SSL certificate problem", "error_code": "2", "error_code_curl": "60"}, ra.NOT_SENT),
         ({"error": "invalid URL", "error_code": "1"}, ra.NOT_SENT),
+        ({"error": "error calling pthread_create (11)", "error_code": "5", "error_code_pthread": "11"}, ra.NOT_SENT),
+        ({"error": "error calling pthread_create (11)", "error_code": "100", "error_code_pthread": "11"}, ra.NOT_SENT),
+        ({"error": "transfer stopped", "error_code": "5"}, ra.UNKNOWN),  # WeeChat >= 4.8: the hook removed
         ({"error": "transfer timeout reached (10.000s)", "error_code": "6"}, ra.UNKNOWN),
         ({"error": "Recv failure", "error_code": "2", "error_code_curl": "56"}, ra.UNKNOWN),
         ({"error": "Operation timed out", "error_code": "2", "error_code_curl": "28"}, ra.UNKNOWN),

@@ -378,6 +378,8 @@ def test_outbox_commands_and_their_errors(outage):
     assert delivered(sim) == []
 
 
+# WeeChat >= 4.8 calls back a URL transfer removed while it runs ("transfer stopped")
+@pytest.mark.parametrize("sim", [0x04060300, 0x040A0000], indirect=True, ids=["4.6.3", "4.10.0"])
 def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice(outage, load):
     sim, buffer = outage
     sim.type(buffer, "a")
@@ -408,6 +410,25 @@ def test_lines_kept_from_before_a_reload_go_at_once_when_the_link_is_up(outage, 
     load()
     sim.serve()  # no reconnection: the link found up at the load takes the lines read from the file
     assert delivered(sim) == [(CHAN, "x")]
+
+
+@pytest.mark.parametrize("sim", [0x04060300, 0x040A0000], indirect=True, ids=["4.6.3", "4.10.0"])
+@pytest.mark.parametrize("stop", ["unload", "/upgrade"])
+def test_no_request_starts_while_the_script_removes_the_one_in_flight(outage, stop):
+    sim, buffer = outage
+    sim.type(buffer, "in flight")
+    sim.type(chan(sim, "irc.libera.#other"), "next")
+    back(sim, serve=False)
+    sim.serve(rounds=1)  # the handshake: "in flight" is sent, its answer not come
+    (request,) = sim.deliveries()
+    if stop == "unload":
+        sim.unload()
+    else:
+        sim.user("/upgrade")
+    assert sim.deliveries() == [] and request.pointer not in sim.state.hooks
+    assert not [h for h in sim.hooks() if h.kind == "timer" and stop == "unload"]
+    assert file_lines(sim) == [("in flight", LINE_SENDING if stop == "unload" else LINE_UNKNOWN), ("next", LINE_QUEUED)]
+    assert not sim.lines("transfer stopped")
 
 
 def test_a_corrupt_file_gives_one_line_and_is_kept_aside(sim, load):
