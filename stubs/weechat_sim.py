@@ -211,12 +211,12 @@ class Sim:
         return weechat._tab_words(text)  # pylint: disable=protected-access
 
     def tab(self, text: str) -> str:
-        """The input line after Tab at its end (the first word offered, then a space if it was the only one)."""
+        """The input line after Tab at its end: the first word offered, then a space (gui_input_complete)."""
         words = self.tab_words(text)
         if not words:
             return text
         base = max(text.rfind(" "), text.rfind("\n")) + 1
-        return text[:base] + words[0] + (" " if len(words) == 1 else "")
+        return f"{text[:base]}{words[0]} "
 
     def bar_item(self, name: str = "relay_autoreconnect") -> str:
         """What the bar item shows now."""
