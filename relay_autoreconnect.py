@@ -63,12 +63,12 @@ Contents (every section starts with a "# === N." line; the core, sections
  7. Outbox and delivery .......... Outbox, Delivery (which line goes, what an answer means)
  8. Views ........................ describe, bar_text
  9. Parsers ...................... hand-over, netlink, route tables, relay.conf, HTTP answers
-10. Shell: WeeChat's words ....... printing, remote names and options, /help text
+10. Shell: WeeChat's words ....... printing, quoted arguments, remote names and options, /help text
 11. Shell: options ............... Options, ConfigGuard, Native (WeeChat's own reconnection)
 12. Shell: records and hooks ..... Slot, Link, Links, Runner
 13. Shell: the network ........... route_of, NetWatch, Prober
 14. Shell: the outbox ............ OutboxFile, Courier, InputGate
-15. Shell: the user .............. Console (/autoreconnect, bar item), StatusCheck
+15. Shell: the user .............. OutboxCommand, Console (/autoreconnect, bar item), StatusCheck
 16. Shell: wiring ................ Shell
 17. WeeChat callbacks and main
 """
@@ -1492,6 +1492,12 @@ LINE_MISSING = "missing"  # the remote has no such buffer (yet): tried again lat
 LINE_UNKNOWN = "unknown"  # the answer never came: it may have arrived
 LINE_STATES = (LINE_QUEUED, LINE_SENDING, LINE_MISSING, LINE_UNKNOWN)
 
+# a line's id as the user sees and types it is the start of its ident, this many
+# characters at least (more only if lines of a remote start alike; new ones never do)
+LINE_ID_SIZE = 4
+# a new ident is drawn again at most this often while its start is taken
+LINE_ID_DRAWS = 64
+
 # why the lines of a buffer wait for the user's word
 HELD_OLD = "older than autoreconnect_outbox_max_age"
 HELD_NO_BUFFER = "buffer not found on the remote"
@@ -1528,16 +1534,58 @@ class Outbox:
         self.lines.append(line)
         return line
 
-    def of(self, remote: str = "", buffer: str = "") -> List[QueuedLine]:
-        """Lines of a remote ("" every remote), of one of its buffers ("" every buffer)."""
+    def of(self, remote: str = "", buffer: str = "", ident: str = "") -> List[QueuedLine]:
+        """Lines of a remote ("" every remote), of one of its buffers ("" every buffer),
+        the line of an ident ("" every line)."""
         return [
             line
             for line in self.lines
-            if (not remote or line.remote == remote) and (not buffer or line.buffer == buffer)
+            if (not remote or line.remote == remote)
+            and (not buffer or line.buffer == buffer)
+            and (not ident or line.ident == ident)
         ]
 
     def count(self, remote: str = "", buffer: str = "") -> int:
         return len(self.of(remote, buffer))
+
+    def buffers(self, remote: str = "") -> List[str]:
+        """Buffers with lines queued (of a remote, "" every remote), in the order first typed."""
+        return list(dict.fromkeys(line.buffer for line in self.of(remote)))
+
+    def line_ids(self, remote: str) -> Dict[str, str]:
+        """The id the user sees and types for each line of a remote, by ident: the shortest
+        start of its ident, LINE_ID_SIZE characters at least, that no other line of the remote has."""
+        idents = sorted(line.ident for line in self.of(remote))
+        ids = {}
+        for index, ident in enumerate(idents):
+            neighbours = idents[max(0, index - 1) : index] + idents[index + 1 : index + 2]
+            shared = max((len(os.path.commonprefix((ident, other))) for other in neighbours), default=0)
+            ids[ident] = ident[: max(LINE_ID_SIZE, shared + 1)]
+        return ids
+
+    def line_id(self, line: QueuedLine) -> str:
+        return self.line_ids(line.remote)[line.ident]
+
+    def pick(self, remote: str, buffer: str, typed: str) -> Tuple[Optional[QueuedLine], str]:
+        """The line of a remote's buffer whose id the user typed (or the start of it),
+        or why there is none."""
+        lines = self.of(remote)
+        found = [line for line in lines if line.ident == typed] or [
+            line for line in lines if typed and line.ident.startswith(typed)
+        ]
+        if not found:
+            return None, f'no queued line of remote[{remote}] has the id "{typed}"'
+        if len(found) > 1:
+            return None, f'"{typed}" is the start of the ids of {len(found)} queued lines of remote[{remote}]'
+        line = found[0]
+        if buffer and line.buffer != buffer:
+            return None, f'line {self.line_id(line)} of remote[{remote}] is queued for "{line.buffer}", not "{buffer}"'
+        return line, ""
+
+    def before(self, line: QueuedLine) -> List[QueuedLine]:
+        """The lines of its buffer that go before a line."""
+        lines = self.of(line.remote, line.buffer)
+        return lines[: lines.index(line)] if line in lines else []
 
     def counts(self) -> Dict[str, int]:
         """How many lines each remote has queued."""
@@ -1631,18 +1679,18 @@ class Outbox:
         """No answer: the line may have arrived; only the user sends it again."""
         line.state = LINE_UNKNOWN
 
-    def approve(self, remote: str, buffer: str = "") -> int:
-        """The user says "send": these lines go, whatever their age or state."""
-        lines = [line for line in self.of(remote, buffer) if line.state != LINE_SENDING]
+    def approve(self, remote: str, buffer: str = "", ident: str = "") -> int:
+        """The user says "send": these lines go, whatever their age or state (in their turn in their buffer)."""
+        lines = [line for line in self.of(remote, buffer, ident) if line.state != LINE_SENDING]
         for line in lines:
             line.approved = True
             line.missing_since = None
             line.state = LINE_QUEUED
         return len(lines)
 
-    def drop(self, remote: str = "", buffer: str = "") -> int:
+    def drop(self, remote: str = "", buffer: str = "", ident: str = "") -> int:
         """Forget lines (of every remote if remote is ""); return how many."""
-        dropped = self.of(remote, buffer)
+        dropped = self.of(remote, buffer, ident)
         self.lines = [line for line in self.lines if line not in dropped]
         return len(dropped)
 
@@ -1749,6 +1797,8 @@ MISSING_RETRY_SECONDS = 5.0
 TELL_DELIVERED = "delivered"  # lines the remote took in this round
 TELL_STOPPED = "stopped"  # delivery stops until the next connection or the user's word
 TELL_UNKNOWN = "unknown"  # no answer for a line: it may have arrived
+TELL_UNCONFIRMED = "unconfirmed"  # a line whose answer never came (before a reload) holds its buffer back
+TELL_BEHIND = "behind"  # the user said "send" for a line that waits behind lines held in its buffer
 TELL_OLD = "old"  # lines older than autoreconnect_outbox_max_age wait for the user
 TELL_NO_BUFFER = "no buffer"  # a buffer never appeared on the remote
 TELL_NOT_CONNECTED = "not connected"  # the user said "send" while the link is down
@@ -1791,13 +1841,14 @@ class RetryAt:
 
 @dataclass(frozen=True)
 class Tell:
-    """Tell the user something about the outbox of a remote (what: a TELL_* kind)."""
+    """Tell the user something about the outbox of a remote (what: a TELL_* kind; line: the id of a line)."""
 
     name: str
     what: str
     count: int = 0
     buffer: str = ""
     detail: str = ""
+    line: str = ""
 
 
 DeliveryAction = Union[Persist, Handshake, Send, RetryAt, Tell]
@@ -1853,8 +1904,19 @@ class Delivery:
     def keep(self, name: str, buffer: str, texts: List[str], now: float) -> List[DeliveryAction]:
         """Queue lines typed for a buffer of a remote: on disk, then delivered if the link is up."""
         for text in texts:
-            self.outbox.add(self.new_id(), name, buffer, text, now)
+            self.outbox.add(self.fresh_id(name), name, buffer, text, now)
         return [Persist(), *self.deliver(name, now)]
+
+    def fresh_id(self, name: str) -> str:
+        """A new ident whose first LINE_ID_SIZE characters no line of the remote has:
+        the id the user sees for the line stays the same while it is kept."""
+        taken = {line.ident[:LINE_ID_SIZE] for line in self.outbox.of(name)}
+        ident = self.new_id()
+        for _ in range(LINE_ID_DRAWS):
+            if ident[:LINE_ID_SIZE] not in taken:
+                break
+            ident = self.new_id()
+        return ident
 
     def holds(self, remote: Optional[Remote], buffer: str, now: float) -> bool:
         """Whether input for a buffer of a remote is kept: the link is not usable for
@@ -1920,7 +1982,7 @@ class Delivery:
             self.outbox.missing(line, now)
         elif outcome == UNKNOWN:
             self.outbox.unknown(line)
-            actions.append(Tell(name, TELL_UNKNOWN, buffer=line.buffer, detail=detail))
+            actions.append(self.tell_unknown(name, line, detail))
         else:
             self.outbox.not_sent(line)
             if outcome == REFUSED:
@@ -1947,7 +2009,12 @@ class Delivery:
         if line is None or line not in self.outbox.lines:
             return []
         self.outbox.unknown(line)
-        return [Tell(name, TELL_UNKNOWN, buffer=line.buffer, detail="cancelled before its answer came"), Persist()]
+        return [self.tell_unknown(name, line, "cancelled before its answer came"), Persist()]
+
+    def tell_unknown(self, name: str, line: QueuedLine, detail: str) -> Tell:
+        """No answer came for a line: said now, with its id (and not again as unconfirmed)."""
+        self.round(name).told.add((TELL_UNCONFIRMED, line.ident))
+        return Tell(name, TELL_UNKNOWN, buffer=line.buffer, detail=detail, line=self.outbox.line_id(line))
 
     def stop_round(self, name: str, reason: str, now: float) -> List[DeliveryAction]:
         """Delivery stops until the next connection or the user's word; said once per reason."""
@@ -1976,6 +2043,12 @@ class Delivery:
                 current.told.add((TELL_NO_BUFFER, buffer))
                 count = self.outbox.count(name, buffer)
                 actions.append(Tell(name, TELL_NO_BUFFER, count, buffer, duration(settings.outbox_wait)))
+        for line in stuck.get(HELD_UNKNOWN, []):
+            if line.state == LINE_UNKNOWN and (TELL_UNCONFIRMED, line.ident) not in current.told:
+                # kept from before a reload or a restart, or told before the user's last word
+                current.told.add((TELL_UNCONFIRMED, line.ident))
+                behind = self.outbox.count(name, line.buffer) - 1
+                actions.append(Tell(name, TELL_UNCONFIRMED, behind, line.buffer, line=self.outbox.line_id(line)))
         if not self.outbox.count(name):
             current.told.clear()
         until = None if current.retry else self.outbox.missing_pending(name, now, settings.outbox_wait)
@@ -2011,21 +2084,54 @@ class Delivery:
 
     # -- the user's word -----------------------------------------------------------
 
-    def send(self, name: str, buffer: str, now: float) -> List[DeliveryAction]:
-        """The user says "send": lines go, whatever their age or state (at the reconnection if down)."""
-        count = self.outbox.approve(name, buffer)
+    def pick(self, name: str, buffer: str, typed: str, verb: str) -> Tuple[str, str]:
+        """The ident of the line the user names by its id for "send" or "drop", or why not ("" if fine)."""
+        line, problem = self.outbox.pick(name, buffer, typed)
+        if line is None:
+            return problem, ""
+        if verb == "send" and line.state == LINE_SENDING:
+            return f"line {self.outbox.line_id(line)} of remote[{name}] is being sent now (its answer has not come)", ""
+        return "", line.ident
+
+    def send(self, name: str, buffer: str, now: float, ident: str = "") -> List[DeliveryAction]:
+        """The user says "send": lines go, whatever their age or state (at the reconnection if down);
+        one line (ident) goes in its turn: after the lines before it in its buffer."""
+        lines = self.outbox.of(name, buffer, ident)
+        count = self.outbox.approve(name, buffer, ident)
         current = self.round(name)
         current.stopped = ""
-        current.told.clear()
-        if current.ready:
-            return self.deliver(name, now)
-        return [Tell(name, TELL_NOT_CONNECTED, count=count)] if count else []
+        if ident:  # what was said of the other lines stands
+            current.told -= {(TELL_UNCONFIRMED, ident), *((TELL_NO_BUFFER, line.buffer) for line in lines)}
+        else:
+            current.told.clear()
+        if not current.ready:
+            return [Tell(name, TELL_NOT_CONNECTED, count=count)] if count else []
+        actions = self.deliver(name, now)
+        return [*self.waits_behind(name, ident, now), *actions] if ident else actions
 
-    def drop(self, name: str, buffer: str) -> List[DeliveryAction]:
-        """The user drops lines (of a buffer, or every line of the remote)."""
-        dropped = self.outbox.drop(name, buffer)
-        self.round(name).told.clear()
-        return [Tell(name, TELL_DROPPED, count=dropped)]
+    def waits_behind(self, name: str, ident: str, now: float) -> List[DeliveryAction]:
+        """Say so when the line the user sent waits behind lines of its buffer held for the user's word."""
+        settings = self.settings
+        lines = self.outbox.of(name, ident=ident)
+        before = self.outbox.before(lines[0]) if lines else []
+        if not before or not self.outbox.held(before[0], now, settings.outbox_max_age, settings.outbox_wait):
+            return []
+        return [Tell(name, TELL_BEHIND, len(before), lines[0].buffer, line=self.outbox.line_id(lines[0]))]
+
+    def drop(self, name: str, buffer: str, now: float, ident: str = "") -> List[DeliveryAction]:
+        """The user drops lines (of a buffer, one line, or every line of the remote);
+        the lines they held back in their buffers go."""
+        dropped = self.outbox.drop(name, buffer, ident)
+        current = self.round(name)
+        current.told = {told for told in current.told if not self.gone(name, told)}
+        return [Tell(name, TELL_DROPPED, count=dropped), *self.deliver(name, now)]
+
+    def gone(self, name: str, told: Tuple[str, str]) -> bool:
+        """Whether what a notice was about has left the outbox (a new one may be told again)."""
+        what, about = told
+        if what == TELL_NO_BUFFER:
+            return not self.outbox.count(name, about)
+        return what == TELL_UNCONFIRMED and not self.outbox.of(name, ident=about)
 
     def move(self, name: str, buffer: str, target: str, now: float) -> List[DeliveryAction]:
         """The user sends the lines of a buffer to another buffer of the remote."""
@@ -2104,6 +2210,26 @@ def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str
     if total > len(items):
         items.append(f"+{total - len(items)} more")
     return ", ".join(items)
+
+
+def outbox_choices(outbox: Outbox, words: List[str]) -> List[str]:
+    """What may come next after "/autoreconnect outbox" and these words (as the command
+    reads them): the remotes with lines queued, the buffers of their lines, the ids of a
+    buffer's lines (in the order typed)."""
+    verb, given = (words[0], words[1:]) if words else ("", [])
+    if verb not in ("send", "drop", "move") or len(given) > (1 if verb == "move" else 2):
+        return []
+    remotes = outbox.remotes()
+    if not given:
+        return remotes + ["-all"] if remotes and verb != "move" else remotes
+    if given[0] == "-all":
+        return outbox.buffers() if len(given) == 1 and verb != "move" else []  # a line id goes with its remote
+    if given[0] not in remotes:
+        return []
+    if len(given) == 1:
+        return outbox.buffers(given[0])
+    ids = outbox.line_ids(given[0])
+    return [ids[line.ident] for line in outbox.of(given[0], given[1])]
 
 
 # ===========================================================================
@@ -2248,8 +2374,10 @@ def config_section(text: str, section: str) -> Dict[str, str]:
 
 # curl errors raised before a request is sent (libcurl error codes)
 CURL_BEFORE_SENDING = frozenset((1, 2, 3, 4, 5, 6, 7, 35, 51, 53, 58, 59, 60, 66, 77, 83, 90, 91))
-# hook_url errors raised before a request is sent: invalid URL, no thread
-HOOK_URL_BEFORE_SENDING = ("1", "5")
+# hook_url errors raised before a request is sent: invalid URL, and no thread ("error_code_pthread"
+# is set; error_code 5 up to WeeChat 4.7, 100 since 4.8, where 5 is a transfer the caller stopped,
+# as removing the hook while it runs does: the request may have arrived)
+HOOK_URL_BEFORE_SENDING = ("1",)
 
 # every hash algorithm of the relay API, weakest first (the server picks the
 # strongest it allows, as it does for WeeChat's own remote client)
@@ -2278,7 +2406,11 @@ def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
         return REFUSED, f"HTTP {code}" + (f": {said}" if said else "")
     said = output.get("error", "") or "no answer"
     curl = output.get("error_code_curl", "")
-    if (curl.isdigit() and int(curl) in CURL_BEFORE_SENDING) or output.get("error_code") in HOOK_URL_BEFORE_SENDING:
+    if (
+        (curl.isdigit() and int(curl) in CURL_BEFORE_SENDING)
+        or output.get("error_code") in HOOK_URL_BEFORE_SENDING
+        or output.get("error_code_pthread")
+    ):
         return NOT_SENT, said
     return UNKNOWN, said
 
@@ -2420,7 +2552,7 @@ COMMAND = "autoreconnect"
 COMMAND_DESC = "automatic reconnection of remote relay servers"
 COMMAND_ARGS = (
     "[list] || retry|cancel|reset <name>|-all || secure <name>|-all "
-    "|| outbox [list] || outbox send|drop <name>|-all [<buffer>] || outbox move <name> <buffer> <new_buffer>"
+    "|| outbox [list] || outbox send|drop <name>|-all [<buffer> [<id>]] || outbox move <name> <buffer> <new_buffer>"
 )
 # "[fmt]": WeeChat aligns the lines "argument: description" as in its own /help
 COMMAND_ARGS_DESC = "\n".join(
@@ -2442,7 +2574,10 @@ COMMAND_ARGS_DESC = "\n".join(
         "name: name of remote relay server (see /remote list)",
         "raw[-all]: all remote relay servers",
         "buffer: full name of a buffer on the remote WeeChat, as /autoreconnect outbox shows it "
-        "(for example irc.libera.#weechat)",
+        "(for example irc.libera.#weechat); a name with spaces or quotes is given in quotes, "
+        '\'like this\' or "like this" (in double quotes, \\" and \\\\ stand for " and \\)',
+        "id: id of one queued line, as /autoreconnect outbox shows it: only this line is sent or dropped; "
+        "it goes after the lines before it in its buffer, and the lines behind it go after it",
         "new_buffer: full name of the buffer on the remote WeeChat that gets the lines instead",
         "",
         "Options: /set relay.network.autoreconnect*",
@@ -2467,9 +2602,14 @@ COMMAND_ARGS_DESC = "\n".join(
         "  /autoreconnect cancel -all",
         "  /autoreconnect secure home",
         "  /autoreconnect outbox send home",
+        "  /autoreconnect outbox drop home irc.libera.#weechat 3fa9",
+        "  /autoreconnect outbox drop home 'python.my buffer'",
         "  /autoreconnect outbox move home irc.libera.#old irc.libera.#new",
     )
 )
+# the arguments after "outbox send|drop|move" (remotes, buffers, line ids): they may hold
+# blanks, so one completion reads them all (OutboxCommand.complete)
+OUTBOX_COMPLETION = "relay_autoreconnect_outbox"
 COMMAND_COMPLETION = " || ".join(
     (
         "list",
@@ -2477,7 +2617,7 @@ COMMAND_COMPLETION = " || ".join(
         "cancel %(relay_remotes)|-all",
         "reset %(relay_remotes)|-all",
         "secure %(relay_remotes)|-all",
-        "outbox list|send|drop|move %(relay_remotes)|-all",
+        f"outbox list|send|drop|move %({OUTBOX_COMPLETION})|%*",
     )
 )
 BAR_ITEM = "relay_autoreconnect"
@@ -2522,6 +2662,84 @@ NATIVE_LINES = (
 SECRET_OPTIONS = (("password", "password", ""), ("totp_secret", "TOTP secret", "_totp"))
 # commands and text typed by the person: seen before other scripts change them
 INPUT_PRIORITY = 10000
+
+
+# arguments that may hold blanks are read as WeeChat's string_split_shell reads them (/trigger,
+# /item): blanks separate words; '...' keeps what it holds as it is, "..." too but for \" and
+# \\ (a " and a \); elsewhere a backslash keeps the next character as it is
+BLANKS = " \t\r\n"
+QUOTED = BLANKS + "'\"\\"  # a word with one of these is written in quotes
+
+
+class Word(NamedTuple):
+    """An argument as string_split_shell reads it, and as it was typed."""
+
+    value: str  # what the command gets
+    typed: str  # the text of the word
+    end: int  # where it ends in the text
+    open: str  # at the end of the text: the quote still open, "\\" after a lone backslash, "" if none
+
+
+def command_words(text: str) -> List[Word]:
+    """Split arguments as WeeChat's string_split_shell does (a quote not closed ends the last word)."""
+    words: List[Word] = []
+    value, start, state = "", 0, " "
+    for index, char in enumerate(text):
+        if state == " " and char in BLANKS:
+            continue
+        if state == " ":
+            value, start, state = "", index, "a"
+        if state == "a" and char in BLANKS:
+            words.append(Word(value, text[start:index], index, ""))
+            state = " "
+        else:
+            value, state = word_step(value, state, char)
+    if state != " ":
+        words.append(Word(value, text[start:], len(text), "\\" if state[0] == "\\" else state.strip("a")))
+    return words
+
+
+def word_step(value: str, state: str, char: str) -> Tuple[str, str]:
+    """One more character of a word: its value so far and where it is after it (state "a":
+    out of quotes, "'" or '"': in quotes, a backslash then "a" or '"': after a backslash there)."""
+    if state[0] == "\\":
+        kept = "\\" if state == '\\"' and char not in '"\\' else ""
+        return value + kept + char, state[1]
+    if state in ("'", '"') and char == state:
+        return value, "a"
+    if state == "'":
+        return value + char, state
+    if char == "\\":
+        return value, "\\" + state
+    if state == "a" and char in ("'", '"'):
+        return value, char
+    return value + char, state
+
+
+def quoted(value: str) -> str:
+    """A value written as an argument that command_words reads back: as it is, or in
+    single quotes (in double quotes if it has a single quote)."""
+    if value and not any(char in QUOTED for char in value):
+        return value
+    if "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def completed(value: str, word: Optional[Word]) -> str:
+    """The word being typed (None: a new one) written on to read `value` ("" if it can not)."""
+    if word is None:
+        return quoted(value)
+    if word.open == "\\" or not value.startswith(word.value):
+        return ""
+    rest = value[len(word.value) :]
+    if word.open == "'":
+        rest = rest.replace("'", "'\\''") + "'"
+    elif word.open == '"':
+        rest = rest.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        rest = "".join(f"\\{char}" if char in QUOTED else char for char in rest)
+    return word.typed + rest
 
 
 def message(text: str, buffer: str = "") -> None:
@@ -3067,9 +3285,9 @@ class Slot:
         self.hook = hook
 
     def disarm(self) -> None:
-        if self.hook:
-            weechat.unhook(self.hook)
-            self.hook = ""
+        hook, self.hook = self.hook, ""  # first: WeeChat >= 4.8 calls back a URL transfer removed
+        if hook:
+            weechat.unhook(hook)
 
     def fired(self) -> None:
         """A one-shot hook called back: WeeChat has removed it."""
@@ -3595,30 +3813,43 @@ class Courier:
     /api/input out of band (hook_url, with the remote's own credentials), timers
     and what the user is told."""
 
-    # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail} {command}
+    # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail}
+    # {line} {command}, and {name_arg} {buffer_arg}: the name and the buffer as command arguments
     NOTICES = {
         TELL_DELIVERED: ("network", "remote[{name}]: {count} queued line(s) delivered"),
         TELL_STOPPED: (
             "error",
             "remote[{name}]: queued lines not delivered ({detail}): {count} line(s) kept, tried again at the next "
-            'connection; "/{command} outbox send {name}" tries now',
+            'connection; "/{command} outbox send {name_arg}" tries now',
         ),
         TELL_UNKNOWN: (
             "error",
             "remote[{name}]: no answer for a queued line sent to {buffer} ({detail}): it may have arrived and is "
-            'not sent again by itself; "/{command} outbox send {name} {buffer}" sends it again, '
-            '"/{command} outbox drop {name} {buffer}" drops it',
+            'not sent again by itself; "/{command} outbox send {name_arg} {buffer_arg} {line}" sends it again, '
+            '"/{command} outbox drop {name_arg} {buffer_arg} {line}" drops it',
+        ),
+        TELL_UNCONFIRMED: (
+            "error",
+            "remote[{name}]: the delivery of a queued line to {buffer} was not confirmed: it may have arrived, is "
+            "not sent again by itself and holds back the {count} line(s) behind it; "
+            '"/{command} outbox send {name_arg} {buffer_arg} {line}" sends it again, '
+            '"/{command} outbox drop {name_arg} {buffer_arg} {line}" drops it',
+        ),
+        TELL_BEHIND: (
+            "",
+            "remote[{name}]: line {line} goes after the {count} line(s) before it in {buffer}, which wait for "
+            'your word ("/{command} outbox" lists them)',
         ),
         TELL_OLD: (
             "",
-            'remote[{name}]: {count} queued line(s) older than {detail} not sent; "/{command} outbox send {name}" '
-            'sends them, "/{command} outbox drop {name}" drops them',
+            'remote[{name}]: {count} queued line(s) older than {detail} not sent; "/{command} outbox send '
+            '{name_arg}" sends them, "/{command} outbox drop {name_arg}" drops them',
         ),
         TELL_NO_BUFFER: (
             "error",
             'remote[{name}]: buffer "{buffer}" not found on the remote after {detail}: {count} queued line(s) kept; '
-            '"/{command} outbox move {name} {buffer} <buffer>" sends them to another buffer, '
-            '"/{command} outbox drop {name} {buffer}" drops them',
+            '"/{command} outbox move {name_arg} {buffer_arg} <buffer>" sends them to another buffer, '
+            '"/{command} outbox drop {name_arg} {buffer_arg}" drops them',
         ),
         TELL_NOT_CONNECTED: ("", "outbox: remote[{name}] is not connected: {count} line(s) go after the reconnection"),
         TELL_DROPPED: ("", "remote[{name}]: {count} queued line(s) dropped"),
@@ -3692,7 +3923,8 @@ class Courier:
     def tell(self, notice: Tell) -> None:
         prefix, text = self.NOTICES[notice.what]
         fields_ = {"name": notice.name, "count": notice.count, "buffer": notice.buffer, "detail": notice.detail}
-        PRINTERS[prefix](text.format(command=COMMAND, **fields_))
+        arguments = {"name_arg": quoted(notice.name), "buffer_arg": quoted(notice.buffer), "line": notice.line}
+        PRINTERS[prefix](text.format(command=COMMAND, **fields_, **arguments))
 
     def request(self, name: str, resource: str, body: str, headers: Tuple[str, ...], callback: str) -> None:
         url, options, problem = api_request(name, resource, body, headers)
@@ -3733,14 +3965,14 @@ class Courier:
 
     def answered_handshake(self, key: str, output: Dict[str, str]) -> None:
         link = self.links.find(key)
-        if link is not None:
+        if link is not None and link.delivery:  # not armed: a transfer removed here (WeeChat >= 4.8)
             link.delivery.fired()
             detail = output.get("error") or f"HTTP {output.get('response_code', '?')}"
             self.run(self.delivery.handshake_answered(link.name, handshake_answer(output), detail, self.wall_clock()))
 
     def answered(self, key: str, output: Dict[str, str]) -> None:
         link = self.links.find(key)
-        if link is not None:
+        if link is not None and link.delivery:  # not armed: a transfer removed here (WeeChat >= 4.8)
             link.delivery.fired()
             outcome, detail = delivery_outcome(output)
             self.run(self.delivery.answered(link.name, outcome, detail, self.wall_clock()))
@@ -3782,59 +4014,6 @@ class Courier:
                 link.delivery.disarm()
                 self.run(self.delivery.cancelled(link.name))
         self.persist()
-
-    # -- the user's word -------------------------------------------------------
-
-    def command(self, words: List[str]) -> int:
-        """/autoreconnect outbox [list] | send|drop <remote>|-all [<buffer>] | move <remote> <buffer> <buffer>."""
-        outbox = self.delivery.outbox
-        verb = words[0] if words else "list"
-        if verb == "list" and len(words) <= 1:
-            self.print_list()
-            return weechat.WEECHAT_RC_OK
-        if verb == "move" and len(words) == 4:
-            return self.move(*words[1:])
-        if verb not in ("send", "drop") or len(words) not in (2, 3):
-            error(
-                f'outbox: "list", "send"/"drop" with a remote name or -all (and a buffer), or '
-                f'"move" with a remote and two buffers (see /help {COMMAND})'
-            )
-            return weechat.WEECHAT_RC_ERROR
-        target, buffer = words[1], (words[2] if len(words) == 3 else "")
-        names = outbox.remotes() if target == "-all" else [target]
-        if not any(outbox.count(name, buffer) for name in names):
-            if target == "-all":
-                message("outbox: nothing queued")  # nothing to do: said, not an error
-                return weechat.WEECHAT_RC_OK
-            error(f"outbox: nothing queued for remote[{target}]" + (f" in {buffer}" if buffer else ""))
-            return weechat.WEECHAT_RC_ERROR
-        now = self.wall_clock()
-        for name in names:
-            self.run(self.delivery.drop(name, buffer) if verb == "drop" else self.delivery.send(name, buffer, now))
-        self.persist()
-        return weechat.WEECHAT_RC_OK
-
-    def move(self, name: str, buffer: str, target: str) -> int:
-        if not self.delivery.outbox.count(name, buffer):
-            error(f"outbox: nothing queued for remote[{name}] in {buffer}")
-            return weechat.WEECHAT_RC_ERROR
-        self.run(self.delivery.move(name, buffer, target, self.wall_clock()))
-        self.persist()
-        return weechat.WEECHAT_RC_OK
-
-    def print_list(self) -> None:
-        outbox = self.delivery.outbox
-        if not outbox.lines:
-            message("outbox: nothing queued")
-            return
-        settings = self.delivery.settings
-        now = self.wall_clock()
-        message(f"outbox: {outbox.count()} queued line(s):")
-        for line in outbox.lines:
-            held = outbox.held(line, now, settings.outbox_max_age, settings.outbox_wait)
-            state = f"waits for your word: {held}" if held else line.state
-            age = duration(max(0.0, now - line.queued_at))
-            weechat.prnt("", f"  remote[{line.remote}] {line.buffer} (queued {age} ago, {state}): {line.text}")
 
 
 class InputGate:
@@ -3923,6 +4102,132 @@ class InputGate:
 # ===========================================================================
 
 
+class OutboxCommand:
+    """/autoreconnect outbox: queued lines listed, sent, dropped or moved at the user's word,
+    a buffer's lines or one line by its id; arguments read and completed as WeeChat reads
+    quoted ones (command_words)."""
+
+    USAGE = (
+        '"list", "send"/"drop" with a remote name or -all (then a buffer, then a line id), '
+        'or "move" with a remote and two buffers'
+    )
+
+    def __init__(self, delivery: Delivery, courier: Courier, wall_clock: Callable[[], float]) -> None:
+        self.delivery = delivery
+        self.courier = courier
+        self.wall_clock = wall_clock
+
+    def command(self, args: str) -> int:
+        """/autoreconnect outbox [list] | send|drop <remote>|-all [<buffer> [<id>]] | move <remote> <buffer> <to>."""
+        words = command_words(args)
+        problem = self.unreadable(words)
+        if problem:
+            error(f"outbox: {problem} (see /help {COMMAND})")
+            return weechat.WEECHAT_RC_ERROR
+        values = [word.value for word in words]
+        verb = values[0] if values else "list"
+        if verb == "list" and len(values) <= 1:
+            self.print_list()
+            return weechat.WEECHAT_RC_OK
+        if verb == "move" and len(values) == 4:
+            return self.move(*values[1:])
+        if verb not in ("send", "drop") or len(values) not in (2, 3, 4):
+            error(f"outbox: {self.USAGE} (see /help {COMMAND})")
+            return weechat.WEECHAT_RC_ERROR
+        if len(values) == 4:
+            return self.one(verb, *values[1:])
+        return self.lines(verb, values[1], values[2] if len(values) == 3 else "")
+
+    @staticmethod
+    def unreadable(words: List[Word]) -> str:
+        """Why the arguments can not be read ("" if they can)."""
+        if words and words[-1].open == "\\":
+            return "the arguments end with a lone backslash"
+        if words and words[-1].open:
+            return f"a quote ({words[-1].open}) is not closed"
+        if any(not word.value for word in words):
+            return "an argument is empty"
+        return ""
+
+    def lines(self, verb: str, target: str, buffer: str) -> int:
+        """send or drop the lines of a remote (-all: of every remote), or of one of its buffers."""
+        outbox = self.delivery.outbox
+        names = outbox.remotes() if target == "-all" else [target]
+        if not any(outbox.count(name, buffer) for name in names):
+            if target == "-all":
+                message("outbox: nothing queued")  # nothing to do: said, not an error
+                return weechat.WEECHAT_RC_OK
+            return self.nothing(target, buffer)
+        now = self.wall_clock()
+        for name in names:
+            delivery = self.delivery
+            self.courier.run(delivery.drop(name, buffer, now) if verb == "drop" else delivery.send(name, buffer, now))
+        self.courier.persist()
+        return weechat.WEECHAT_RC_OK
+
+    def one(self, verb: str, name: str, buffer: str, typed: str) -> int:
+        """send or drop one line, named by its id."""
+        if name == "-all":
+            error(f"outbox: a line id goes with the name of its remote, not -all (see /{COMMAND} outbox)")
+            return weechat.WEECHAT_RC_ERROR
+        if not self.delivery.outbox.count(name, buffer):
+            return self.nothing(name, buffer)
+        problem, ident = self.delivery.pick(name, buffer, typed, verb)
+        if problem:
+            error(f"outbox: {problem} (see /{COMMAND} outbox)")
+            return weechat.WEECHAT_RC_ERROR
+        now = self.wall_clock()
+        if verb == "send":
+            self.courier.run(self.delivery.send(name, buffer, now, ident))
+        else:
+            self.courier.run(self.delivery.drop(name, buffer, now, ident))
+        self.courier.persist()
+        return weechat.WEECHAT_RC_OK
+
+    def move(self, name: str, buffer: str, target: str) -> int:
+        if not self.delivery.outbox.count(name, buffer):
+            return self.nothing(name, buffer)
+        self.courier.run(self.delivery.move(name, buffer, target, self.wall_clock()))
+        self.courier.persist()
+        return weechat.WEECHAT_RC_OK
+
+    @staticmethod
+    def nothing(name: str, buffer: str) -> int:
+        error(f"outbox: nothing queued for remote[{name}]" + (f" in {quoted(buffer)}" if buffer else ""))
+        return weechat.WEECHAT_RC_ERROR
+
+    def print_list(self) -> None:
+        outbox = self.delivery.outbox
+        if not outbox.lines:
+            message("outbox: nothing queued")
+            return
+        settings = self.delivery.settings
+        now = self.wall_clock()
+        ids = {name: outbox.line_ids(name) for name in outbox.remotes()}
+        message(f"outbox: {outbox.count()} queued line(s) (remote, buffer, line id):")
+        for line in outbox.lines:
+            held = outbox.held(line, now, settings.outbox_max_age, settings.outbox_wait)
+            state = f"waits for your word: {held}" if held else line.state
+            age = duration(max(0.0, now - line.queued_at))
+            where = f"remote[{line.remote}] {quoted(line.buffer)} {ids[line.remote][line.ident]}"
+            weechat.prnt("", f"  {where} (queued {age} ago, {state}): {line.text}")
+
+    def complete(self, args: str, base_word: str) -> List[str]:
+        """Tab after "/autoreconnect outbox": what replaces WeeChat's base word (the end of the
+        word being typed, after its last blank) for each remote, buffer or line id that may come."""
+        words = command_words(args)
+        current = words.pop() if words and words[-1].end == len(args) else None
+        typed = current.typed if current else ""
+        if not words or words[0].value != "outbox" or not typed.endswith(base_word):
+            return []
+        items = []
+        for value in outbox_choices(self.delivery.outbox, [word.value for word in words[1:]]):
+            word = completed(value, current)
+            if word:
+                items.append(word[len(typed) - len(base_word) :])
+        return items
+
+
 class Console:
     """What the user types and sees: /autoreconnect, the bar item, password notices."""
 
@@ -3931,7 +4236,7 @@ class Console:
         *,
         engine: Engine,
         delivery: Delivery,
-        courier: Courier,
+        outbox: OutboxCommand,
         links: Links,
         run: Callable[[List[Action]], None],
         clock: Callable[[], float],
@@ -3939,7 +4244,7 @@ class Console:
     ) -> None:
         self.engine = engine
         self.delivery = delivery
-        self.courier = courier
+        self.outbox = outbox
         self.links = links
         self.run = run
         self.clock = clock
@@ -3956,7 +4261,10 @@ class Console:
         self.hooks = [
             weechat.hook_command(
                 COMMAND, COMMAND_DESC, COMMAND_ARGS, COMMAND_ARGS_DESC, COMMAND_COMPLETION, "command_cb", ""
-            )
+            ),
+            weechat.hook_completion(
+                OUTBOX_COMPLETION, "remotes, buffers and line ids of the outbox", "outbox_completion_cb", ""
+            ),
         ]
         self.item = weechat.bar_item_new(BAR_ITEM, "bar_item_cb", "")
 
@@ -3976,7 +4284,7 @@ class Console:
         words = args.split()
         verb = words[0] if words else "list"
         if verb == "outbox":
-            return self.courier.command(words[1:])
+            return self.outbox.command(args.split(maxsplit=1)[1] if len(words) > 1 else "")
         if verb == "list":
             if len(words) > 1:
                 error(f'"list" takes no argument (see /help {COMMAND})')
@@ -4022,6 +4330,13 @@ class Console:
         message(f"{len(engine.remotes)} relay remote(s) (autoreconnect {state}):")
         for name in sorted(engine.remotes):
             weechat.prnt("", f"  {describe(engine, engine.remotes[name], now)}")
+
+    def complete(self, completion: str) -> None:
+        """Tab in the arguments of /autoreconnect outbox."""
+        args = weechat.completion_get_string(completion, "args")
+        base_word = weechat.completion_get_string(completion, "base_word")
+        for item in self.outbox.complete(args, base_word):
+            weechat.completion_list_add(completion, item, 0, weechat.WEECHAT_LIST_POS_END)
 
     # -- the bar item --------------------------------------------------------------
 
@@ -4272,7 +4587,7 @@ class Shell:
         self.console = Console(
             engine=self.engine,
             delivery=self.delivery,
-            courier=self.courier,
+            outbox=OutboxCommand(self.delivery, self.courier, wall_clock),
             links=self.links,
             run=self.run,
             clock=clock,
@@ -4318,8 +4633,8 @@ class Shell:
         for name in remote_names():
             self.adopt(name, STATUS_UNKNOWN)
         self.take_over()
+        self.courier.start()  # the lines kept from before, read before a link found up sends them
         self.check_statuses()
-        self.courier.start()
         self.gate.start()
         self.console.start()
         self.hooks = [
@@ -4825,6 +5140,12 @@ def buffer_opened_cb(_data: str, _signal: str, signal_data: str) -> int:
 
 def command_cb(_data: str, _buffer: str, args: str) -> int:
     return SHELL.console.command(args) if SHELL else weechat.WEECHAT_RC_OK
+
+
+def outbox_completion_cb(_data: str, _item: str, _buffer: str, completion: str) -> int:
+    if SHELL:
+        SHELL.console.complete(completion)
+    return weechat.WEECHAT_RC_OK
 
 
 def bar_item_cb(_data: str, _item: str, _window: str) -> str:

@@ -37,6 +37,10 @@ WEECHAT_HOOK_SIGNAL_STRING = "string"
 WEECHAT_HOOK_SIGNAL_INT = "int"
 WEECHAT_HOOK_SIGNAL_POINTER = "pointer"
 
+WEECHAT_LIST_POS_SORT = "sort"
+WEECHAT_LIST_POS_BEGINNING = "beginning"
+WEECHAT_LIST_POS_END = "end"
+
 _CORE_BUFFER = "0xcorebuffer"
 _REMOTE_OPTIONS = ("url", "autoconnect", "autoreconnect_delay", "proxy", "tls_verify", "password", "totp_secret")
 _REMOTE_DEFAULTS = {"autoconnect": "off", "autoreconnect_delay": "10", "tls_verify": "on"}
@@ -226,6 +230,7 @@ class _State:
         self.overlaps = 0
         self.relay_loaded = True
         self.infolists = {}
+        self.completions = {}  # pointer -> {"args", "base_word", "words"}: a completion in progress
         self.bar_items = {}
         self.bar_updates = []
         self.secured = {}
@@ -1066,6 +1071,57 @@ def hook_fd(fd, flag_read, flag_write, flag_exception, callback, callback_data):
     return _hook("fd", str(fd), callback, callback_data, fd=fd)
 
 
+def hook_completion(completion_item, description, callback, callback_data):
+    return _hook("completion", completion_item, callback, callback_data, description=description)
+
+
+def completion_get_string(completion, property):  # pylint: disable=redefined-builtin
+    return _STATE.completions.get(completion, {}).get(property, "")
+
+
+def completion_list_add(completion, word, nick_completion, where):
+    """gui_completion_list_add: a word that starts with the base word (case ignored), once."""
+    found = _STATE.completions.get(completion)
+    if found is None or not word or word in found["words"]:
+        return 1
+    if word.lower().startswith(found["base_word"].lower()):
+        found["words"].insert(0 if where == WEECHAT_LIST_POS_BEGINNING else len(found["words"]), word)
+    return 1
+
+
+def _tab_words(text):
+    """The words Tab offers at the end of an input line that runs a command (gui-completion.c):
+    the template of the command matching its first argument, its item at the argument's
+    index (counted by spaces; "%*" repeats the last), words and %(completions) in it."""
+    command, _, rest = text[1:].partition(" ")
+    args = rest.lstrip(" ")
+    index = len(_re.findall(r" +", text))  # the argument's index: runs of spaces after the command
+    base_word = _re.split(r"[ \n]", text)[-1]
+    hooks = [h for h in _STATE.of_kind("command") if h.pattern == command and h.pointer in _STATE.hooks]
+    if not hooks or index == 0:
+        return []
+    templates = [t.strip() for t in hooks[0].completion.split("||")]
+    matching = [t for t in templates if args.startswith(t.split(" ")[0] + " ")]
+    template = matching[0] if matching else next((t for t in templates if "%" in t), "")
+    items = template.split(" ")
+    if index > len(items):
+        if not template.endswith("%*"):
+            return []
+        index = len(items)
+    pointer = _STATE.new_pointer()
+    _STATE.completions[pointer] = {"args": args, "base_word": base_word, "words": []}
+    try:
+        for part in items[index - 1].split("|"):
+            if part.startswith("%(") and part.endswith(")"):
+                for hook in [h for h in _STATE.of_kind("completion") if h.pattern == part[2:-1]]:
+                    _STATE.callback(hook.callback)(hook.data, hook.pattern, _CORE_BUFFER, pointer)
+            elif part and not part.startswith("%"):
+                completion_list_add(pointer, part, 0, WEECHAT_LIST_POS_END)
+        return _STATE.completions[pointer]["words"]
+    finally:
+        del _STATE.completions[pointer]
+
+
 def hook_url(url, options, timeout, callback, callback_data):
     return _hook("url", url, callback, callback_data, options=options, timeout=timeout, started=_STATE.now)
 
@@ -1087,8 +1143,15 @@ def hook_signal_send(signal, type_data, signal_data):
     return _signal_send(signal, signal_data)
 
 
+# first version that calls back a URL transfer removed while it runs (hook_url_free_data, commit 3e49b73)
+_URL_STOPPED_VERSION = 0x04080000
+
+
 def unhook(hook):
-    _STATE.remove_hook(hook)
+    removed = _STATE.remove_hook(hook)
+    if removed is not None and removed.kind == "url" and _STATE.version >= _URL_STOPPED_VERSION:
+        output = {"error": "transfer stopped", "error_code": "5"}
+        _STATE.callback(removed.callback)(removed.data, removed.pattern, removed.options, output)
 
 
 # -- options -----------------------------------------------------------------

@@ -217,6 +217,18 @@ class Sim:
         """A key bound to a command, pressed in a buffer (gui-key.c: input_data, user_data 0)."""
         weechat._input(buffer, command, split_newline=False, user_data=False)  # pylint: disable=protected-access
 
+    def tab_words(self, text: str) -> List[str]:
+        """The words Tab offers at the end of an input line (what replaces its last word, after its last space)."""
+        return weechat._tab_words(text)  # pylint: disable=protected-access
+
+    def tab(self, text: str) -> str:
+        """The input line after Tab at its end: the first word offered, then a space (gui_input_complete)."""
+        words = self.tab_words(text)
+        if not words:
+            return text
+        base = max(text.rfind(" "), text.rfind("\n")) + 1
+        return f"{text[:base]}{words[0]} "
+
     def bar_item(self, name: str = "relay_autoreconnect") -> str:
         """What the bar item shows now."""
         callback, data = self.state.bar_items[name]

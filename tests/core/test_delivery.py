@@ -94,6 +94,19 @@ def test_unknown_lines_go_only_on_the_users_word():
     assert box.next_line("a", 1001.0, 0, 60) is line
 
 
+def test_a_lines_id_is_the_short_start_of_its_ident_unique_in_its_remote_and_stays_so():
+    box = ra.Outbox()
+    for ident, remote in (("3fa9c1", "a"), ("3fa9d2", "a"), ("77ab00", "a"), ("3fa9e3", "z"), ("ab", "a")):
+        box.add(ident, remote, "b1", "x", 1000.0)
+    assert box.line_ids("a") == {"3fa9c1": "3fa9c", "3fa9d2": "3fa9d", "77ab00": "77ab", "ab": "ab"}
+    assert box.line_ids("z") == {"3fa9e3": "3fa9"}  # another remote's lines do not count
+    box.drop("a", ident="3fa9d2")
+    assert box.line_id(box.lines[0]) == "3fa9"
+    box.add("id1", "a", "b1", "x", 1000.0)
+    box.add("id10", "a", "b1", "x", 1000.0)
+    assert box.line_ids("a")["id1"] == "id1" and box.pick("a", "", "id1")[0].ident == "id1"  # the whole ident
+
+
 def test_file_round_trip_and_a_line_in_flight_is_never_sent_twice_after_a_restart():
     box = filled(("a", "b1", "1"), ("a", "b1", "2 ünïcode \n and a newline"))
     box.sending(box.lines[0])
@@ -156,6 +169,9 @@ def test_numbers_that_are_not_finite_are_refused():
         ({"error": "Could not resolve host", "error_code": "2", "error_code_curl": "6"}, ra.NOT_SENT),
         ({"error": "SSL certificate problem", "error_code": "2", "error_code_curl": "60"}, ra.NOT_SENT),
         ({"error": "invalid URL", "error_code": "1"}, ra.NOT_SENT),
+        ({"error": "error calling pthread_create (11)", "error_code": "5", "error_code_pthread": "11"}, ra.NOT_SENT),
+        ({"error": "error calling pthread_create (11)", "error_code": "100", "error_code_pthread": "11"}, ra.NOT_SENT),
+        ({"error": "transfer stopped", "error_code": "5"}, ra.UNKNOWN),  # WeeChat >= 4.8: the hook removed
         ({"error": "transfer timeout reached (10.000s)", "error_code": "6"}, ra.UNKNOWN),
         ({"error": "Recv failure", "error_code": "2", "error_code_curl": "56"}, ra.UNKNOWN),
         ({"error": "Operation timed out", "error_code": "2", "error_code_curl": "28"}, ra.UNKNOWN),
@@ -357,16 +373,137 @@ def test_a_deleted_remote_drops_its_lines_and_a_renamed_one_keeps_them():
     assert tells(d.forget("house")) == [(ra.TELL_DELETED, 1, "")] and d.outbox.count() == 0
 
 
+# -- the user's word on one line, by its id -----------------------------------------------
+
+
+def test_new_lines_never_take_the_start_of_a_kept_lines_id():
+    idents = iter(["3fa9aaaa", "3fa9bbbb", "3fa9cccc", "77ab0000", "3fa9dddd"])
+    d = ra.Delivery(ra.Settings(), new_id=lambda: next(idents))
+    d.keep("home", B1, ["first"], 1000.0)
+    d.keep("home", B1, ["second"], 1001.0)  # drawn again until its start is free
+    assert [line.ident for line in d.outbox.lines] == ["3fa9aaaa", "77ab0000"]
+    assert [d.outbox.line_id(line) for line in d.outbox.lines] == ["3fa9", "77ab"]
+    d.keep("other", B1, ["elsewhere"], 1002.0)
+    assert d.outbox.lines[-1].ident == "3fa9dddd"  # each remote has its own ids
+
+
+@pytest.mark.parametrize(
+    ("buffer", "typed", "verb", "problem"),
+    [
+        (B1, "l0", "drop", ""),
+        ("", "l", "drop", '"l" is the start of the ids of 3 queued lines of remote[home]'),
+        (B1, "zz", "drop", 'no queued line of remote[home] has the id "zz"'),
+        (B1, "l2", "drop", 'line l2 of remote[home] is queued for "irc.libera.#two", not "irc.libera.#one"'),
+        (B1, "l0", "send", "line l0 of remote[home] is being sent now (its answer has not come)"),
+    ],
+)
+def test_a_line_named_by_its_id_or_why_not(buffer, typed, verb, problem):
+    d = delivery()
+    d.keep("home", B1, ["a", "b"], 1000.0)
+    d.keep("home", B2, ["c"], 1000.0)
+    ready_with_auth(d)  # "a" is in flight
+    assert d.pick("home", buffer, typed, verb) == (problem, "" if problem else typed)
+
+
+def unconfirmed(d, name="home"):
+    """The first line of a remote left not confirmed (as after a reload in the middle of its delivery)."""
+    line = d.outbox.of(name)[0]
+    d.outbox.sending(line)
+    lines, _ = ra.outbox_from_json(ra.outbox_to_json(d.outbox))
+    d.outbox.lines = lines
+    return lines[0]
+
+
+def served(d, actions, now, outcome=ra.DELIVERED):
+    """These actions and all that follow while the server answers every request (the handshake
+    with AUTH, each line with `outcome`)."""
+    done = list(actions)
+    while d.round("home").busy:
+        pending = d.round("home").line
+        answer = d.answered("home", outcome, "x", now) if pending else d.handshake_answered("home", AUTH, "", now)
+        done += answer
+    return done
+
+
+def test_a_line_not_confirmed_is_told_once_with_its_id_and_holds_back_its_buffer_only():
+    d = delivery()
+    d.keep("home", B1, ["maybe", "behind 1", "behind 2"], 1000.0)
+    d.keep("home", B2, ["free"], 1000.0)
+    line = unconfirmed(d)
+    actions = served(d, d.link_ready("home", 1000.0), 1000.0)
+    assert sends(actions) == [(B2, "free")]
+    assert [a for a in actions if isinstance(a, ra.Tell) and a.what == ra.TELL_UNCONFIRMED] == [
+        ra.Tell("home", ra.TELL_UNCONFIRMED, 2, B1, line=d.outbox.line_id(line))
+    ]
+    assert tells(d.deliver("home", 1002.0)) == []  # said once
+    d.link_down("home")
+    assert tells(served(d, d.link_ready("home", 1100.0), 1100.0)) == []
+
+
+@pytest.mark.parametrize("verb", ["send", "drop"])
+def test_sending_or_dropping_the_line_not_confirmed_by_its_id_lets_the_lines_behind_go(verb):
+    d = delivery()
+    d.keep("home", B1, ["maybe", "behind 1", "behind 2"], 1000.0)
+    line = unconfirmed(d)
+    assert sends(served(d, d.link_ready("home", 1000.0), 1000.0)) == []
+    problem, ident = d.pick("home", B1, d.outbox.line_id(line), verb)
+    assert problem == "" and ident == line.ident
+    actions = d.send("home", B1, 1001.0, ident) if verb == "send" else d.drop("home", B1, 1001.0, ident)
+    went = sends(served(d, actions, 1002.0))
+    assert went == ([(B1, "maybe")] if verb == "send" else []) + [(B1, "behind 1"), (B1, "behind 2")]
+    if verb == "drop":
+        assert tells(actions)[0] == (ra.TELL_DROPPED, 1, "")
+
+
+def test_a_line_sent_by_its_id_behind_held_lines_waits_its_turn_and_says_so():
+    d = delivery(outbox_max_age=60)
+    d.keep("home", B1, ["old 1", "old 2", "old 3"], 1000.0)
+    served(d, d.link_ready("home", 1100.0), 1100.0)  # all held: older than a minute
+    actions = d.send("home", B1, 1100.0, "l1")
+    assert sends(actions) == [] and [a for a in actions if isinstance(a, ra.Tell)] == [
+        ra.Tell("home", ra.TELL_BEHIND, 1, B1, line="l1")
+    ]
+    went = sends(served(d, d.drop("home", B1, 1101.0, "l0"), 1101.0))  # the line before it goes: its turn
+    assert went == [(B1, "old 2")]  # "old 3" still waits
+    assert [line.text for line in d.outbox.lines] == ["old 3"]
+
+
+def test_a_line_sent_by_its_id_while_the_link_is_down_goes_after_the_reconnection():
+    d = delivery()
+    d.keep("home", B1, ["maybe", "behind"], 1000.0)
+    line = unconfirmed(d)
+    assert tells(d.send("home", B1, 1001.0, line.ident)) == [(ra.TELL_NOT_CONNECTED, 1, "")]
+    assert sends(served(d, d.link_ready("home", 1002.0), 1002.0)) == [(B1, "maybe"), (B1, "behind")]
+
+
+def test_dropping_lines_forgets_only_what_was_told_of_them():
+    d = delivery(outbox_wait=10)
+    d.keep("home", B1, ["lost"], 1000.0)
+    d.keep("home", B2, ["lost too"], 1000.0)
+    served(d, d.link_ready("home", 1000.0), 1000.0, ra.MISSING)
+    held = served(d, d.retry_fired("home", 1011.0), 1011.0, ra.MISSING)
+    assert sorted(t[2] for t in tells(held) if t[0] == ra.TELL_NO_BUFFER) == [B1, B2]
+    assert tells(d.drop("home", B1, 1012.0)) == [(ra.TELL_DROPPED, 1, "")]  # B2 is not said again
+    d.keep("home", B1, ["again"], 1013.0)
+    served(d, [], 1013.0, ra.MISSING)
+    again = served(d, d.retry_fired("home", 1024.0), 1024.0, ra.MISSING)
+    assert [t for t in tells(again) if t[0] == ra.TELL_NO_BUFFER] == [(ra.TELL_NO_BUFFER, 1, B1)]  # a new line
+
+
 def test_random_answers_never_deliver_a_line_twice_or_out_of_order():  # noqa: PLR0912 (one branch per event)
-    """A random walk of links, answers and the user's word: each line is delivered at most
-    once, in the order typed in its buffer, and only one request of a remote is in flight."""
+    """A random walk of links, answers and the user's word (also on one line by its id): each
+    line is delivered at most once, in the order typed in its buffer, and only one request of a
+    remote is in flight."""
     for seed in range(200):
         rng = random.Random(seed)
         d = delivery(outbox_wait=30, outbox_max_age=rng.choice((0, 50)))
         now, typed, taken, in_flight = 1000.0, 0, [], None
         for _ in range(200):
             now += rng.choice((0.0, 0.5, 5.0, 40.0))
-            op = rng.choice(("type", "type", "ready", "down", "answer", "answer", "answer", "send", "retry", "open"))
+            op = rng.choice(
+                ("type", "type", "ready", "down", "answer", "answer", "answer", "send", "retry", "open")
+                + ("send one", "drop one")
+            )
             actions = []
             if op == "type":
                 typed += 1
@@ -386,6 +523,13 @@ def test_random_answers_never_deliver_a_line_twice_or_out_of_order():  # noqa: P
                 in_flight = None
             elif op == "send":
                 actions = d.send("home", "", now)
+            elif op in ("send one", "drop one") and d.outbox.lines:
+                line = rng.choice(d.outbox.lines)
+                verb = op.split()[0]
+                problem, ident = d.pick("home", line.buffer, d.outbox.line_id(line), verb)
+                assert ident == ("" if verb == "send" and line.state == ra.LINE_SENDING else line.ident), seed
+                if ident:
+                    actions = d.send("home", "", now, ident) if verb == "send" else d.drop("home", "", now, ident)
             elif op == "retry":
                 actions = d.retry_fired("home", now)
             elif op == "open":

@@ -72,3 +72,19 @@ def test_the_header_and_help_say_what_the_script_needs_does_sends_and_keeps():
     help_text = " ".join(ra.COMMAND_ARGS_DESC.split())
     for said in ("Needs WeeChat >= 4.3", "its attempts are cancelled", "POST /api/input", "(mode 0600)"):
         assert said in help_text, said
+
+
+def test_outbox_choices_are_the_remotes_buffers_and_ids_of_what_is_queued():
+    outbox = ra.Outbox()
+    for ident, remote, buffer in (("aaaa1", "home", "python.my chan"), ("bbbb2", "home", "irc.x.#y"),
+                                  ("cccc3", "home", "python.my chan"), ("dddd4", "work", "core.weechat")):  # fmt: skip
+        outbox.add(ident, remote, buffer, "text", 0.0)
+    assert ra.outbox_choices(outbox, ["drop"]) == ["home", "work", "-all"]
+    assert ra.outbox_choices(outbox, ["move"]) == ["home", "work"]
+    assert ra.outbox_choices(outbox, ["send", "home"]) == ["python.my chan", "irc.x.#y"]
+    assert ra.outbox_choices(outbox, ["send", "-all"]) == ["python.my chan", "irc.x.#y", "core.weechat"]
+    assert ra.outbox_choices(outbox, ["drop", "home", "python.my chan"]) == ["aaaa", "cccc"]
+    for words in (["list"], ["drop", "nowhere"], ["drop", "-all", "core.weechat"], ["move", "home", "irc.x.#y"],
+                  ["drop", "home", "irc.x.#y", "bbbb"], ["move", "-all"], []):  # fmt: skip
+        assert ra.outbox_choices(outbox, words) == [], words
+    assert ra.outbox_choices(ra.Outbox(), ["drop"]) == []  # nothing queued: nothing to name

@@ -8,6 +8,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import select
 import socket
 import struct
 import threading
@@ -352,3 +353,66 @@ class TunnelProxy(Listener):
         with contextlib.suppress(OSError):
             conn.sendall(answer)
         conn.close()
+
+
+class HoldingProxy(Closing):
+    """Forwards each TCP connection on 127.0.0.1:port to a relay on 127.0.0.1:target; while
+    `hold` is set, a request POST /api/input is held instead: never forwarded, never answered
+    (as a link that dies in the middle of a delivery), until the proxy is closed."""
+
+    def __init__(self, port: int, target: int) -> None:
+        self.sock = listening_socket(port)
+        self.sock.settimeout(0.2)
+        self.target = target
+        self.hold = False
+        self.held: List[socket.socket] = []
+        self.open: List[socket.socket] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self._forward, args=(conn,), daemon=True).start()
+
+    def _forward(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        try:
+            first = conn.recv(65536)  # the request line is in the first segment
+        except OSError:
+            first = b""
+        if self.hold and first.startswith(b"POST /api/input"):
+            self.held.append(conn)
+            return
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+        except OSError:
+            conn.close()  # the relay is down
+            return
+        self.open += [conn, upstream]
+        with contextlib.suppress(OSError):
+            upstream.sendall(first)
+            self._pump({conn: upstream, upstream: conn})
+        conn.close()
+        upstream.close()
+
+    def _pump(self, pairs) -> None:
+        """Copy each side to the other until one closes (or the proxy does)."""
+        while self.running:
+            readable, _, _ = select.select(list(pairs), [], [], 0.2)
+            for side in readable:
+                data = side.recv(65536)
+                if not data:
+                    return
+                pairs[side].sendall(data)
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=5)
+        for conn in self.held + self.open:
+            conn.close()
+        self.sock.close()

@@ -15,6 +15,9 @@ from harness import WeeChat
 
 CHAN = ["/probe buffer chan"]  # a buffer on the server whose input the probe records
 MIRROR = "relay.remote.srv.python.chan"  # its mirror on the client
+SPACED = "python.my chan"  # a buffer named with a space (as a script names one) on the server
+SPACED_CHAN = [f"/probe buffer {SPACED[len('python.') :]}"]
+SPACED_MIRROR = f"relay.remote.srv.{SPACED}"  # its mirror on the client
 SCRIPT_NAME = "relay_autoreconnect"
 
 # -- settings -------------------------------------------------------------------------------
@@ -55,9 +58,9 @@ def startup_warnings(client: WeeChat, since: Optional[float] = None) -> List[str
     return [m for m in early if "unknown option" in m or ("Warning" in m and "relay.conf" in m)]
 
 
-def inputs(server: WeeChat, since: Optional[float] = None) -> List[str]:
-    """Lines the server's buffer "chan" received (since a restart: the probe file is kept)."""
-    return [e["text"] for e in server.find(kind="input", buffer="python.chan", since=since)]
+def inputs(server: WeeChat, since: Optional[float] = None, buffer: str = "python.chan") -> List[str]:
+    """Lines the server's buffer "chan" (or another) received (since a restart: the probe file is kept)."""
+    return [e["text"] for e in server.find(kind="input", buffer=buffer, since=since)]
 
 
 def autoreconnect_line(client: WeeChat, name: str = "srv") -> str:

@@ -10,12 +10,16 @@ Writes JSON lines to $WEECHAT_PROBE_FILE (one event per line):
 - {"t", "kind": "hooks", "script", "counts"} for "/probe hooks SCRIPT" (hooks by type);
 - {"t", "kind": "buffer", "name"} for each buffer opened;
 - {"t", "kind": "switch", "name"} for each buffer switch (the buffer now shown);
-- {"t", "kind": "input", "buffer", "text"} for text sent to a "/probe buffer NAME" buffer;
+- {"t", "kind": "input", "buffer", "text"} for text sent to a "/probe buffer NAME" buffer
+  (NAME: the rest of the line, spaces too);
 - {"t", "kind": "option", "name", "value"} for each "/probe option NAME";
 - {"t", "kind": "buffers", "names"} for "/probe buffers" (the full names of every buffer now);
-- "/probe command BUFFER COMMAND" runs COMMAND in buffer BUFFER (full name) with
-  weechat.command, as any other script would;
+- "/probe command BUFFER COMMAND" runs COMMAND in buffer BUFFER (full name; in double
+  quotes if it has spaces) with weechat.command, as any other script would;
 - {"t", "kind": "ready"} for "/probe ready" (the harness ends its start-up commands with it);
+- {"t", "kind": "tab", "typed", "input"} for "/probe tab TEXT|": the input line TEXT would be
+  after one Tab at its end in the core buffer (WeeChat's completion_search; the "|" keeps
+  the spaces at the end of TEXT, which WeeChat takes off a command's arguments);
 - {"t", "kind": "probe_loaded"} once.
 "t" is time.monotonic(), comparable with the test process' clock.
 """
@@ -111,20 +115,37 @@ def buffer_names():
     return names
 
 
+def tab(typed):
+    """The input line after one Tab at the end of `typed` (as gui_input_complete puts the word found)."""
+    completion = weechat.completion_new(weechat.buffer_search_main())
+    weechat.completion_search(completion, typed, len(typed), 1)
+    hdata = weechat.hdata_get("completion")
+    word = weechat.hdata_string(hdata, completion, "word_found")
+    start = len(typed.encode()[: weechat.hdata_integer(hdata, completion, "position_replace")].decode())
+    space = " " if word and weechat.hdata_integer(hdata, completion, "add_space") else ""
+    weechat.completion_free(completion)
+    return typed[:start] + word + space if word else typed
+
+
 def probe_cb(_data, _buffer, args):
     """/probe option NAME: record the value of an option (or its absence).
     /probe buffer NAME: open buffer python.NAME, whose input is recorded."""
     words = args.split()
     if len(words) > 2 and words[0] == "command":
-        weechat.command(weechat.buffer_search("==", words[1]), args.split(" ", 2)[2])
+        rest = args.split(" ", 1)[1]
+        name, _, command = rest[1:].partition('" ') if rest.startswith('"') else rest.partition(" ")
+        weechat.command(weechat.buffer_search("==", name), command)
     if words == ["ready"]:
         emit(kind="ready")
     if words == ["buffers"]:
         emit(kind="buffers", names=buffer_names())
+    if len(words) > 1 and words[0] == "tab" and args.endswith("|"):
+        typed = args.split(" ", 1)[1][:-1]
+        emit(kind="tab", typed=typed, input=tab(typed))
     if len(words) == 2 and words[0] == "hooks":
         emit(kind="hooks", script=words[1], counts=hooks_of(words[1]))
-    if len(words) == 2 and words[0] == "buffer":
-        weechat.buffer_new(words[1], "input_cb", "", "", "")
+    if len(words) >= 2 and words[0] == "buffer":
+        weechat.buffer_new(args.split(" ", 1)[1], "input_cb", "", "", "")
     if len(words) == 2 and words[0] == "option":
         exists = bool(weechat.config_get(words[1]))
         value = weechat.string_eval_expression("${" + words[1] + "}", {}, {}, {}) if exists else None

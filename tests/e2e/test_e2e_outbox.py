@@ -12,11 +12,26 @@ have yet waits for it. (What a person types is in tests/e2e/test_e2e_terminal.py
 from __future__ import annotations
 
 import json
+import re
 import stat
 import time
 
 import pytest
-from helpers import CHAN, MIRROR, connected_with_mirror, fast, inputs, python_script, server_killed, statuses
+from fakes import HoldingProxy
+from harness import free_port
+from helpers import (
+    CHAN,
+    MIRROR,
+    SPACED,
+    SPACED_CHAN,
+    SPACED_MIRROR,
+    connected_with_mirror,
+    fast,
+    inputs,
+    python_script,
+    server_killed,
+    statuses,
+)
 
 pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
 
@@ -226,3 +241,122 @@ def test_a_rename_while_connected_keeps_the_buffers_fed_and_their_input_sent(lab
     server.wait_for(lambda: inputs(server, since), 5, "the typed line")
     assert inputs(server, since) == ["typed after the rename"]
     assert not [name for name in client.buffers() if name.startswith("relay.remote.srv.")]
+
+
+# -- one line at a time, by its id, in a buffer named with a space ------------------------------
+
+HINT = re.compile(r'"(/autoreconnect outbox [^"]*)"')  # a command a notice prints, in double quotes
+
+
+def spaced_lines(client, texts, since):
+    """Type lines into the mirror of the server's "my chan" (as a script does); wait until kept."""
+    for text in texts:
+        client.send(f'/probe command "{SPACED_MIRROR}" {text}')
+    client.wait_line(f"({len(texts)} waiting; /autoreconnect outbox)", since, 5)
+
+
+def connect_both_mirrors(client):
+    """/remote connect srv; wait for the mirrors of "chan" and "my chan" and the remote's version."""
+    since = time.monotonic()
+    client.send("/remote connect srv")
+    for name in (MIRROR, SPACED_MIRROR):
+        client.wait_for(lambda name=name: client.find(kind="buffer", name=name, since=since), 10, f"mirror {name}")
+    client.wait_line("remote[srv]: WeeChat: ", since, 5)
+
+
+def command_errors(client, since):
+    """Error lines of /autoreconnect outbox."""
+    return [
+        e["message"]
+        for e in client.lines("relay_autoreconnect: outbox: ", since)
+        if "(see /" in e["message"] or "nothing queued for" in e["message"]
+    ]
+
+
+LEFT_NOT_CONFIRMED = {
+    # the script reloads while the first line's request waits for its answer
+    "reload": "the delivery of a queued line to python.my chan was not confirmed",
+    # the answer never comes (DELIVERY_TIMEOUT_MS)
+    "timeout": "no answer for a queued line sent to python.my chan",
+}
+
+
+@pytest.mark.parametrize(("how", "verb"), [("reload", "send"), ("reload", "drop"), ("timeout", "drop")])
+def test_a_line_left_not_confirmed_is_sent_or_dropped_alone_by_the_hint_and_the_rest_follow(lab, how, verb):
+    client = lab.client(fast())  # its remote's URL is on lab.port, where the proxy listens
+    relay_port = free_port()
+    with HoldingProxy(lab.port, relay_port) as proxy:
+        lab.port = relay_port  # the server, behind the proxy
+        server = lab.server(extra=[*CHAN, *SPACED_CHAN])
+        connect_both_mirrors(client)
+        since = server_killed(server, client)
+        spaced_lines(client, ["one", "two", "three"], since)
+        proxy.hold = True  # the first line's request will never be answered
+        server = lab.server(extra=[*CHAN, *SPACED_CHAN])
+        client.wait_for(lambda: proxy.held, 20, "the first line's request")
+        if how == "reload":
+            python_script(client, "reload", since)
+        told = client.wait_line(LEFT_NOT_CONFIRMED[how], since, 20)["message"]
+        assert not inputs(server, since, SPACED)
+        proxy.hold = False
+        commands = HINT.findall(told)
+        line_id = json.loads((client.home / OUTBOX).read_text())["lines"][0]["id"][:4]
+        assert commands == [f"/autoreconnect outbox {v} srv 'python.my chan' {line_id}" for v in ("send", "drop")]
+        client.send(commands[0] if verb == "send" else commands[1])  # run as printed
+        expected = (["one"] if verb == "send" else []) + ["two", "three"]
+        client.wait_line(f"remote[srv]: {len(expected)} queued line(s) delivered", since, 10)
+        assert inputs(server, since, SPACED) == expected  # each once, in order
+        assert not command_errors(client, since)
+        assert_nothing_left(client)
+
+
+def test_the_hint_for_a_buffer_with_a_space_that_never_appears_works_as_printed(lab):
+    server = lab.server(extra=[*CHAN, *SPACED_CHAN])
+    client = lab.client([*fast(), "/set relay.network.autoreconnect_outbox_wait 3"])
+    connect_both_mirrors(client)
+    since = server_killed(server, client)
+    spaced_lines(client, ["lost"], since)
+    server = lab.server(extra=CHAN)  # without "my chan"
+    told = client.wait_line('buffer "python.my chan" not found on the remote after 3 seconds', since, 20)
+    move, drop = HINT.findall(told["message"])
+    assert drop == "/autoreconnect outbox drop srv 'python.my chan'"
+    client.send(move.replace("<buffer>", "python.chan"))
+    client.wait_line("remote[srv]: 1 queued line(s) delivered", since, 10)
+    assert inputs(server, since) == ["lost"]
+    assert not command_errors(client, since)
+    assert_nothing_left(client)
+
+
+def tab(client, typed):
+    """The input line after one Tab at the end of `typed`, in the core buffer of the real WeeChat."""
+    since = time.monotonic()
+    client.send(f"/probe tab {typed}|")
+    return client.wait_for(lambda: client.find(kind="tab", typed=typed, since=since), 5, f"Tab after {typed!r}")[0][
+        "input"
+    ]
+
+
+def test_tab_in_weechat_completes_remotes_quoted_buffers_the_rest_of_a_name_begun_and_ids(lab):
+    server = lab.server(extra=[*CHAN, *SPACED_CHAN])
+    client = lab.client(fast())
+    connect_both_mirrors(client)
+    since = server_killed(server, client)
+    spaced_lines(client, ["one"], since)
+    line_id = json.loads((client.home / OUTBOX).read_text())["lines"][0]["id"][:4]
+    drop = "/autoreconnect outbox drop "
+    assert tab(client, "/autoreconnect outbox d") == drop
+    assert tab(client, drop) == f"{drop}srv "  # the only remote with lines kept
+    assert tab(client, f"{drop}srv ") == f"{drop}srv 'python.my chan' "
+    for begun, done in (
+        ("'py", "'python.my chan' "),
+        ('"python.my c', '"python.my chan" '),
+        ("pyth", "python.my\\ chan "),
+    ):
+        assert tab(client, f"{drop}srv {begun}") == f"{drop}srv {done}", begun
+        assert tab(client, f"{drop}srv {done}") == f"{drop}srv {done}{line_id} "
+        client.send(f"{drop}srv {done}{line_id}")  # what Tab wrote runs
+        client.wait_line("remote[srv]: 1 queued line(s) dropped", since, 5)
+        since = time.monotonic()
+        spaced_lines(client, ["one"], since)
+        line_id = json.loads((client.home / OUTBOX).read_text())["lines"][0]["id"][:4]
+    assert not command_errors(client, since)

@@ -13,13 +13,25 @@ Set RELAY_AUTORECONNECT_SCREENS=DIR to keep the screens of the outage test
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 
 import pytest
 from harness import PASSWORD
-from helpers import CHAN, MIRROR, connected_with_mirror, fast, inputs, server_killed
+from helpers import (
+    CHAN,
+    MIRROR,
+    SPACED,
+    SPACED_CHAN,
+    SPACED_MIRROR,
+    connect_with_mirror,
+    connected_with_mirror,
+    fast,
+    inputs,
+    server_killed,
+)
 from terminal import plain
 
 pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
@@ -172,3 +184,28 @@ def test_secure_typed_in_the_core_buffer_moves_both_secrets_and_shows_neither(la
     screen = term.wait_text("(the value it held is replaced)")
     assert 'password moved to secured data "relay_remote_srv" (the value' in screen
     assert "second-pw" not in screen and "relay_remote_srv_2" not in screen
+
+
+def test_tab_completes_a_quoted_buffer_name_then_a_line_id_and_enter_drops_that_line(lab):
+    server = lab.server(extra=[*CHAN, *SPACED_CHAN])
+    term = lab.terminal(SETTINGS)
+    since = connect_with_mirror(term, typed=True)
+    term.wait_for(lambda: term.find(kind="buffer", name=SPACED_MIRROR, since=since), 10, "the mirror of my chan")
+    since = server_killed(server, term)
+    for text in ("hello", "world"):
+        term.send(f'/probe command "{SPACED_MIRROR}" {text}')  # as a script would, into the mirror
+    term.wait_line("(2 waiting; /autoreconnect outbox)", since, 5)
+    first = json.loads((term.home / "relay_autoreconnect_outbox.json").read_text())["lines"][0]["id"][:4]
+    assert term.shown() in (None, "core.weechat")  # the person is in the core buffer
+    term.type("/autoreconnect outbox drop srv ")
+    term.keys("Tab")
+    typed = "/autoreconnect outbox drop srv 'python.my chan'"
+    term.wait_screen(lambda s: plain(s).split("\n")[-1].endswith(typed), 5, "the buffer name completed, quoted")
+    term.keys("Tab")
+    term.wait_screen(lambda s: plain(s).split("\n")[-1].endswith(f"{typed} {first}"), 5, "the first line's id")
+    term.keys("Enter")
+    term.wait_text("remote[srv]: 1 queued line(s) dropped")
+    server = lab.server(extra=[*CHAN, *SPACED_CHAN])
+    term.wait_text("remote[srv]: 1 queued line(s) delivered", 20)
+    assert inputs(server, since, SPACED) == ["world"]
+    assert not term.lines("Traceback")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -343,7 +344,9 @@ def test_old_lines_are_held_back_until_the_user_says(linked):
         'send home" sends them, "/autoreconnect outbox drop home" drops them'
     ]
     sim.user("/autoreconnect outbox")
-    assert sim.lines()[-2].startswith("  remote[home] irc.libera.#weechat (queued 1")
+    stale = ra.SHELL.delivery.outbox.lines[0]
+    stale_id = ra.SHELL.delivery.outbox.line_id(stale)
+    assert sim.lines()[-2].startswith(f"  remote[home] irc.libera.#weechat {stale_id} (queued 1")
     assert "waits for your word: older than autoreconnect_outbox_max_age): stale" in sim.lines()[-2]
     sim.user("/autoreconnect outbox send home")
     sim.serve()
@@ -375,6 +378,8 @@ def test_outbox_commands_and_their_errors(outage):
     assert delivered(sim) == []
 
 
+# WeeChat >= 4.8 calls back a URL transfer removed while it runs ("transfer stopped")
+@pytest.mark.parametrize("sim", [0x04060300, 0x040A0000], indirect=True, ids=["4.6.3", "4.10.0"])
 def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice(outage, load):
     sim, buffer = outage
     sim.type(buffer, "a")
@@ -395,6 +400,35 @@ def test_lines_survive_an_unload_and_load_and_a_line_in_flight_is_not_sent_twice
     back(sim)
     assert delivered(sim) == []  # "a" may have arrived: "b" waits behind it
     assert request.pointer not in sim.state.hooks
+
+
+def test_lines_kept_from_before_a_reload_go_at_once_when_the_link_is_up(outage, load):
+    sim, buffer = outage
+    sim.type(buffer, "x")
+    back(sim, serve=False)  # connected: the handshake is in flight, "x" still queued
+    sim.unload()
+    load()
+    sim.serve()  # no reconnection: the link found up at the load takes the lines read from the file
+    assert delivered(sim) == [(CHAN, "x")]
+
+
+@pytest.mark.parametrize("sim", [0x04060300, 0x040A0000], indirect=True, ids=["4.6.3", "4.10.0"])
+@pytest.mark.parametrize("stop", ["unload", "/upgrade"])
+def test_no_request_starts_while_the_script_removes_the_one_in_flight(outage, stop):
+    sim, buffer = outage
+    sim.type(buffer, "in flight")
+    sim.type(chan(sim, "irc.libera.#other"), "next")
+    back(sim, serve=False)
+    sim.serve(rounds=1)  # the handshake: "in flight" is sent, its answer not come
+    (request,) = sim.deliveries()
+    if stop == "unload":
+        sim.unload()
+    else:
+        sim.user("/upgrade")
+    assert sim.deliveries() == [] and request.pointer not in sim.state.hooks
+    assert not [h for h in sim.hooks() if h.kind == "timer" and stop == "unload"]
+    assert file_lines(sim) == [("in flight", LINE_SENDING if stop == "unload" else LINE_UNKNOWN), ("next", LINE_QUEUED)]
+    assert not sim.lines("transfer stopped")
 
 
 def test_a_corrupt_file_gives_one_line_and_is_kept_aside(sim, load):
@@ -546,3 +580,181 @@ def test_an_outbox_file_nested_too_deep_gives_one_line_and_the_script_loads(sim,
         f"=!=\trelay_autoreconnect: outbox file {path} is not valid (nested too deep): kept as {path}.bad; "
         "the outbox starts empty"
     ]
+
+
+# -- the user's word on one line (by its id), on buffers named with spaces, and Tab -------------
+
+SPACED = "python.my chan"  # a buffer name with a space (a script's buffer on the remote)
+HINT = re.compile(r'"(/autoreconnect outbox [^"]*)"')  # a command a notice prints, in double quotes
+
+
+def hints(line):
+    """The commands a notice prints, as the user copies them."""
+    return HINT.findall(line)
+
+
+@pytest.mark.parametrize(
+    ("typed", "values"),
+    [
+        ("a b", ["a", "b"]),
+        ("  a\t b  ", ["a", "b"]),
+        ("'python.my chan' 3fa9", ["python.my chan", "3fa9"]),
+        ('"python.my chan"', ["python.my chan"]),
+        (r'"say \"hi\" \\o/ \n"', ['say "hi" \\o/ \\n']),  # in "...": only \" and \\ escape
+        (r"'it'\''s' it\'s", ["it's", "it's"]),
+        (r"python.my\ chan", ["python.my chan"]),
+        ("a''b ''", ["ab", ""]),
+        ("irc.libera.#weechat", ["irc.libera.#weechat"]),  # no comments: # is a character
+    ],
+)
+def test_arguments_are_read_as_weechats_string_split_shell_reads_them(typed, values):
+    assert [word.value for word in ra.command_words(typed)] == values
+    assert [word.value for word in ra.command_words(" ".join(ra.quoted(v) for v in values))] == values
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("irc.libera.#weechat", "irc.libera.#weechat"),
+        ("python.my chan", "'python.my chan'"),
+        ("it's here", '"it\'s here"'),
+        ('say "hi" \\o/', "'say \"hi\" \\o/'"),
+        ('it\'s "x" \\', '"it\'s \\"x\\" \\\\"'),
+        ("", "''"),
+    ],
+)
+def test_a_value_is_written_as_an_argument_only_quoted_when_it_needs_it(value, written):
+    assert ra.quoted(value) == written
+
+
+@pytest.fixture
+def spaced(outage):
+    """Two lines queued for "python.my chan" on "home" (down) and one for #weechat: (sim, buffer)."""
+    sim, buffer = outage
+    mine = chan(sim, SPACED)
+    sim.type(mine, "one")
+    sim.type(mine, "two")
+    sim.type(buffer, "elsewhere")
+    return sim, mine
+
+
+def ids(sim, buffer=SPACED):
+    box = ra.SHELL.delivery.outbox
+    return [box.line_id(line) for line in box.of("home", buffer)]
+
+
+def test_the_list_shows_each_buffer_as_an_argument_and_each_lines_id(spaced):
+    sim, _ = spaced
+    sim.user("/autoreconnect outbox")
+    first, second = ids(sim)
+    assert len(first) == ra.LINE_ID_SIZE
+    assert sim.lines()[-4:] == [
+        "relay_autoreconnect: outbox: 3 queued line(s) (remote, buffer, line id):",
+        f"  remote[home] 'python.my chan' {first} (queued 0 seconds ago, queued): one",
+        f"  remote[home] 'python.my chan' {second} (queued 0 seconds ago, queued): two",
+        f"  remote[home] irc.libera.#weechat {ids(sim, CHAN)[0]} (queued 0 seconds ago, queued): elsewhere",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ("drop home 'python.my chan", "a quote (') is not closed (see /help autoreconnect)"),
+        ('drop home "python.my chan', 'a quote (") is not closed (see /help autoreconnect)'),
+        ("drop home python.my\\", "the arguments end with a lone backslash (see /help autoreconnect)"),
+        ("drop home '' x", "an argument is empty (see /help autoreconnect)"),
+        ("drop home python.my chan", "nothing queued for remote[home] in python.my"),  # not quoted: two words
+        ("drop home 'python.my chan' zzzz", 'no queued line of remote[home] has the id "zzzz" (see /autoreconnect'),
+        ("drop -all 'python.my chan' {one}", "a line id goes with the name of its remote, not -all (see /autor"),
+        ("drop home 'python.my chan' {one} more", '"list", "send"/"drop" with a remote name'),
+        ("drop home irc.libera.#weechat {one}", 'line {one} of remote[home] is queued for "python.my chan", not "irc.'),
+        ("send work 'python.my chan' {one}", "nothing queued for remote[work] in 'python.my chan'"),
+    ],
+)  # fmt: skip
+def test_each_bad_outbox_command_is_one_error_line_and_changes_nothing(spaced, args, error):
+    sim, _ = spaced
+    before = [(line.ident, line.buffer, line.state) for line in ra.SHELL.delivery.outbox.lines]
+    printed = len(sim.lines())
+    sim.user(f"/autoreconnect outbox {args.format(one=ids(sim)[0])}")
+    new = sim.lines()[printed:]
+    assert len(new) == 1 and new[0].startswith("=!=\trelay_autoreconnect: outbox: ")
+    assert error.format(one=ids(sim)[0]) in new[0]
+    assert [(line.ident, line.buffer, line.state) for line in ra.SHELL.delivery.outbox.lines] == before
+
+
+def test_one_line_is_dropped_or_sent_by_its_id_the_others_stay(spaced):
+    sim, _ = spaced
+    first, second = ids(sim)
+    sim.user(f"/autoreconnect outbox drop home 'python.my chan' {second}")
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 1 queued line(s) dropped"
+    sim.user(f'/autoreconnect outbox send home "python.my chan" {first[:2]}')  # the start of an id does
+    assert sim.lines()[-1] == (
+        "relay_autoreconnect: outbox: remote[home] is not connected: 1 line(s) go after the reconnection"
+    )
+    back(sim)
+    assert delivered(sim) == [(SPACED, "one"), (CHAN, "elsewhere")]
+
+
+def test_the_hints_for_a_buffer_with_a_space_work_as_printed(linked):
+    sim = linked
+    mine = chan(sim, SPACED, on_server=False)
+    other = chan(sim, "python.other")
+    down(sim)
+    sim.type(mine, "lost")
+    sim.type(other, "kept")
+    back(sim)
+    for _ in range(15):
+        sim.advance(5)
+        sim.serve()
+    (told,) = sim.lines('buffer "python.my chan" not found on the remote')
+    move, drop = hints(told)
+    assert move == "/autoreconnect outbox move home 'python.my chan' <buffer>"
+    assert drop == "/autoreconnect outbox drop home 'python.my chan'"
+    sim.user(move.replace("<buffer>", CHAN))
+    sim.serve()
+    assert delivered(sim) == [("python.other", "kept"), (CHAN, "lost")]
+    assert not sim.lines("=!=\trelay_autoreconnect: outbox")
+
+
+@pytest.mark.parametrize("verb", ["send", "drop"])
+def test_a_line_left_not_confirmed_by_a_reload_is_sent_or_dropped_alone_with_the_printed_hint(spaced, load, verb):
+    sim, _ = spaced
+    back(sim, serve=False)
+    sim.serve(rounds=1)  # the handshake: "one" is in flight
+    assert [line.state for line in ra.SHELL.delivery.outbox.of("home", SPACED)] == [LINE_SENDING, LINE_QUEUED]
+    sim.unload()
+    load()
+    sim.serve()
+    assert delivered(sim) == [(CHAN, "elsewhere")]  # the other buffer goes; "two" waits behind "one"
+    (told,) = sim.lines("the delivery of a queued line to python.my chan was not confirmed")
+    assert told.startswith("=!=\t") and "holds back the 1 line(s) behind it" in told
+    send, drop = hints(told)
+    assert send == f"/autoreconnect outbox send home 'python.my chan' {ids(sim)[0]}"
+    assert drop == f"/autoreconnect outbox drop home 'python.my chan' {ids(sim)[0]}"
+    sim.user(send if verb == "send" else drop)
+    sim.serve()
+    arrived = [(SPACED, "one")] if verb == "send" else []
+    assert delivered(sim) == [(CHAN, "elsewhere"), *arrived, (SPACED, "two")]
+    assert not ra.SHELL.delivery.outbox.lines
+
+
+def test_tab_completes_remotes_then_quoted_buffers_then_ids(spaced):
+    sim, _ = spaced
+    first, second = ids(sim)
+    assert sim.tab_words("/autoreconnect outbox ") == ["list", "send", "drop", "move"]
+    assert sim.tab_words("/autoreconnect outbox drop ") == ["home", "-all"]
+    assert sim.tab_words("/autoreconnect outbox drop home ") == ["'python.my chan'", "irc.libera.#weechat"]
+    line = sim.tab("/autoreconnect outbox drop home 'py")
+    assert line == "/autoreconnect outbox drop home 'python.my chan' "
+    assert sim.tab_words(line) == [first, second]
+    assert sim.tab(f"{line}{second[:2]}") == f"{line}{second} "
+    # typed without quotes, or in double quotes: Tab goes on as typed
+    assert sim.tab("/autoreconnect outbox drop home pyth") == "/autoreconnect outbox drop home python.my\\ chan "
+    assert (
+        sim.tab('/autoreconnect outbox drop home "python.my c') == '/autoreconnect outbox drop home "python.my chan" '
+    )
+    assert sim.tab_words("/autoreconnect outbox drop home python.my\\ chan ") == [first, second]
+    sim.user(f"/autoreconnect outbox drop home python.my\\ chan {second}")
+    assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 1 queued line(s) dropped"
+    assert sim.tab_words("/autoreconnect outbox drop nowhere ") == []
+    assert sim.tab_words("/autoreconnect outbox list ") == []
