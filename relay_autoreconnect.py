@@ -1903,14 +1903,16 @@ class Delivery:
 
     def keep(self, name: str, buffer: str, texts: List[str], now: float) -> List[DeliveryAction]:
         """Queue lines typed for a buffer of a remote: on disk, then delivered if the link is up."""
+        taken = {line.ident[:LINE_ID_SIZE] for line in self.outbox.of(name)}
         for text in texts:
-            self.outbox.add(self.fresh_id(name), name, buffer, text, now)
+            ident = self.fresh_id(taken)
+            taken.add(ident[:LINE_ID_SIZE])
+            self.outbox.add(ident, name, buffer, text, now)
         return [Persist(), *self.deliver(name, now)]
 
-    def fresh_id(self, name: str) -> str:
-        """A new ident whose first LINE_ID_SIZE characters no line of the remote has:
+    def fresh_id(self, taken: Set[str]) -> str:
+        """A new ident whose first LINE_ID_SIZE characters are not taken by a line of its remote:
         the id the user sees for the line stays the same while it is kept."""
-        taken = {line.ident[:LINE_ID_SIZE] for line in self.outbox.of(name)}
         ident = self.new_id()
         for _ in range(LINE_ID_DRAWS):
             if ident[:LINE_ID_SIZE] not in taken:
