@@ -3699,9 +3699,10 @@ class Prober:
         self.timer(lambda link: link.poll_timer, action.name, action.due, "poll_timer_cb")
 
     def ended(self, key: str, slot: Callable[[Link], Slot]) -> Optional[str]:
-        """A one-shot hook of a record called back: the remote's name now (None if released)."""
+        """A one-shot hook of a record called back: the remote's name now (None if released,
+        or if the hook is one the script removed: WeeChat >= 4.8 calls back a URL transfer removed)."""
         link = self.links.find(key)
-        if link is None:
+        if link is None or not slot(link):
             return None
         slot(link).fired()
         return link.name

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import relay_autoreconnect as ra
 
 HEARTBEAT = "heartbeat_cb"
@@ -122,6 +124,25 @@ def test_upgrade_cancels_probes_in_flight(sim, load):
     assert sim.probes()
     sim.user("/upgrade")
     assert sim.probes() == []
+
+
+@pytest.mark.parametrize("sim", [0x04060300, 0x040A0000], indirect=True, ids=["4.6.3", "4.10.0"])
+@pytest.mark.parametrize("stop", ["unload", "/upgrade"])
+def test_a_heartbeat_the_script_removes_is_no_failed_heartbeat(sim, load, stop):
+    # WeeChat >= 4.8 calls back a URL transfer removed while it runs ("transfer stopped")
+    load()
+    connected(sim)
+    sim.advance(60)
+    assert sim.probes()
+    if stop == "unload":
+        sim.unload()
+    else:
+        sim.user("/upgrade")
+    assert sim.probes() == []
+    assert not [c for c in sim.state.commands if c.startswith(("/remote disconnect", "/remote reconnect"))]
+    assert not sim.lines("heartbeat")
+    if stop == "/upgrade":
+        assert sim.remote("home").status == "connected"
 
 
 def test_unload_with_probe_and_watch_in_flight_removes_every_hook(sim, load):
