@@ -693,7 +693,7 @@ class Remote:
 
     @property
     def due(self) -> Optional[float]:
-        """Clock time of the next attempt (None: none is planned)."""
+        """Clock time of the next attempt (None: none is planned, or a network change brings it)."""
         return self.data.due if isinstance(self.data, Wait) else None
 
     @property
@@ -1315,7 +1315,8 @@ class Engine:
         return [DropLink(name, up.reason)]
 
     def clock_jumped(self, now: float) -> List[Action]:
-        """After a suspend: check every link now, make pending attempts now."""
+        """After a suspend: check every link now, make pending attempts now (one that waits
+        for a network change still waits for it)."""
         actions = self.heartbeat(now)
         for remote in self.remotes.values():
             wait = remote.wait
