@@ -66,6 +66,8 @@ bench: $(PY) weechat
 	$(PYTHON) bench/recovery.py restart
 	$(PYTHON) bench/recovery.py network
 	$(PYTHON) bench/poll_cost.py
+	$(PYTHON) bench/offline.py real 60 2
+	$(PYTHON) bench/offline.py hour
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"

@@ -218,7 +218,8 @@ class Settings:
         True,
         "watch the system's network changes (links, addresses, routes; Linux netlink, BSD and macOS "
         "routing socket): when one may bring a server within reach, remotes waiting for the network "
-        "reconnect and remotes waiting after a network failure check their server at once",
+        "reconnect and remotes waiting after a network failure check their server at once (off: remotes "
+        "with no route to their server try again after the growing delay)",
     )
     lag_show: int = option(
         "autoreconnect_lag_show",
@@ -381,6 +382,9 @@ class FailureClass:
     counted: bool  # the attempt counts toward autoreconnect_max
     grows: bool  # the next wait is longer (the backoff steps up)
     polled: bool  # while the next attempt waits, its server is polled (it may be back sooner)
+    # no attempt until a network change brings it; where changes are not watched, a safety
+    # attempt after the growing delay of these failures in a row (Engine._await_network)
+    awaits_network: bool = False
     cap: Union[int, str] = 0  # this many in a row give up: a number or a Settings field (0: never)
     giveup: str = ""  # what is said then; fields: {name} {count} {detail} {host} {retry}
 
@@ -416,7 +420,7 @@ FAILURE_CLASSES: Dict[str, FailureClass] = {
         "a change of network tries again",
     ),
     # no route: nothing to reach; a network change brings the next attempt
-    FAILURE_OFFLINE: FailureClass(counted=False, grows=False, polled=False),
+    FAILURE_OFFLINE: FailureClass(counted=False, grows=False, polled=False, awaits_network=True),
 }
 
 # WeeChat's lines that say why a link drops, after "remote[NAME]: " (English;
@@ -438,6 +442,8 @@ FOUND_UNRESOLVED = "unresolved"  # the server's name does not resolve
 FOUND_TAKEN = "taken"  # the server takes TCP connections
 FOUND_REACHED = "reached"  # the server's address answered (refused, reset...)
 TLS_UNSAID = "TLS handshake failed (the server takes TCP connections; WeeChat 4.10 says no more)"
+# why an attempt that was due was not made
+NO_ROUTE = "no route to the server's address"
 
 
 def reason_said(text: str) -> Optional[Tuple[str, str]]:
@@ -489,7 +495,7 @@ class Drop:
     previous: str  # the status before the drop: the signal sequence
     launched: bool = False  # it ended an attempt the script made (counted by its class)
     said: str = ""  # WeeChat's line about it (after "remote[NAME]: ")
-    reason: str = ""  # the script's own reason, when it dropped the link itself
+    reason: str = ""  # the script's own reason, when it dropped the link itself (or made no attempt)
     route: Optional[Route] = None  # asked when it was a network failure
     uptime: Optional[float] = None  # how long the link had been up (None: it was not up)
     found: str = ""  # what a TCP connection found (FOUND_*), when WeeChat did not say why
@@ -507,6 +513,11 @@ class Drop:
         return self.uptime is not None and self.uptime < FLAP_SECONDS
 
 
+def unreachable(route: Route) -> bool:
+    """Whether the kernel said it has no route to the server's address (for a name: not known)."""
+    return route.address and route.reachable is False
+
+
 def offline(route: Route, detail: str, unsaid: bool) -> bool:
     """Whether a network failure came from having no route to the server.
 
@@ -515,7 +526,7 @@ def offline(route: Route, detail: str, unsaid: bool) -> bool:
     has no default route.
     """
     if route.address:
-        return route.reachable is False
+        return unreachable(route)
     return ("resolve" in detail or unsaid) and route.default_route is False
 
 
@@ -597,7 +608,7 @@ class Up:
 class Wait:
     """Data of a remote whose next attempt is due."""
 
-    due: float  # clock time of the attempt
+    due: Optional[float]  # clock time of the attempt (None: a network change brings it)
     probe_sent: Optional[float] = None  # clock time of the poll in flight
 
 
@@ -640,13 +651,15 @@ class Run(NamedTuple):
     step: int = 0  # steps the delay grew
     streak: Tuple[str, int] = ("", 0)  # the class of the last failures, and how many in a row
     gave_up: bool = False  # the run ended: no more attempts until the link is up or the user's word
+    # told that it waits for the network; until told it is back (or another outcome)
+    offline_told: bool = False
 
     def failed(self, kind: str, launched: bool) -> Run:
         """The run after a failure (an attempt the script made counts as its class says)."""
         rule = FAILURE_CLASSES[kind]
         in_a_row = self.streak[1] + 1 if self.streak[0] == kind else 1
         attempt, step = self.attempt + (launched and rule.counted), self.step + (launched and rule.grows)
-        return Run(attempt, step, (kind, in_a_row), self.gave_up)
+        return Run(attempt, step, (kind, in_a_row), self.gave_up, self.offline_told and rule.awaits_network)
 
     def succeeded(self, launched: bool) -> Run:
         """The run after a link came up: the attempt counts, the failures in a row end."""
@@ -686,7 +699,7 @@ class Remote:
 
     @property
     def due(self) -> Optional[float]:
-        """Clock time of the next attempt (None: none is planned)."""
+        """Clock time of the next attempt (None: none is planned, or a network change brings it)."""
         return self.data.due if isinstance(self.data, Wait) else None
 
     @property
@@ -818,6 +831,15 @@ class NetworkBack:
     """The network changed: a remote that waited for it attempts now."""
 
     name: str
+    offline: bool = False  # it had no route to its server, and now may have (else: TLS gave up)
+
+
+@dataclass(frozen=True)
+class NoRoute:
+    """No route to a remote's server: it waits for the network (said once, until it is back)."""
+
+    name: str
+    check: Optional[float] = None  # network changes are not watched: seconds to a safety attempt
 
 
 @dataclass(frozen=True)
@@ -850,6 +872,7 @@ Action = Union[
     Diagnose,
     ServerBack,
     NetworkBack,
+    NoRoute,
     Notice,
     DropLink,
 ]
@@ -869,7 +892,8 @@ class Engine:
     the next attempt, and a give-up, of a remote whose link is down.
 
     `draw` gives the random part of the jitter, `route` what the machine knows
-    of the way to a remote's server (the shell asks the kernel).
+    of the way to a remote's server (the shell asks the kernel), `watched`
+    whether the system's network changes are watched (network_watched).
     """
 
     def __init__(
@@ -877,10 +901,12 @@ class Engine:
         settings: Settings,
         draw: Callable[[], float] = random.random,
         route: Callable[[str], Route] = no_route_known,
+        watched: bool = False,
     ) -> None:
         self.settings = settings
         self.draw = draw
         self.route = route
+        self.watched = watched  # a network change calls network_changed
         self.remotes: Dict[str, Remote] = {}
         # kept so that each event costs the same with 10 or 10 000 remotes
         self.connected: Set[str] = set()  # names of the remotes connected
@@ -1030,7 +1056,8 @@ class Engine:
         if drop.stable:
             self.start_over(remote)
         drop.before = remote.run
-        drop.route = self.route(remote.name)  # what the machine knows of the way to the server
+        if drop.route is None:
+            drop.route = self.route(remote.name)  # what the machine knows of the way to the server
         self._reclass(remote, drop)
         actions = self.plan(remote, drop.at)
         outage = remote.outage
@@ -1048,9 +1075,11 @@ class Engine:
 
     @staticmethod
     def _reclass(remote: Remote, drop: Drop) -> None:
-        """Class the last drop with what is known of it now; the run follows its class."""
+        """Class the last drop with what is known of it now; the run follows its class
+        (what was said stays said: a finding may come after)."""
         remote.failure = classify(drop)
-        remote.run = (drop.before or Run()).failed(remote.failure.kind, drop.launched)
+        before = (drop.before or Run())._replace(offline_told=remote.run.offline_told)
+        remote.run = before.failed(remote.failure.kind, drop.launched)
 
     # -- the one decider -------------------------------------------------------
 
@@ -1088,16 +1117,37 @@ class Engine:
         why = self.give_up_reason(remote)
         if why:
             return self._give_up(remote, why)
+        if wait is None and (remote.failure or UNKNOWN_FAILURE).rule.awaits_network:
+            return self._await_network(remote, since)
         if wait is None:
             wait = jittered(backoff_delay(remote.run.step + 1, self.settings), self.settings, self.draw())
         self.enter(remote, Phase.WAITING, Wait(due=since + wait))
         schedule = Schedule(remote.name, since + wait, wait, remote.run.attempt + 1, self.settings.max_attempts)
         return [schedule, *self._poll_at(remote, since)]
 
-    def _rearm(self, remote: Remote, wait: Wait) -> Schedule:
+    def _await_network(self, remote: Remote, since: float) -> List[Action]:
+        """No route to the server: the next attempt waits for a network change. Where
+        changes are not watched, a safety attempt follows the growing delay of these
+        failures in a row (not counted, not announced). Said once, until it is back."""
+        check: Optional[float] = None
+        if not self.watched:
+            check = jittered(backoff_delay(remote.run.streak[1], self.settings), self.settings, self.draw())
+        self.enter(remote, Phase.WAITING, Wait(due=None if check is None else since + check))
+        actions: List[Action] = []
+        if not remote.run.offline_told:
+            remote.run = remote.run._replace(offline_told=True)
+            actions.append(NoRoute(remote.name, check))
+        if check is not None:
+            number, limit = remote.run.attempt + 1, self.settings.max_attempts
+            actions.append(Schedule(remote.name, since + check, check, number, limit, quiet=True))
+        return actions
+
+    def _rearm(self, remote: Remote, wait: Wait) -> List[Action]:
         """A new timer for the pending attempt at its current time, not announced."""
+        if wait.due is None:
+            return []
         backoff = backoff_delay(remote.run.step + 1, self.settings)
-        return Schedule(remote.name, wait.due, backoff, remote.run.attempt + 1, self.settings.max_attempts, True)
+        return [Schedule(remote.name, wait.due, backoff, remote.run.attempt + 1, self.settings.max_attempts, True)]
 
     # -- timers --------------------------------------------------------------
 
@@ -1107,16 +1157,21 @@ class Engine:
         wait = remote.wait if remote is not None else None
         if remote is None or wait is None:
             return []
-        if now < wait.due - TIMER_TOLERANCE:
-            return [self._rearm(remote, wait)]
+        if wait.due is None or now < wait.due - TIMER_TOLERANCE:
+            return self._rearm(remote, wait)
         if not self.settings.enabled or not remote.wanted:
             self.enter(remote, Phase.IDLE)
             return []
         why = self.give_up_reason(remote)  # a limit was lowered while this attempt was pending
         if why:
             return self._give_up(remote, why)
+        route = self.route(name)
+        if unreachable(route):
+            # the kernel has no route to the server's address: an attempt can not succeed
+            remote.drop = Drop(at=now, previous=STATUS_DISCONNECTED, reason=NO_ROUTE, route=route)
+            return self._failed(remote, remote.drop)
         self.enter(remote, Phase.LAUNCHED)
-        return [Connect(name)]
+        return [*self._told_back(remote, route), Connect(name)]
 
     def connect_issued(self, name: str, now: float) -> List[Action]:
         """After an attempt was sent: if no attempt started, it failed."""
@@ -1148,12 +1203,17 @@ class Engine:
         if remote.failure == before or remote.phase is not Phase.WAITING:
             return []
         why = self.give_up_reason(remote)
-        return [*self._cancel(remote, announce=False), *self._give_up(remote, why)] if why else []
+        if why:
+            return [*self._cancel(remote, announce=False), *self._give_up(remote, why)]
+        if remote.due is None and remote.failure is not None and not remote.failure.rule.awaits_network:
+            return self.plan(remote, drop.at)  # it waited for the network, and the server's address answered
+        return []
 
     def network_changed(self, now: float) -> List[Action]:
         """A link, address or route came up: what waits for the network goes now.
 
-        A remote without a route attempts at once; one waiting after a network
+        A remote waiting for the network attempts at once (unless the kernel
+        still has no route to its server's address); one waiting after a network
         failure polls its server at once (and attempts as soon as it answers);
         one that gave up on TLS starts over (a captive portal is gone, say).
         """
@@ -1168,13 +1228,42 @@ class Engine:
                 self.start_over(remote)
                 actions += [NetworkBack(remote.name), *self.plan(remote, now, 0.0)]
             elif wait is not None and remote.kind == FAILURE_OFFLINE:
-                wait.due = now
-                actions += [NetworkBack(remote.name), self._rearm(remote, wait)]
-            elif wait is not None and remote.kind in ("", FAILURE_NETWORK):
+                actions += self._network_back(remote, wait, now)
+            elif wait is not None and wait.due is not None and remote.kind in ("", FAILURE_NETWORK):
                 if remote.outage is not None:
                     remote.outage.polls_spent = False  # one check now, even with polls off: the network is new
                 if wait.probe_sent is None and wait.due - now >= POLL_MARGIN:
                     actions.append(PollAt(remote.name, now))
+        return actions
+
+    def _network_back(self, remote: Remote, wait: Wait, now: float) -> List[Action]:
+        """A network change while a remote waits for the network: it attempts now, unless
+        the kernel still has no route to the server's address. That the network is back is
+        said once; a name with still no default route is tried quietly (it may resolve)."""
+        route = self.route(remote.name)
+        if unreachable(route):
+            return []
+        wait.due = now
+        return [*self._told_back(remote, route), *self._rearm(remote, wait)]
+
+    @staticmethod
+    def _told_back(remote: Remote, route: Route) -> List[Action]:
+        """That the network is back, said once to a remote told that it waits for it (not
+        for a name while the machine still has no default route: it is tried quietly)."""
+        if not remote.run.offline_told or route.default_route is False:
+            return []
+        remote.run = remote.run._replace(offline_told=False)
+        return [NetworkBack(remote.name, offline=True)]
+
+    def network_watched(self, watched: bool, now: float) -> List[Action]:
+        """Whether the system's network changes are watched (the shell says so when it
+        starts or stops watching): when they are not, a remote that waits for the network
+        gets its safety attempt (one pending keeps its time when they are again)."""
+        self.watched = watched
+        actions: List[Action] = []
+        for remote in self.remotes.values():
+            if not watched and remote.wait is not None and remote.due is None:
+                actions += self.plan(remote, now)
         return actions
 
     # -- dead links ------------------------------------------------------------
@@ -1232,13 +1321,14 @@ class Engine:
         return [DropLink(name, up.reason)]
 
     def clock_jumped(self, now: float) -> List[Action]:
-        """After a suspend: check every link now, make pending attempts now."""
+        """After a suspend: check every link now, make pending attempts now (one that waits
+        for a network change still waits for it)."""
         actions = self.heartbeat(now)
         for remote in self.remotes.values():
             wait = remote.wait
-            if wait is not None and wait.due > now:
+            if wait is not None and wait.due is not None and wait.due > now:
                 wait.due = now
-                actions.append(self._rearm(remote, wait))
+                actions += self._rearm(remote, wait)
         return actions
 
     def status_checked(self, name: str, status: str, now: float) -> List[Action]:
@@ -1267,7 +1357,7 @@ class Engine:
     def _poll_at(self, remote: Remote, now: float) -> List[Action]:
         """The next poll of a waiting remote's server, if one fits before its attempt."""
         wait = remote.wait
-        if wait is None or not self.polled(remote):
+        if wait is None or wait.due is None or not self.polled(remote):
             return []
         interval = poll_interval(now - (remote.outage.since if remote.outage else now), self.settings)
         due = now + jittered(interval, self.settings, self.draw())
@@ -1278,7 +1368,7 @@ class Engine:
         remote = self.remotes.get(name)
         wait = remote.wait if remote is not None else None
         spent = remote is not None and remote.outage is not None and remote.outage.polls_spent
-        if wait is None or spent or wait.probe_sent is not None or wait.due - now < POLL_MARGIN:
+        if wait is None or wait.due is None or spent or wait.probe_sent is not None or wait.due - now < POLL_MARGIN:
             return []
         wait.probe_sent = now
         return [Poll(name)]
@@ -1303,7 +1393,7 @@ class Engine:
             return self._poll_at(remote, now)
         self._polls_spent(remote)
         wait.due = now
-        return [ServerBack(name), self._rearm(remote, wait)]
+        return [ServerBack(name), *self._rearm(remote, wait)]
 
     @staticmethod
     def _polls_spent(remote: Remote) -> None:
@@ -1408,8 +1498,8 @@ class Engine:
         return actions
 
     def pending(self) -> List[Remote]:
-        """Remotes with an attempt scheduled."""
-        return [r for r in self.remotes.values() if r.phase is Phase.WAITING]
+        """Remotes with an attempt scheduled (at a time: not those a network change brings)."""
+        return [r for r in self.remotes.values() if r.due is not None]
 
     def managed(self, remote: Remote) -> bool:
         """Whether the engine brings this remote back when its link drops."""
@@ -1418,11 +1508,16 @@ class Engine:
     # -- hand-over across a script reload or /upgrade ------------------------
 
     def snapshot(self, now: float) -> Dict[str, list]:
-        """What a next instance of the script needs to carry on (see restore)."""
-        return {
-            name: [r.status, r.wanted, r.number, None if r.due is None else max(0.0, r.due - now)]
-            for name, r in self.remotes.items()
-        }
+        """What a next instance of the script needs to carry on (see restore); a remote
+        that waits for a network change attempts at once in the next one."""
+        return {name: [r.status, r.wanted, r.number, self._due_in(r, now)] for name, r in self.remotes.items()}
+
+    @staticmethod
+    def _due_in(remote: Remote, now: float) -> Optional[float]:
+        """Seconds to the pending attempt (0: one a network change brings; None: none is pending)."""
+        if remote.wait is None:
+            return None
+        return 0.0 if remote.due is None else max(0.0, remote.due - now)
 
     def restore(self, name: str, saved: Saved, now: float, upgraded: bool) -> List[Action]:
         """Take over a remote from the previous instance (snapshot, read by parse_handover).
@@ -2163,8 +2258,9 @@ def describe(engine: Engine, remote: Remote, now: float) -> str:
     if remote.phase is Phase.CONNECTED and lag_shown(engine, remote):
         parts.append(f"lag {duration(remote.lag or 0.0)}")
     if wait is not None and remote.kind == FAILURE_OFFLINE:
-        parts.append(f"waiting for network (attempt {remote.run.attempt + 1} in {duration(max(0.0, wait.due - now))})")
-    elif wait is not None:
+        left = "" if wait.due is None else f" in {duration(max(0.0, wait.due - now))}"
+        parts.append(f"waiting for network (attempt {remote.run.attempt + 1}{left})" if left else "waiting for network")
+    elif wait is not None and wait.due is not None:
         parts.append(f"attempt {remote.run.attempt + 1}{limit} in {duration(max(0.0, wait.due - now))}")
         since = remote.outage.since if remote.outage else now
         interval = poll_interval(now - since, settings) if settings.poll else 0
@@ -2201,7 +2297,7 @@ def bar_text(engine: Engine, now: float, outbox: Optional[Outbox] = None) -> str
             items.append(f"{name} lag {remote.lag:.1f}s")
         if wait is not None and remote.kind == FAILURE_OFFLINE:
             items.append(f"{name} waiting for network")
-        elif wait is not None:
+        elif wait is not None and wait.due is not None:
             left = max(0, int(wait.due - now + 0.999))
             items.append(f"{name} {left}s ({remote.kind})" if remote.kind else f"{name} {left}s")
         elif remote.gave_up:
@@ -3521,6 +3617,11 @@ class NetWatch:
             self.sock.close()
             self.sock = None
 
+    @property
+    def watching(self) -> bool:
+        """Whether the changes are watched now (else remotes waiting for the network get safety attempts)."""
+        return bool(self.hook)
+
     def readable(self) -> None:
         """Read every message waiting; a change that may bring a server within reach is acted on soon."""
         gains = netlink_gains if hasattr(socket, "AF_NETLINK") else route_socket_gains
@@ -3528,7 +3629,9 @@ class NetWatch:
         while self.sock is not None:
             try:
                 data = self.sock.recv(65536)
-            except OSError:  # no more messages (EAGAIN), or an overrun: it ends this read
+            except OSError as err:  # no more messages (EAGAIN), or an overrun: it ends this read
+                # an overrun lost messages: one of them may have been the network coming back
+                gained = gained or err.errno == errno.ENOBUFS
                 break
             if not data:
                 break
@@ -4614,6 +4717,7 @@ class Shell:
             DropLink: self.do_droplink,
             ServerBack: self.do_serverback,
             NetworkBack: self.do_networkback,
+            NoRoute: self.do_noroute,
             Notice: self.do_notice,
         }
 
@@ -4649,7 +4753,7 @@ class Shell:
             weechat.hook_print(weechat.buffer_search_main(), "", "remote[", 1, "core_print_cb", ""),
         ]
         self.console.warn_plain_passwords()
-        self.netwatch.sync(self.engine.settings)
+        self.watch_network()
         return True
 
     def stop(self) -> None:
@@ -4838,6 +4942,11 @@ class Shell:
     def network_changed(self) -> None:
         self.run(self.engine.network_changed(self.clock()))
 
+    def watch_network(self) -> None:
+        """Watch the network changes as the options say; the engine learns whether they are."""
+        self.netwatch.sync(self.engine.settings)
+        self.run(self.engine.network_watched(self.netwatch.watching, self.clock()))
+
     # -- deferred work (out of signal and command context) -------------------
 
     def defer(self, reconcile: bool = False) -> None:
@@ -4874,7 +4983,7 @@ class Shell:
         self.delivery.settings = settings
         self.run(self.engine.settings_changed(settings, self.clock()))
         self.prober.sync()
-        self.netwatch.sync(settings)
+        self.watch_network()
 
     def options_retaken(self) -> None:
         """The options are back in relay.conf (after /save, /reload...)."""
@@ -4932,10 +5041,9 @@ class Shell:
         if link is None:
             return
         link.poll_timer.disarm()
-        if link.attempt:
-            link.attempt.disarm()
-            if action.announce:
-                network(f"remote[{action.name}]: auto-reconnection cancelled")
+        link.attempt.disarm()
+        if action.announce:  # a pending attempt, with its timer or waiting for the network
+            network(f"remote[{action.name}]: auto-reconnection cancelled")
 
     def do_connect(self, action: Connect) -> None:
         if not remote_option(action.name, "url"):
@@ -4959,7 +5067,14 @@ class Shell:
         network(f"remote[{action.name}]: the server answers again: reconnecting now")
 
     def do_networkback(self, action: NetworkBack) -> None:
-        network(f"remote[{action.name}]: the network changed: reconnecting now")
+        what = "the network is back" if action.offline else "the network changed"
+        network(f"remote[{action.name}]: {what}: reconnecting now")
+
+    def do_noroute(self, action: NoRoute) -> None:
+        safety = ""
+        if action.check is not None:
+            safety = f" (network changes are not watched: next try in {duration(action.check)}, then further apart)"
+        network(f"remote[{action.name}]: no route to the server: waiting for the network{safety}")
 
     def do_notice(self, action: Notice) -> None:
         network(f"remote[{action.name}]: {action.text}")

@@ -8,7 +8,7 @@ import pytest
 from engines import CONNECTING, DISC, connected_engine, route
 
 import relay_autoreconnect as ra
-from relay_autoreconnect import Diagnose, GiveUp, NetworkBack, PollAt, Schedule
+from relay_autoreconnect import Diagnose, GiveUp, NetworkBack, NoRoute, PollAt, Schedule
 
 UNSAID = "handshake failed with URL http://relay.example:9000, response code: 0"
 TLS = "handshake failed with URL https://h:9000, error: SSL certificate problem: self-signed certificate"
@@ -16,9 +16,9 @@ OFFLINE = route(address=True, reachable=False)  # the kernel has no route to the
 UNRESOLVED_OFFLINE = route(address=False, default_route=False)  # a name, and no default route
 
 
-def engine(route_of=OFFLINE, **settings):
+def engine(route_of=OFFLINE, watched=False, **settings):
     e = connected_engine(**settings)
-    e.route = route_of
+    e.route, e.watched = route_of, watched
     return e
 
 
@@ -30,15 +30,133 @@ def drop(e, now, said=""):
     return e.settle()
 
 
-def test_offline_attempts_are_not_counted_and_the_delay_does_not_grow():
-    e = engine(delay=10, max_attempts=2, poll=15)
-    assert drop(e, 100.0) == [Schedule("r", 110.0, 10, 1, 2)]  # no poll: nothing to reach
-    for now in (110.0, 120.0, 130.0, 140.0):
-        assert e.timer_fired("r", now) == [ra.Connect("r")]
-        e.status_changed("r", CONNECTING, now)
-        assert drop(e, now) == [Schedule("r", now + 10, 10, 1, 2)]  # attempt 1 again, never gives up
-    assert e.remotes["r"].kind == ra.FAILURE_OFFLINE and e.remotes["r"].run.attempt == 0
-    assert "waiting for network (attempt 1 in 10 seconds)" in ra.describe(e, e.remotes["r"], 140.0)
+def attempt(e, now, said=""):
+    """The timer of "r" fires at `now`: an attempt, which fails (WeeChat saying `said`)."""
+    assert e.timer_fired("r", now) == [ra.Connect("r")]
+    e.status_changed("r", CONNECTING, now)
+    return drop(e, now, said)
+
+
+class Kernel:
+    """Routes that come and go: what the kernel answers for the server's address."""
+
+    def __init__(self, reachable=False):
+        self.reachable = reachable
+
+    def __call__(self, _name):
+        return ra.Route(address=True, reachable=self.reachable)
+
+
+def test_with_network_changes_watched_no_attempt_is_made_while_offline_and_it_is_said_once():
+    kernel = Kernel()
+    e = engine(kernel, watched=True, delay=10, max_attempts=2, poll=15)
+    assert drop(e, 100.0) == [NoRoute("r", None)]  # no timer, no poll: the network change brings it
+    remote = e.remotes["r"]
+    assert (remote.kind, remote.run.attempt, remote.due) == (ra.FAILURE_OFFLINE, 0, None)
+    assert e.pending() == [] and e.timer_fired("r", 110.0) == []
+    assert "disconnected, waiting for network, last failure: offline" in ra.describe(e, remote, 3700.0)
+    assert ra.bar_text(e, 3700.0) == "r waiting for network"
+    assert e.network_changed(3700.0) == []  # a change, but still no route to the server's address
+    assert e.clock_jumped(3710.0) == []  # a resume: it still waits for the network
+    kernel.reachable = True
+    assert e.network_changed(3720.0) == [NetworkBack("r", True), Schedule("r", 3720.0, 10, 1, 2, True)]
+    assert e.network_changed(3720.1) == [Schedule("r", 3720.1, 10, 1, 2, True)]  # said once
+    assert e.timer_fired("r", 3720.1) == [ra.Connect("r")]
+    assert remote.run.attempt == 0  # an hour offline counted nothing
+
+
+def test_an_attempt_due_when_the_route_is_gone_is_not_made():
+    """The server went away (a network failure), then the machine's network: the attempt
+    due is not made, the remote waits for the network."""
+    kernel = Kernel(reachable=True)
+    e = engine(kernel, watched=True, delay=10, poll=15)
+    assert drop(e, 100.0) == [Schedule("r", 110.0, 10, 1, 0), PollAt("r", 102.0)]
+    kernel.reachable = False
+    assert e.poll_fired("r", 102.0) == [ra.Poll("r")]
+    assert e.poll_answered("r", False, 102.5) == [PollAt("r", 104.5)]  # polls go on: they print nothing
+    assert e.timer_fired("r", 110.0) == [NoRoute("r", None)]  # no Connect
+    assert e.poll_fired("r", 110.5) == []  # no more polls
+    assert (e.remotes["r"].kind, e.remotes["r"].failure.detail) == (ra.FAILURE_OFFLINE, ra.NO_ROUTE)
+    assert e.remotes["r"].run.attempt == 0
+
+
+def test_offline_online_offline_within_one_outage_each_change_is_said_once():
+    kernel = Kernel()
+    e = engine(kernel, watched=True, delay=10, poll=0)
+    said = []
+    said += drop(e, 100.0)
+    kernel.reachable = True
+    said += e.network_changed(130.0)
+    said += attempt(e, 130.0)  # the server is still down: refused
+    kernel.reachable = False
+    said += e.timer_fired("r", 150.0)
+    said += e.network_changed(155.0)  # a change, still no route: nothing
+    kernel.reachable = True
+    said += e.network_changed(160.0)
+    told = [a for a in said if isinstance(a, (NoRoute, NetworkBack)) or (isinstance(a, Schedule) and not a.quiet)]
+    assert told == [
+        NoRoute("r", None),
+        NetworkBack("r", True),
+        Schedule("r", 150.0, 20, 2, 0),  # attempt 1 failed (a network failure): "reconnecting in 20 s (attempt 2)"
+        NoRoute("r", None),
+        NetworkBack("r", True),
+    ]
+    assert e.remotes["r"].run.attempt == 1  # only the attempt that reached the server's host
+
+
+def test_without_network_changes_safety_attempts_follow_the_growing_delay_not_counted():
+    """A name that does not resolve with no default route: offline; each safety attempt
+    is one more in a row, waiting twice as long, up to the maximum; never counted."""
+    e = engine(UNRESOLVED_OFFLINE, delay=10, max_attempts=2, delay_max=600)
+    resolve = "handshake failed with URL http://relay.example:9000, error: Could not resolve host: relay.example"
+    assert drop(e, 100.0, resolve) == [NoRoute("r", 10.0), Schedule("r", 110.0, 10.0, 1, 2, True)]
+    now, waits = 110.0, []
+    while now < 100.0 + 3600:
+        (schedule,) = attempt(e, now, resolve)  # not said again
+        waits.append(schedule.wait)
+        now = schedule.due
+    assert waits[:7] == [20, 40, 80, 160, 320, 600, 600] and set(waits[7:]) == {600}
+    assert len(waits) + 1 == 11  # attempts in the first hour offline
+    remote = e.remotes["r"]
+    assert (remote.kind, remote.run.attempt, remote.gave_up) == (ra.FAILURE_OFFLINE, 0, False)
+    assert f"waiting for network (attempt 1 in {ra.duration(600)})" in ra.describe(e, remote, now - 600)
+
+
+def test_without_network_changes_an_address_is_checked_at_the_same_times_and_attempted_once_back():
+    """The kernel's answer for an address needs no attempt: at each safety time the route is
+    looked up; the attempt comes when it is there."""
+    kernel = Kernel()
+    e = engine(kernel, delay=10)
+    assert drop(e, 100.0) == [NoRoute("r", 10.0), Schedule("r", 110.0, 10.0, 1, 0, True)]
+    assert e.timer_fired("r", 110.0) == [Schedule("r", 130.0, 20.0, 1, 0, True)]  # no attempt, no line
+    assert e.timer_fired("r", 130.0) == [Schedule("r", 170.0, 40.0, 1, 0, True)]
+    kernel.reachable = True
+    assert e.timer_fired("r", 170.0) == [NetworkBack("r", True), ra.Connect("r")]
+
+
+def test_the_watcher_lost_while_waiting_for_the_network_brings_a_safety_attempt():
+    e = engine(watched=True, delay=10)
+    assert drop(e, 100.0) == [NoRoute("r", None)]
+    assert e.network_watched(True, 200.0) == []
+    assert e.network_watched(False, 200.0) == [Schedule("r", 210.0, 10.0, 1, 0, True)]  # not said again
+    assert e.network_watched(True, 201.0) == []  # the pending check keeps its time
+    assert e.remotes["r"].due == 210.0
+
+
+def test_retry_and_cancel_while_waiting_for_the_network():
+    e = engine(watched=True, delay=10)
+    drop(e, 100.0)
+    assert e.retry("r", 200.0) == ("", [ra.Cancel("r", False), ra.Connect("r")])  # at once
+    e.status_changed("r", CONNECTING, 200.0)
+    assert drop(e, 200.0) == []  # told already
+    assert e.cancel("r", 300.0) == ("", [ra.Cancel("r", True)])
+    assert e.remotes["r"].phase is ra.Phase.IDLE
+
+
+def test_a_hand_over_while_waiting_for_the_network_attempts_at_once_in_the_next_instance():
+    e = engine(watched=True, delay=10)
+    drop(e, 100.0)
+    assert e.snapshot(500.0) == {"r": [DISC, True, 0, 0.0]}
 
 
 def test_a_drop_taken_for_offline_that_reached_the_server_counts_and_may_give_up():
@@ -46,7 +164,8 @@ def test_a_drop_taken_for_offline_that_reached_the_server_counts_and_may_give_up
     assert drop(e, 100.0) == [Schedule("r", 110.0, 10, 1, 2)]  # the link dropped: a network failure
     assert e.timer_fired("r", 110.0) == [ra.Connect("r")]
     e.status_changed("r", CONNECTING, 110.0)
-    assert drop(e, 110.0, UNSAID) == [Schedule("r", 120.0, 10, 1, 2), Diagnose("r")]  # offline, not counted: asked
+    # offline, not counted: a safety attempt (changes not watched), and asked
+    assert drop(e, 110.0, UNSAID) == [NoRoute("r", 10.0), Schedule("r", 120.0, 10.0, 1, 2, True), Diagnose("r")]
     assert e.diagnosed("r", ra.FOUND_REACHED) == []  # the address was reached: attempt 1 of 2 counted
     remote = e.remotes["r"]
     assert (remote.kind, remote.run.attempt) == (ra.FAILURE_NETWORK, 1)
@@ -54,17 +173,39 @@ def test_a_drop_taken_for_offline_that_reached_the_server_counts_and_may_give_up
     assert e.diagnosed("r", ra.FOUND_REACHED) == []  # found once: not counted twice
     assert e.timer_fired("r", 120.0) == [ra.Connect("r")]
     e.status_changed("r", CONNECTING, 120.0)
-    assert drop(e, 120.0, UNSAID) == [Schedule("r", 130.0, 10, 2, 2), Diagnose("r")]
+    assert drop(e, 120.0, UNSAID) == [NoRoute("r", 10.0), Schedule("r", 130.0, 10.0, 2, 2, True), Diagnose("r")]
     assert e.diagnosed("r", ra.FOUND_REACHED) == [ra.Cancel("r", False), GiveUp("r", 2)]  # the cap
     assert e.diagnosed("r", ra.FOUND_REACHED) == []
+
+
+def test_waiting_for_a_network_change_a_name_found_reached_gets_the_backoff():
+    e = engine(UNRESOLVED_OFFLINE, watched=True, delay=10, growing=1, poll=0)
+    e.status_changed("r", CONNECTING, 99.0)
+    assert drop(e, 100.0, UNSAID) == [NoRoute("r", None), Diagnose("r")]
+    assert e.diagnosed("r", ra.FOUND_REACHED) == [Schedule("r", 110.0, 10, 1, 0)]  # the network brings nothing
+    assert e.remotes["r"].kind == ra.FAILURE_NETWORK
 
 
 def test_a_name_confirmed_unresolved_stays_offline():
     e = engine(UNRESOLVED_OFFLINE, delay=10, max_attempts=1)
     e.status_changed("r", CONNECTING, 99.0)
-    assert drop(e, 100.0, UNSAID) == [Schedule("r", 110.0, 10, 1, 1), Diagnose("r")]
+    assert drop(e, 100.0, UNSAID) == [NoRoute("r", 10.0), Schedule("r", 110.0, 10.0, 1, 1, True), Diagnose("r")]
     assert e.diagnosed("r", ra.FOUND_UNRESOLVED) == []
     assert (e.remotes["r"].kind, e.remotes["r"].run.attempt) == (ra.FAILURE_OFFLINE, 0)
+
+
+def test_a_name_is_tried_at_a_network_change_quietly_until_there_is_a_default_route():
+    """Without a default route a name may still resolve (a VPN's own routes): each change
+    brings an attempt, said only once a default route is there."""
+    found = {"default": False}
+    e = engine(lambda _name: ra.Route(address=False, default_route=found["default"]), watched=True, delay=10)
+    resolve = "handshake failed with URL http://relay.example:9000, error: Could not resolve host: relay.example"
+    e.status_changed("r", CONNECTING, 99.0)
+    assert drop(e, 100.0, resolve) == [NoRoute("r", None)]
+    assert e.network_changed(110.0) == [Schedule("r", 110.0, 10, 1, 0, True)]  # no line
+    assert attempt(e, 110.0, resolve) == []
+    found["default"] = True
+    assert e.network_changed(120.0) == [NetworkBack("r", True), Schedule("r", 120.0, 10, 1, 0, True)]
 
 
 def test_a_late_finding_of_an_older_drop_changes_nothing():
@@ -86,15 +227,17 @@ def test_an_unsaid_reason_of_an_http_server_is_a_network_failure_and_not_asked()
 
 
 def test_a_network_change_brings_the_offline_remote_at_once_and_polls_the_others():
-    e = engine(lambda name: ra.Route(address=True, reachable=name != "r"), delay=60, poll=15)
+    online = set()
+    e = engine(lambda name: ra.Route(address=True, reachable=name != "r" or "r" in online), True, delay=60, poll=15)
     e.remote_add("n", DISC)
     e.status_changed("n", CONNECTING, 0.0)
     e.status_changed("n", ra.STATUS_CONNECTED, 0.0)
     drop(e, 100.0)
     e.status_changed("n", DISC, 100.0)  # a network failure (server down)
     e.settle()
+    online.add("r")
     assert e.network_changed(105.0) == [
-        NetworkBack("r"),
+        NetworkBack("r", True),
         Schedule("r", 105.0, 60, 1, 0, True),
         PollAt("n", 105.0),
     ]

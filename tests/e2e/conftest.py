@@ -85,6 +85,7 @@ class Lab:
         password: str = PASSWORD,
         scheme: str = "http",
         address: str = "",
+        netlink: bool = True,
     ) -> WeeChat:
         scripts = [PROBE, SCRIPT] if script else [PROBE]
         # exact schedules: no jitter unless the test asks for it
@@ -92,17 +93,18 @@ class Lab:
         extra = ["/set logger.file.flush_delay 0", *extra]  # logs on disk at once, to be searched
         default_address, netns = (net.SERVER_ADDRESS, net.client_ns) if net else ("127.0.0.1", "")
         commands = client_commands(self.port, extra, address or default_address, password, scheme)
-        client = WeeChat(self.tmp / home, scripts, commands, netns)
+        client = WeeChat(self.tmp / home, scripts, commands, netns, netlink)
         self.instances.append(client)
         return client.start()
 
-    def terminal(self, extra=(), home: str = "terminal") -> Terminal:
+    def terminal(self, extra=(), home: str = "terminal", net: Optional[NetPair] = None) -> Terminal:
         """The client as a person uses it: the curses weechat in a terminal, with the script."""
         reason = curses_available()
         if reason:
             pytest.fail(reason)
         extra = ["/set relay.network.autoreconnect_jitter 0", "/set logger.file.flush_delay 0", *extra]
-        terminal = Terminal(self.tmp / home, [PROBE, SCRIPT], client_commands(self.port, extra))
+        address, netns = (net.SERVER_ADDRESS, net.client_ns) if net else ("127.0.0.1", "")
+        terminal = Terminal(self.tmp / home, [PROBE, SCRIPT], client_commands(self.port, extra, address), netns)
         self.instances.append(terminal)
         return terminal.start()
 

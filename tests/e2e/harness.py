@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
@@ -25,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCRIPT = ROOT / "relay_autoreconnect.py"
 PROBE = HERE / "probe.py"
+NO_NETLINK = HERE / "no_netlink.py"
 PASSWORD = "e2e-Secret-pw"
 # RELAY_AUTORECONNECT_ROOT: a root with another WeeChat (tools/install-weechat-newest.sh),
 # run with chroot; the tests' files are under /tmp, which the session binds into it
@@ -60,9 +62,12 @@ def free_port() -> int:
 class WeeChat:
     """One weechat-headless process."""
 
-    def __init__(self, home: Path, scripts: List[Path], commands: List[str], netns: str = "") -> None:
+    def __init__(
+        self, home: Path, scripts: List[Path], commands: List[str], netns: str = "", netlink: bool = True
+    ) -> None:
         self.home = home
         self.netns = netns
+        self.netlink = netlink  # False: the kernel refuses it netlink sockets, as a sandbox does
         self.scripts = scripts
         self.commands = commands
         self.proc: Optional[subprocess.Popen] = None
@@ -93,6 +98,7 @@ class WeeChat:
         with open(self.home / "stdout.txt", "ab") as stdout:
             self.proc = subprocess.Popen(
                 (["ip", "netns", "exec", self.netns] if self.netns else [])
+                + ([] if self.netlink else [sys.executable, str(NO_NETLINK)])
                 + weechat_command("weechat-headless")
                 + ["--dir", str(self.home), "-r", ";".join(self.startup_commands())],
                 stdin=subprocess.DEVNULL,

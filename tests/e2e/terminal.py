@@ -37,8 +37,8 @@ class Terminal(WeeChat):
 
     WIDTH, HEIGHT = 150, 30
 
-    def __init__(self, home: Path, scripts: List[Path], commands: List[str]) -> None:
-        super().__init__(home, scripts, commands)
+    def __init__(self, home: Path, scripts: List[Path], commands: List[str], netns: str = "") -> None:
+        super().__init__(home, scripts, commands, netns)
         self.socket = f"relay-autoreconnect-{os.getpid()}-{id(self):x}"
 
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -55,6 +55,7 @@ class Terminal(WeeChat):
         self.tmux(
             "new-session", "-d", "-s", "weechat", "-x", str(self.WIDTH), "-y", str(self.HEIGHT),
             "-e", f"WEECHAT_PROBE_FILE={self.probe_file}",
+            *(["ip", "netns", "exec", self.netns] if self.netns else []),
             *weechat_command(CURSES), "--dir", str(self.home), "-r", ";".join(self.startup_commands()),
         )  # fmt: skip
         self.wait_for(lambda: len(self.find(kind="ready")) > ready_before, timeout, "start-up commands")

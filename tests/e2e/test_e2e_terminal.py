@@ -29,6 +29,7 @@ from helpers import (
     connect_with_mirror,
     connected_with_mirror,
     fast,
+    heartbeat,
     inputs,
     server_killed,
 )
@@ -114,6 +115,28 @@ def test_the_status_bar_shows_the_outage_and_autoreconnect_lists_it(lab):
         Path(keep).mkdir(parents=True, exist_ok=True)
         for n, (title, screen) in enumerate(screens.items()):
             (Path(keep) / f"{n}.txt").write_text(f"{title}\n{plain(screen)}\n")
+
+
+def test_offline_the_status_bar_says_waiting_for_network_and_each_change_is_said_once(lab, net):
+    """The person's network goes while the remote is connected: one line in the core buffer
+    says it waits for the network, the status bar says so, no attempt is made meanwhile;
+    the network back, one line says so and the bar item goes."""
+    lab.server(net=net)
+    term = lab.terminal([*fast(2, 2), *heartbeat(1, 1), *STATUS], net=net)
+    since = time.monotonic()
+    term.submit("/remote connect srv")
+    term.wait_line("remote[srv]: WeeChat: ", since, 10)
+    cut = time.monotonic()
+    net.link(False)
+    screen = term.wait_screen(lambda s: "srv waiting for network" in plain(s).split("\n")[-2], 10, "the bar item")
+    assert "remote[srv]: no route to the server: waiting for the network" in plain(screen)
+    term.submit("/autoreconnect")
+    term.wait_text("srv: disconnected, waiting for network, last failure: offline")
+    term.assert_no_signal("connecting", cut, 3.0)  # the script before attempted every 2 s
+    net.link(True)
+    term.wait_text("remote[srv]: the network is back: reconnecting now")
+    term.wait_screen(lambda s: "srv " not in plain(s).split("\n")[-2], 10, "the bar item gone from the status bar")
+    assert plain(term.screen()).count("waiting for the network") == 1
 
 
 def test_a_typed_command_is_refused_or_kept_and_alt_ctrl_l_runs_commands_here(lab):

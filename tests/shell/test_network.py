@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import errno
+
+import pytest
 from shared import NETLINK
 
 import relay_autoreconnect as ra
@@ -26,22 +29,104 @@ class FakeSocket:
         self.messages = []
 
 
-def test_a_network_change_is_debounced_and_acted_on(sim, load, mocker):
-    load(autoreconnect_delay=60)
-    sim.user("/remote connect home")
-    sim.accept("home")
-    sim.advance(100)
-    mocker.patch.object(ra, "kernel_route", return_value=False)  # this machine lost its route
-    sim.drop("home")
-    sim.settle()
-    assert sim.lines()[-1].endswith("remote[home]: reconnecting in 1 minute (attempt 1)")
+@pytest.fixture
+def lost(sim, load, mocker):
+    """lost(**values): the script loaded with these values (autoreconnect_delay 60 unless given),
+    "home" connected, then its link drops and the kernel has no route to its server left
+    (settled). Returns the patched kernel_route (set its return_value)."""
+
+    def lose(**values):
+        kernel = mocker.patch.object(ra, "kernel_route", return_value=True)
+        load(**{"autoreconnect_delay": 60, **values})
+        sim.user("/remote connect home")
+        sim.accept("home")
+        sim.advance(100)
+        kernel.return_value = False  # this machine lost its route
+        sim.drop("home")
+        sim.settle()
+        return kernel
+
+    return lose
+
+
+def test_a_network_change_is_debounced_and_acted_on(sim, lost):
+    kernel = lost()
+    assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: no route to the server: waiting for the network"
+    assert sim.timers("attempt_timer_cb") == []
     watch = ra.SHELL.netwatch
     watch.sock = FakeSocket(NETLINK["down"], NETLINK["up"], NETLINK["route"])
+    kernel.return_value = True
     watch.readable()
     assert len(sim.connects("home")) == 1
     sim.advance(0.31)  # 300 ms after the burst (and the attempt 1 ms later)
-    assert sim.lines("the network changed: reconnecting now")
+    assert sim.lines("remote[home]: the network is back: reconnecting now")
     assert len(sim.connects("home")) == 2
+
+
+def test_an_hour_offline_makes_no_attempt_and_says_it_once(sim, lost):
+    lost()
+    before = len(sim.lines())
+    sim.advance(3600)
+    assert len(sim.connects("home")) == 1 and len(sim.lines()) == before  # no attempt, no line
+    assert not [h for h in sim.probes() if h.callback == "poll_url_cb"]  # no poll either: nothing to reach
+    assert sim.bar_item() == "home waiting for network"
+    sim.user("/autoreconnect")
+    assert sim.lines()[-1] == "  home: disconnected, waiting for network, last failure: offline, managed"
+    sim.user("/autoreconnect cancel home")
+    assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: auto-reconnection cancelled"
+
+
+def test_a_network_change_without_a_route_to_the_server_brings_nothing(sim, lost):
+    lost()
+    watch = ra.SHELL.netwatch
+    watch.sock = FakeSocket(NETLINK["up"])  # another link came up, the server's address is still unreachable
+    watch.readable()
+    sim.advance(1)
+    assert len(sim.connects("home")) == 1 and not sim.lines("network is back")
+
+
+def test_an_overrun_of_the_socket_is_taken_as_a_change(sim, lost):
+    kernel = lost()
+
+    class Overrun(FakeSocket):
+        def recv(self, _size):
+            raise OSError(errno.ENOBUFS, "No buffer space available")  # messages were lost
+
+    ra.SHELL.netwatch.sock = Overrun()
+    kernel.return_value = True
+    ra.SHELL.netwatch.readable()
+    sim.advance(0.31)
+    assert len(sim.connects("home")) == 2
+
+
+def test_network_changes_not_watched_the_route_is_checked_at_growing_intervals(sim, lost, mocker):
+    """The netlink socket refused: safety checks after the growing delay (10, 20, 40 s...),
+    for an address a route lookup and no attempt; the attempt comes once there is a route."""
+    mocker.patch.object(ra.socket, "socket", side_effect=PermissionError(1, "Operation not permitted"))
+    kernel = lost(autoreconnect_delay=10)
+    assert sim.lines()[-1] == (
+        "--\trelay_autoreconnect: remote[home]: no route to the server: waiting for the network (network "
+        "changes are not watched: next try in 10 seconds, then further apart)"
+    )
+    dues = []
+    for _ in range(4):
+        (timer,) = sim.timers("attempt_timer_cb")
+        dues.append(round(timer.due - sim.clock()))
+        sim.advance(timer.due - sim.clock())
+    assert dues == [10, 20, 40, 80] and len(sim.connects("home")) == 1
+    kernel.return_value = True
+    (timer,) = sim.timers("attempt_timer_cb")
+    sim.advance(timer.due - sim.clock())
+    assert sim.lines("the network is back: reconnecting now") and len(sim.connects("home")) == 2
+    assert ra.SHELL.engine.remotes["home"].number == 1  # only this attempt counts
+
+
+def test_network_events_turned_off_while_waiting_for_the_network_bring_a_safety_attempt(sim, lost):
+    lost(autoreconnect_delay=10)
+    assert sim.timers("attempt_timer_cb") == []
+    sim.set_option("relay.network.autoreconnect_network_events", "off")
+    (timer,) = sim.timers("attempt_timer_cb")
+    assert round(timer.due - sim.clock()) == 10
 
 
 def test_a_socket_that_can_not_be_opened_costs_one_line(sim, load, mocker):
@@ -103,21 +188,28 @@ def test_a_refused_tcp_connection_is_not_tls(sim, load):
 
 def test_weechat_4_10_a_name_not_resolved_with_no_default_route_waits_for_the_network(sim, load, mocker):
     """4.10 says "response code: 0" for a name it could not resolve too: with no
-    default route the drop is taken for offline, and the script asks to be sure."""
+    default route the drop is taken for offline, and the script asks to be sure.
+    Network changes not watched here: safety attempts after the growing delay."""
     mocker.patch.object(ra, "default_route", return_value=False)
     sim.set_option("relay.remote.home.url", "http://relay.example:9000")
-    load(autoreconnect_delay=1, autoreconnect_max=2)
+    load(autoreconnect_delay=1, autoreconnect_max=2, autoreconnect_network_events="off")
     sim.user("/remote connect home")
     remote = ra.SHELL.engine.remotes["home"]
     weechat = ra.weechat
-    for answer in (weechat.WEECHAT_HOOK_CONNECT_ADDRESS_NOT_FOUND, weechat.WEECHAT_HOOK_CONNECT_IP_ADDRESS_NOT_FOUND):
+    for wait, answer in (
+        (1, weechat.WEECHAT_HOOK_CONNECT_ADDRESS_NOT_FOUND),
+        (2, weechat.WEECHAT_HOOK_CONNECT_IP_ADDRESS_NOT_FOUND),
+        (4, weechat.WEECHAT_HOOK_CONNECT_ADDRESS_NOT_FOUND),
+    ):
         failed_unsaid(sim, "http://relay.example:9000")
         (ask,) = sim.state.of_kind("connect")
         assert (ask.address, ask.port) == ("relay.example", 9000)
         sim.answer_connect(ask, answer, error="Name or service not known")
         assert (remote.kind, remote.run.attempt) == (ra.FAILURE_OFFLINE, 0)
-        assert "waiting for network (attempt 1 in 1 second)" in ra.describe(ra.SHELL.engine, remote, sim.clock())
-        sim.advance(1)
+        text = f"waiting for network (attempt 1 in {ra.duration(wait)})"
+        assert text in ra.describe(ra.SHELL.engine, remote, sim.clock())
+        sim.advance(wait)
+    assert len(sim.lines("waiting for the network")) == 1
     failed_unsaid(sim, "http://relay.example:9000")  # the name resolves, the server refuses: it counts
     (ask,) = sim.state.of_kind("connect")
     sim.answer_connect(ask, ra.weechat.WEECHAT_HOOK_CONNECT_CONNECTION_REFUSED)
