@@ -3425,7 +3425,8 @@ class Prober:
 OUTBOX_FILE = "relay_autoreconnect_outbox.json"
 # a delivery request without an answer after this time (ms) may have arrived
 DELIVERY_TIMEOUT_MS = 10000
-# the outbox is written once per burst of changes: when none came for this long (s)...
+# the outbox is written once per burst of changes: a timer looks this often (s) and writes
+# when no change came since it last looked...
 OUTBOX_WRITE_DELAY = 0.001
 # ...or this long (s) after the first change not written (a stream of changes does not hold
 # it back); and at once before a request for a line leaves, before a notice and at unload
@@ -3569,8 +3570,10 @@ class Courier:
         self.problem = ""  # why the outbox is not on disk ("" if it is)
         self.dirty = False  # the outbox changed since it was last written
         self.writer = Slot()  # timer: the next write (a burst of changes is over, or try again)
-        self.burst: Optional[Tuple[float, float]] = None  # (first, last) change not written: the writer waits
-        self.kept: List[Tuple[str, str, List[str], int, bool]] = []  # lines to show as kept once written
+        self.first_change: Optional[float] = None  # the first change not written yet (None: no burst waits)
+        self.last_change = 0.0
+        self.looked = 0.0  # when the writer last looked whether changes still come
+        self.kept: List[Tuple[str, bool, List[QueuedLine]]] = []  # (buffer, connected, lines) said once written
         self.hooks: List[str] = []
 
     # -- life cycle ----------------------------------------------------------
@@ -3623,48 +3626,52 @@ class Courier:
         """The outbox changed: it is written once this burst of changes is over."""
         now = self.clock()
         self.dirty = True
-        if self.burst is not None and self.writer:
-            self.burst = (self.burst[0], now)
-        else:
-            self.burst = (now, now)
+        self.last_change = now
+        if self.first_change is None or not self.writer:
+            self.first_change = self.looked = now
             arm_timer(self.writer, OUTBOX_WRITE_DELAY, "outbox_write_cb", "")
         self.changed()
 
     def write_fired(self) -> None:
-        """The writer's timer: write, unless changes still come (WeeChat reads a fifo
-        4 KiB at a time, and fires timers in between)."""
+        """The writer's timer: write, unless changes came since it last looked (WeeChat
+        reads a fifo 4 KiB at a time and fires timers in between)."""
         self.writer.fired()
-        if self.burst is not None:
-            first, last = self.burst
-            wait = min(last + OUTBOX_WRITE_DELAY, first + OUTBOX_WRITE_MAX) - self.clock()
-            if wait > 0:
-                arm_timer(self.writer, wait, "outbox_write_cb", "")
-                return
+        now = self.clock()
+        first = self.first_change
+        if first is not None and self.last_change > self.looked and now - first < OUTBOX_WRITE_MAX:
+            self.looked = now
+            arm_timer(self.writer, OUTBOX_WRITE_DELAY, "outbox_write_cb", "")
+            return
         self.write()
 
     def write(self, closing: bool = False) -> None:
         """Write the outbox now if it changed, then show the lines kept; if it can not be
         written, it is tried again (closing: the script unloads, nothing more is tried)."""
         self.writer.disarm()
-        self.burst = None
-        actions: List[DeliveryAction] = []
-        if self.dirty:
-            self.dirty = False
-            found = self.reread() if self.file.unread else []
-            if found and closing:
-                self.delivery.outbox.merge(found)
-            elif found:
-                actions = self.delivery.found(found, self.wall_clock())
-            problem = self.file.save(self.delivery.outbox)
-            if not closing:
-                self.tell_saved(problem, len(found))
-            self.problem = problem
-            if problem:
-                self.dirty = True
-                if not closing:
-                    arm_timer(self.writer, OUTBOX_RETRY_SECONDS, "outbox_write_cb", "")
+        self.first_change = None
+        actions = self.save(closing) if self.dirty else []
         self.tell_kept()
         self.run(actions)
+
+    def save(self, closing: bool) -> List[DeliveryAction]:
+        """Write the file, with the lines of a file that can be read again; what Delivery
+        does with those lines."""
+        self.dirty = False
+        found = self.reread() if self.file.unread else []
+        actions: List[DeliveryAction] = []
+        if found and closing:
+            self.delivery.outbox.merge(found)
+        elif found:
+            actions = self.delivery.found(found, self.wall_clock())
+        problem = self.file.save(self.delivery.outbox)
+        if not closing:
+            self.tell_saved(problem, len(found))
+        self.problem = problem
+        if problem:
+            self.dirty = True
+            if not closing:
+                arm_timer(self.writer, OUTBOX_RETRY_SECONDS, "outbox_write_cb", "")
+        return actions
 
     def reread(self) -> List[QueuedLine]:
         """Read again a file that could not be read: the lines it holds ([] if it still can not be read)."""
@@ -3689,14 +3696,23 @@ class Courier:
         """Show each line kept since the last write in its buffer, after how many lines of
         its remote it goes (and why it is in memory only if it is)."""
         kept, self.kept = self.kept, []
-        for buffer, name, texts, before, connected in kept:
-            for waiting, line in enumerate(texts, before + 1):
+        if not kept:
+            return
+        place: Dict[str, int] = {}  # ident: how many lines of its remote go until it goes
+        counts: Dict[str, int] = {}
+        for line in self.delivery.outbox.lines:
+            counts[line.remote] = place[line.ident] = counts.get(line.remote, 0) + 1
+        for buffer, connected, lines in kept:
+            for line in lines:
+                waiting = place.get(line.ident)
+                if waiting is None:
+                    continue  # dropped meanwhile
                 if connected:
-                    text = f"remote[{name}]: kept behind {waiting - 1} earlier line(s), sent in order"
+                    text = f"remote[{line.remote}]: kept behind {waiting - 1} earlier line(s), sent in order"
                 else:
-                    text = f"remote[{name}] is not connected: kept, sent after the reconnection ({waiting} waiting"
-                    text += f"; /{COMMAND} outbox)"
-                network(f"{text}: {line}", buffer)
+                    text = f"remote[{line.remote}] is not connected: kept, sent after the reconnection ({waiting} "
+                    text += f"waiting; /{COMMAND} outbox)"
+                network(f"{text}: {line.text}", buffer)
             if self.problem:
                 error(f"{self.problem}: kept in memory only", buffer)
 
@@ -3791,8 +3807,10 @@ class Courier:
     def keep(self, name: str, target: str, texts: List[str], buffer: str) -> None:
         """Queue lines for a buffer of a remote (target: its name on the remote); they are
         shown in the buffer once written."""
-        self.kept.append((buffer, name, texts, self.delivery.outbox.count(name), self.delivery.ready(name)))
-        self.run(self.delivery.keep(name, target, texts, self.wall_clock()))
+        actions = self.delivery.keep(name, target, texts, self.wall_clock())
+        lines = self.delivery.outbox.lines
+        self.kept.append((buffer, self.delivery.ready(name), lines[len(lines) - len(texts) :]))  # added last
+        self.run(actions)
 
     def link_ready(self, name: str) -> None:
         self.run(self.delivery.link_ready(name, self.wall_clock()))

@@ -499,6 +499,15 @@ def test_a_stream_of_lines_is_written_when_it_pauses_and_at_least_every_half_sec
     assert len(in_buffer(sim, buffer)) == 1200
 
 
+def test_a_line_dropped_before_it_was_written_is_not_said_kept(outage):
+    sim, buffer = outage
+    sim.type(buffer, "typo")
+    sim.user("/autoreconnect outbox drop home")  # within the same ms (a script, the fifo)
+    sim.settle()
+    assert in_buffer(sim, buffer) == [] and sim.lines()[-1].endswith("remote[home]: 1 queued line(s) dropped")
+    assert not os.path.exists(outbox_file(sim))
+
+
 def test_the_file_says_sending_before_the_request_of_a_line_leaves(outage, mocker):
     sim, buffer = outage
     sim.type(buffer, "a")
