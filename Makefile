@@ -66,6 +66,7 @@ bench: $(PY) weechat
 	$(PYTHON) bench/recovery.py restart
 	$(PYTHON) bench/recovery.py network
 	$(PYTHON) bench/poll_cost.py
+	$(PYTHON) bench/outbox_write.py
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"
