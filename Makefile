@@ -68,6 +68,7 @@ bench: $(PY) weechat
 	$(PYTHON) bench/poll_cost.py
 	$(PYTHON) bench/offline.py real 60 2
 	$(PYTHON) bench/offline.py hour
+	$(PYTHON) bench/outbox_write.py
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"

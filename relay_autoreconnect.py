@@ -1806,6 +1806,14 @@ class Outbox:
             if line.remote == old:
                 line.remote = new
 
+    def merge(self, lines: List[QueuedLine]) -> List[QueuedLine]:
+        """Take lines read from the file once it can be read again: those not known yet go
+        first (they were queued before the lines typed since); return them."""
+        known = {line.ident for line in self.lines}
+        added = [line for line in lines if line.ident not in known]
+        self.lines = added + self.lines
+        return added
+
 
 OUTBOX_FORMAT = 1
 
@@ -2014,6 +2022,14 @@ class Delivery:
                 break
             ident = self.new_id()
         return ident
+
+    def found(self, lines: List[QueuedLine], now: float) -> List[DeliveryAction]:
+        """Lines of a file that could not be read before: kept, on disk, delivered if their link is up."""
+        added = self.outbox.merge(lines)
+        actions: List[DeliveryAction] = [Persist()] if added else []
+        for name in sorted({line.remote for line in added}):
+            actions += self.deliver(name, now)
+        return actions
 
     def holds(self, remote: Optional[Remote], buffer: str, now: float) -> bool:
         """Whether input for a buffer of a remote is kept: the link is not usable for
@@ -3840,35 +3856,52 @@ class Prober:
 OUTBOX_FILE = "relay_autoreconnect_outbox.json"
 # a delivery request without an answer after this time (ms) may have arrived
 DELIVERY_TIMEOUT_MS = 10000
+# the outbox is written once per burst of changes: a timer looks this often (s) and writes
+# when no change came since it last looked...
+OUTBOX_WRITE_DELAY = 0.001
+# ...or this long (s) after the first change not written (a stream of changes does not hold
+# it back); and at once before a request for a line leaves, before a notice and at unload
+OUTBOX_WRITE_MAX = 0.5
+# while the file can not be written (or read), writing it is tried again this often (s)
+OUTBOX_RETRY_SECONDS = 10
 
 
 class OutboxFile:
     """The outbox on disk, in WeeChat's data directory.
 
-    Mode 0600 (lines may be private); rewritten whole at each change through
-    a temporary file and a rename, so a crash leaves the old or the new file,
-    never half of one; removed when the outbox is empty. A file that can not be
-    read is never overwritten: it is set aside (or left alone) and said so.
+    Mode 0600 (lines may be private); rewritten whole through a temporary
+    file and a rename, so a crash leaves the old or the new file, never half
+    of one; removed when the outbox is empty. A file that can not be read is
+    never overwritten: it is set aside (or left alone) and said so, and read
+    again before each write; once it can be, its lines join the outbox.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.broken = ""  # why the file is not written (a file we could not read)
+        self.unread = ""  # why the file could not be read: it is not written until it can
+        self.holds: Set[str] = set()  # the lines it holds, as far as the script knows (read or written)
 
-    def load(self) -> Tuple[List[QueuedLine], List[str]]:
-        """Lines kept in the file, and error lines for the user."""
+    def load(self, first: bool = True) -> Tuple[List[QueuedLine], List[str]]:
+        """Lines kept in the file not read before, and error lines for the user
+        (first: at start, when the outbox is empty)."""
+        self.unread = ""
         try:
             with open(self.path, encoding="utf-8") as file:
                 text = file.read(OUTBOX_LIMIT + 1)  # one more: a bigger file is refused, not read whole
         except FileNotFoundError:
             return [], []
         except (OSError, UnicodeDecodeError) as err:
-            self.broken = f"outbox file {self.path} can not be read ({err})"
-            return [], [f"{self.broken}: it is left as it is; queued lines are kept in memory only"]
+            self.unread = f"outbox file {self.path} can not be read ({err})"
+            kept = "queued lines are kept in memory only until it can be read"
+            return [], [f"{self.unread}: it is left as it is; {kept}"]
         try:
             lines, bad = outbox_from_json(text)
         except ValueError as err:
-            return [], [f"outbox file {self.path} is not valid ({err}): {self.set_aside(text, move=True)}"]
+            aside = self.set_aside(text, move=True)
+            empty = "; the outbox starts empty" if first and not self.unread else ""
+            return [], [f"outbox file {self.path} is not valid ({err}): {aside}{empty}"]
+        held, self.holds = self.holds, self.holds | {line.ident for line in lines}
+        lines = [line for line in lines if line.ident not in held]  # a line is never taken twice
         if bad:
             aside = self.set_aside(text, move=False)
             return lines, [f"outbox file {self.path}: {bad} line(s) not valid, {len(lines)} kept: {aside}"]
@@ -3885,9 +3918,9 @@ class OutboxFile:
             else:
                 self.write(target, text)
         except OSError as err:
-            self.broken = f"outbox file {self.path} could not be set aside ({err})"
-            return f"{self.broken}; it is left as it is and queued lines are kept in memory only"
-        return f"kept as {target}" + ("; the outbox starts empty" if move else "")
+            self.unread = f"outbox file {self.path} could not be set aside ({err})"
+            return f"{self.unread}; it is left as it is and queued lines are kept in memory only"
+        return f"kept as {target}"
 
     @staticmethod
     def write(path: str, text: str) -> None:
@@ -3902,8 +3935,8 @@ class OutboxFile:
 
     def save(self, outbox: Outbox) -> str:
         """Write the outbox; return why it could not be written ("" if it was)."""
-        if self.broken:
-            return self.broken
+        if self.unread:
+            return self.unread
         try:
             if outbox.lines:
                 self.write(self.path, outbox_to_json(outbox))
@@ -3911,6 +3944,7 @@ class OutboxFile:
                 os.remove(self.path)
         except OSError as err:
             return f"outbox file {self.path} can not be written ({err})"
+        self.holds = {line.ident for line in outbox.lines}
         return ""
 
 
@@ -3964,14 +3998,26 @@ class Courier:
     }
 
     def __init__(
-        self, delivery: Delivery, links: Links, wall_clock: Callable[[], float], changed: Callable[[], None]
+        self,
+        delivery: Delivery,
+        links: Links,
+        wall_clock: Callable[[], float],
+        changed: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.delivery = delivery
         self.links = links
         self.wall_clock = wall_clock
         self.changed = changed  # the outbox changed (the bar item shows it)
+        self.clock = clock  # monotonic: when a burst of changes is over
         self.file = OutboxFile("")
-        self.problem = ""  # why the last write of the file failed ("" if it did not)
+        self.problem = ""  # why the outbox is not on disk ("" if it is)
+        self.dirty = False  # the outbox changed since it was last written
+        self.writer = Slot()  # timer: the next write (a burst of changes is over, or try again)
+        self.first_change: Optional[float] = None  # the first change not written yet (None: no burst waits)
+        self.last_change = 0.0
+        self.looked = 0.0  # when the writer last looked whether changes still come
+        self.kept: List[Tuple[str, bool, List[QueuedLine]]] = []  # (buffer, connected, lines) said once written
         self.hooks: List[str] = []
 
     # -- life cycle ----------------------------------------------------------
@@ -3982,6 +4028,7 @@ class Courier:
         lines, problems = self.file.load()
         for problem in problems:
             error(problem)
+        self.problem = self.file.unread
         outbox = self.delivery.outbox
         outbox.lines = lines
         if lines:
@@ -3994,20 +4041,124 @@ class Courier:
         self.hooks = [weechat.hook_signal("buffer_opened", "buffer_opened_cb", "")]
 
     def stop(self) -> None:
-        """Remove its own hook (the records' hooks go with them); the file keeps the lines."""
+        """Remove its own hooks (the records' hooks go with them); the file keeps the lines."""
         for hook in self.hooks:
             weechat.unhook(hook)
         self.hooks = []
-        self.persist()
-        count = self.delivery.outbox.count()
-        if count and not self.file.broken:
-            message(f"outbox: {count} queued line(s) kept in {self.file.path} for the next load")
-        elif count:
-            message(f"outbox: {count} queued line(s) dropped ({self.file.broken})")
+        self.write(closing=True)
+        self.writer.disarm()
+        self.tell_left()
+
+    def tell_left(self) -> None:
+        """Say where the queued lines are at unload (which are lost, and why, if the file
+        could not be written)."""
+        lines = self.delivery.outbox.lines
+        if not self.dirty:
+            if lines:
+                message(f"outbox: {len(lines)} queued line(s) kept in {self.file.path} for the next load")
+            return
+        lost = sum(1 for line in lines if line.ident not in self.file.holds)
+        if not lost and not self.file.holds:
+            return  # nothing queued, nothing on disk
+        text = f"{lost} queued line(s) dropped" if lost else "queued lines not written"
+        held = f"; the file keeps {len(self.file.holds)} line(s) as they were at its last write"
+        error(f"outbox: {text} ({self.problem})" + (held if self.file.holds else ""))
+
+    # -- the file ----------------------------------------------------------------
 
     def persist(self) -> None:
-        self.problem = self.file.save(self.delivery.outbox)
+        """The outbox changed: it is written once this burst of changes is over."""
+        now = self.clock()
+        self.dirty = True
+        self.last_change = now
+        if self.first_change is None or not self.writer:
+            self.first_change = self.looked = now
+            arm_timer(self.writer, OUTBOX_WRITE_DELAY, "outbox_write_cb", "")
         self.changed()
+
+    def write_fired(self) -> None:
+        """The writer's timer: write, unless changes came since it last looked (WeeChat
+        reads a fifo 4 KiB at a time and fires timers in between)."""
+        self.writer.fired()
+        now = self.clock()
+        first = self.first_change
+        if first is not None and self.last_change > self.looked and now - first < OUTBOX_WRITE_MAX:
+            self.looked = now
+            arm_timer(self.writer, OUTBOX_WRITE_DELAY, "outbox_write_cb", "")
+            return
+        self.write()
+
+    def write(self, closing: bool = False) -> None:
+        """Write the outbox now if it changed, then show the lines kept; if it can not be
+        written, it is tried again (closing: the script unloads, nothing more is tried)."""
+        self.writer.disarm()
+        self.first_change = None
+        actions = self.save(closing) if self.dirty else []
+        self.tell_kept()
+        self.run(actions)
+
+    def save(self, closing: bool) -> List[DeliveryAction]:
+        """Write the file, with the lines of a file that can be read again; what Delivery
+        does with those lines."""
+        self.dirty = False
+        found = self.reread() if self.file.unread else []
+        actions: List[DeliveryAction] = []
+        if found and closing:
+            self.delivery.outbox.merge(found)
+        elif found:
+            actions = self.delivery.found(found, self.wall_clock())
+        problem = self.file.save(self.delivery.outbox)
+        if not closing:
+            self.tell_saved(problem, len(found))
+        self.problem = problem
+        if problem:
+            self.dirty = True
+            if not closing:
+                arm_timer(self.writer, OUTBOX_RETRY_SECONDS, "outbox_write_cb", "")
+        return actions
+
+    def reread(self) -> List[QueuedLine]:
+        """Read again a file that could not be read: the lines it holds ([] if it still can not be read)."""
+        lines, problems = self.file.load(first=False)
+        if self.file.unread:
+            return []
+        for problem in problems:
+            error(problem)
+        return lines
+
+    def tell_saved(self, problem: str, found: int) -> None:
+        """Say once that the outbox is not on disk any more (or why not, if that changed), or again."""
+        count = self.delivery.outbox.count()
+        if problem and problem != self.problem:
+            kept = f"{count} queued line(s) kept in memory only; " if count else ""
+            error(f"{problem}: {kept}tried again every {duration(OUTBOX_RETRY_SECONDS)} and at each change")
+        elif self.problem and not problem:
+            taken = f", {found} of them read from it" if found else ""
+            message(f"outbox file {self.file.path} is written again: {count} queued line(s) on disk{taken}")
+
+    def tell_kept(self) -> None:
+        """Show each line kept since the last write in its buffer, after how many lines of
+        its remote it goes (and why it is in memory only if it is)."""
+        kept, self.kept = self.kept, []
+        if not kept:
+            return
+        place: Dict[str, int] = {}  # ident: how many lines of its remote go until it goes
+        counts: Dict[str, int] = {}
+        for line in self.delivery.outbox.lines:
+            counts[line.remote] = place[line.ident] = counts.get(line.remote, 0) + 1
+        for buffer, connected, lines in kept:
+            for line in lines:
+                waiting = place.get(line.ident)
+                if waiting is None:
+                    continue  # dropped meanwhile
+                if connected:
+                    text = f"remote[{line.remote}]: kept behind {waiting - 1} earlier line(s), sent in order"
+                else:
+                    text = f"remote[{line.remote}] is not connected: kept, sent after the reconnection ({waiting} "
+                    text += f"waiting; /{COMMAND} outbox)"
+                network(f"{text}: {line.text}", buffer)
+            if self.problem:
+                error(f"{self.problem}: kept in memory only", buffer)
 
     # -- what Delivery decides -------------------------------------------------------
 
@@ -4019,11 +4170,13 @@ class Courier:
                 body = json.dumps({"password_hash_algo": list(PASSWORD_HASH_ALGOS)})
                 self.request(action.name, "handshake", body, (), "handshake_url_cb")
             elif isinstance(action, Send):
+                self.write()  # the file says "sending" before the request leaves: never sent twice
                 self.send(action)
             elif isinstance(action, RetryAt):
                 link = self.links.of(action.name)
                 arm_timer(link.delivery_retry, action.due - self.wall_clock(), "delivery_retry_cb", link.key)
             else:
+                self.write()  # what the user is told is on disk first
                 self.tell(action)
 
     def tell(self, notice: Tell) -> None:
@@ -4095,11 +4248,13 @@ class Courier:
         if name:
             self.run(self.delivery.buffer_opened(name, target, self.wall_clock()))
 
-    def keep(self, name: str, buffer: str, texts: List[str]) -> Tuple[int, str]:
-        """Queue lines for a buffer of a remote: how many lines its remote has waiting,
-        and why they are in memory only ("" if they are in the file)."""
-        self.run(self.delivery.keep(name, buffer, texts, self.wall_clock()))
-        return self.delivery.outbox.count(name), self.problem
+    def keep(self, name: str, target: str, texts: List[str], buffer: str) -> None:
+        """Queue lines for a buffer of a remote (target: its name on the remote); they are
+        shown in the buffer once written."""
+        actions = self.delivery.keep(name, target, texts, self.wall_clock())
+        lines = self.delivery.outbox.lines
+        self.kept.append((buffer, self.delivery.ready(name), lines[len(lines) - len(texts) :]))  # added last
+        self.run(actions)
 
     def link_ready(self, name: str) -> None:
         self.run(self.delivery.link_ready(name, self.wall_clock()))
@@ -4119,7 +4274,7 @@ class Courier:
             if link.delivery:
                 link.delivery.disarm()
                 self.run(self.delivery.cancelled(link.name))
-        self.persist()
+        self.write()
 
 
 class InputGate:
@@ -4176,8 +4331,7 @@ class InputGate:
             return text
         kept = [line for line, route in routes if route == ROUTE_KEEP]
         if kept:
-            waiting, problem = self.courier.keep(name, target, kept)
-            self.tell_kept(buffer, name, kept, waiting - len(kept), connected=connected, problem=problem)
+            self.courier.keep(name, target, kept, buffer)
         if any(route == ROUTE_REFUSE for _, route in routes):
             error(
                 f"remote[{name}] is not connected: command not run "
@@ -4188,19 +4342,6 @@ class InputGate:
             if route == ROUTE_LOCAL:
                 weechat.command(buffer, line)
         return ""
-
-    @staticmethod
-    def tell_kept(buffer: str, name: str, kept: List[str], before: int, *, connected: bool, problem: str) -> None:
-        """Show each kept line in its buffer, after how many lines of its remote it goes."""
-        for waiting, line in enumerate(kept, before + 1):
-            if connected:
-                text = f"remote[{name}]: kept behind {waiting - 1} earlier line(s), sent in order"
-            else:
-                text = f"remote[{name}] is not connected: kept, sent after the reconnection ({waiting} waiting"
-                text += f"; /{COMMAND} outbox)"
-            network(f"{text}: {line}", buffer)
-        if problem:
-            error(f"{problem}: kept in memory only", buffer)
 
 
 # ===========================================================================
@@ -4688,7 +4829,7 @@ class Shell:
             quitting=lambda: self.quitting,
         )
         self.netwatch = NetWatch(self.network_changed)
-        self.courier = Courier(self.delivery, self.links, wall_clock, self.outbox_changed)
+        self.courier = Courier(self.delivery, self.links, wall_clock, self.outbox_changed, clock=clock)
         self.gate = InputGate(self.engine, self.delivery, self.courier, wall_clock)
         self.console = Console(
             engine=self.engine,
@@ -5247,6 +5388,12 @@ def delivery_url_cb(data: str, _url: str, _options: Dict[str, str], output: Dict
 def delivery_retry_cb(data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.courier.retry_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def outbox_write_cb(_data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.courier.write_fired()
     return weechat.WEECHAT_RC_OK
 
 

@@ -490,6 +490,26 @@ def test_dropping_lines_forgets_only_what_was_told_of_them():
     assert [t for t in tells(again) if t[0] == ra.TELL_NO_BUFFER] == [(ra.TELL_NO_BUFFER, 1, B1)]  # a new line
 
 
+def test_lines_of_a_file_read_again_go_first_once_and_wait_for_the_link():
+    d = delivery()
+    d.keep("home", B1, ["typed meanwhile"], 1000.0)
+    before = filled(("home", B1, "from before"), ("work", B2, "of another remote")).lines
+    assert d.found([], 1001.0) == []
+    assert d.found(before, 1001.0) == [ra.Persist()]  # on disk; the links are down: nothing goes
+    assert [line.text for line in d.outbox.lines] == ["from before", "of another remote", "typed meanwhile"]
+    assert d.found(before, 1002.0) == [] and d.outbox.count() == 3  # never taken twice
+    assert d.link_ready("home", 1003.0) == [ra.Handshake("home")]
+    assert sends(d.handshake_answered("home", AUTH, "", 1003.0)) == [(B1, "from before")]
+
+
+def test_lines_found_while_the_link_answers_go_at_once_written_as_sending_first():
+    d = delivery()
+    ready_with_auth(d)
+    actions = d.found(filled(("home", B1, "from before")).lines, 1001.0)
+    assert actions[-2:] == [ra.Persist(), ra.Send("home", d.outbox.lines[0], AUTH)]
+    assert d.outbox.lines[0].state == ra.LINE_SENDING
+
+
 def test_random_answers_never_deliver_a_line_twice_or_out_of_order():  # noqa: PLR0912 (one branch per event)
     """A random walk of links, answers and the user's word (also on one line by its id): each
     line is delivered at most once, in the order typed in its buffer, and only one request of a

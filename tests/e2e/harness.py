@@ -121,6 +121,10 @@ class WeeChat:
 
     def send(self, command: str, timeout: float = 5.0, buffer: str = "") -> None:
         """Run a command (or send text) in a buffer (full name; core by default) through the fifo."""
+        self.send_all([command], timeout, buffer)
+
+    def send_all(self, commands: List[str], timeout: float = 5.0, buffer: str = "") -> None:
+        """Run commands (or send texts) in a buffer through the fifo, in one burst (one write)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -130,7 +134,7 @@ class WeeChat:
                 if err.errno not in (errno.ENXIO, errno.ENOENT) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.02)
-        data = f"{buffer + ' ' if buffer else ''}*{command}\n".encode()
+        data = "".join(f"{buffer + ' ' if buffer else ''}*{command}\n" for command in commands).encode()
         try:
             while data:  # a line longer than the pipe holds goes in parts, as WeeChat reads them
                 try:

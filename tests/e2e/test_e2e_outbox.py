@@ -38,6 +38,11 @@ pytestmark = pytest.mark.newest  # also run on the newest WeeChat (make test)
 OUTBOX = "relay_autoreconnect_outbox.json"
 
 
+def core_lines(client, text, since):
+    """Lines of the script with `text` in WeeChat's core buffer since `since`."""
+    return [e["message"] for e in client.lines(text, since) if e["buffer"] == "core.weechat"]
+
+
 def kept_lines(client):
     path = client.home / OUTBOX
     return [(line["text"], line["state"]) for line in json.loads(path.read_text())["lines"]] if path.exists() else []
@@ -360,3 +365,72 @@ def test_tab_in_weechat_completes_remotes_quoted_buffers_the_rest_of_a_name_begu
         spaced_lines(client, ["one"], since)
         line_id = json.loads((client.home / OUTBOX).read_text())["lines"][0]["id"][:4]
     assert not command_errors(client, since)
+
+
+def test_a_burst_of_1000_lines_is_on_disk_when_said_kept_and_the_pending_attempt_keeps_its_time(lab):
+    # the attempt is due 5 s after the drop; the burst comes right after the drop. Each line
+    # written on its own took 11.5 s here (9.4 s in the report) and pushed the attempt back
+    server, client = connected_with_mirror(lab, fast(5, 5))
+    since = server_killed(server, client)
+    dropped = statuses(client, "disconnected", since)[0]["t"]
+    texts = [f"burst line {n:04d}" for n in range(1000)]
+    start = time.monotonic()
+    client.send_all(texts, buffer=MIRROR)  # one write to the fifo: WeeChat reads it 4 KiB at a time
+    last = client.wait_line("(1000 waiting", since, 30)
+    assert kept_lines(client) == [(text, "queued") for text in texts]  # written before it is said
+    attempt = client.wait_for(lambda: statuses(client, "connecting", dropped), 30, "the attempt")[0]
+    print(f"1000 lines queued in {last['t'] - start:.2f} s; the attempt {attempt['t'] - dropped - 5:+.3f} s late")
+    assert last["t"] - start < 5.0
+    assert attempt["t"] - dropped < 5 + 1.0
+
+
+def test_lines_kept_in_memory_while_the_file_can_not_be_read_are_written_once_it_can_and_arrive(lab):
+    home = lab.tmp / "client"
+    home.mkdir()
+    (home / OUTBOX).mkdir()  # not a file: reading it fails (for root too)
+    server, client = connected_with_mirror(lab, fast())
+    client.wait_line(f"outbox file {home / OUTBOX} can not be read", time.monotonic() - 60, 5)
+    since = server_killed(server, client)
+    client.send("one", buffer=MIRROR)
+    client.send("two", buffer=MIRROR)
+    client.wait_line("(2 waiting", since, 5)
+    assert client.lines("Is a directory: ", since)[-1]["message"].endswith("kept in memory only")
+    # the user puts back the file, with a line of an earlier session
+    (home / OUTBOX).rmdir()
+    earlier = {"id": "e1", "remote": "srv", "buffer": "python.chan", "text": "from before", "queued_at": time.time()}
+    earlier.update(state="queued", missing_since=None, approved=False)
+    (home / OUTBOX).write_text(json.dumps({"format": 1, "lines": [earlier]}))
+    python_script(client, "reload", since)
+    assert core_lines(client, "outbox: 3 queued line(s) kept in", since)
+    assert not client.lines("dropped", since)
+    assert kept_lines(client) == [("from before", "queued"), ("one", "queued"), ("two", "queued")]
+    server = lab.server(extra=CHAN)
+    client.wait_line("remote[srv]: 3 queued line(s) delivered", since, 20)
+    assert inputs(server, since) == ["from before", "one", "two"]
+    assert_nothing_left(client)
+
+
+def test_a_file_that_can_not_be_written_is_said_once_written_again_when_it_can_and_a_loss_is_said(lab):
+    server, client = connected_with_mirror(lab, fast())
+    since = server_killed(server, client)
+    temporary = client.home / f"{OUTBOX}.tmp"
+    temporary.mkdir()  # where the new file is made: writing fails (for root too)
+    reason = f"outbox file {client.home / OUTBOX} can not be written ([Errno 21] Is a directory: '{temporary}')"
+    for n, text in enumerate(("one", "two"), 1):  # two writes
+        client.send(text, buffer=MIRROR)
+        client.wait_line(f"({n} waiting", since, 5)
+    assert client.lines(reason, since)[-1]["buffer"] == MIRROR  # each write that fails says so in the buffer
+    said = core_lines(client, reason, since)
+    assert len(said) == 1 and said[0].endswith("kept in memory only; tried again every 10 seconds and at each change")
+    temporary.rmdir()  # the user fixed it
+    client.send("three", buffer=MIRROR)
+    client.wait_line("(3 waiting", since, 5)
+    assert core_lines(client, "is written again: 3 queued line(s) on disk", since)
+    assert kept_lines(client) == [("one", "queued"), ("two", "queued"), ("three", "queued")]
+    temporary.mkdir()
+    client.send("four", buffer=MIRROR)
+    client.wait_line("(4 waiting", since, 5)
+    assert len(core_lines(client, reason, since)) == 2  # said again: it could be written in between
+    python_script(client, "unload", since)
+    assert core_lines(client, f"outbox: 1 queued line(s) dropped ({reason}); the file keeps 3 line(s)", since)
+    assert kept_lines(client) == [("one", "queued"), ("two", "queued"), ("three", "queued")]

@@ -48,6 +48,12 @@ def kill(server, term):
     return since
 
 
+def chat(screen):
+    """The text of the chat area as the person reads it: wrapped lines joined again."""
+    lines = plain(screen).split("\n")
+    return " ".join(line.split("│", 2)[2].strip() for line in lines if line.count("│") >= 2)
+
+
 def switch(term, keys, expected_name):
     since = time.monotonic()
     term.keys(*keys)
@@ -232,3 +238,32 @@ def test_tab_completes_a_quoted_buffer_name_then_a_line_id_and_enter_drops_that_
     term.wait_text("remote[srv]: 1 queued line(s) delivered", 20)
     assert inputs(server, since, SPACED) == ["world"]
     assert not term.lines("Traceback")
+
+
+def test_an_outbox_file_that_can_not_be_written_is_said_where_the_person_types_and_when_it_works_again(lab):
+    server, term = connected_with_mirror(lab, SETTINGS, terminal=True)
+    kill(server, term)
+    path = term.home / "relay_autoreconnect_outbox.json"
+    temporary = term.home / "relay_autoreconnect_outbox.json.tmp"
+    temporary.mkdir()  # where the new file is made: writing it fails (for root too)
+    reason = f"outbox file {path} can not be written ([Errno 21] Is a directory: '{temporary}')"
+    term.submit("first")
+    term.wait_screen(
+        lambda s: chat(s).endswith(
+            f"(1 waiting; /autoreconnect outbox): first relay_autoreconnect: {reason}: kept in memory only"
+        ),
+        5,
+        "the line kept, in memory only",
+    )
+    temporary.rmdir()  # the person fixed it
+    term.submit("second")
+    term.wait_screen(lambda s: chat(s).endswith("(2 waiting; /autoreconnect outbox): second"), 5, "the line kept")
+    switch(term, ["M-1"], "core.weechat")
+    said = (
+        f"{reason}: 1 queued line(s) kept in memory only; tried again every 10 seconds and at each change",
+        f"outbox file {path} is written again: 2 queued line(s) on disk",
+    )
+    term.wait_screen(lambda s: all(text in chat(s) for text in said), 5, "what was said in the core buffer")
+    server = lab.server(extra=CHAN)
+    term.wait_text("remote[srv]: 2 queued line(s) delivered", 20)
+    assert inputs(server) == ["first", "second"]

@@ -9,6 +9,7 @@ server answering the out-of-band POST /api/input (sim.serve).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -68,6 +69,7 @@ def back(sim, say_version=True, serve=True):
     sim.settle()
     if serve:
         sim.serve()
+        sim.settle()  # the outbox is written
 
 
 def delivered(sim):
@@ -93,9 +95,12 @@ def file_lines(sim):
 def test_text_typed_while_down_is_on_disk_before_it_is_said_kept_then_delivered_once(outage):
     sim, buffer = outage
     sim.type(buffer, "first")
+    assert in_buffer(sim, buffer) == [] and file_lines(sim) == []  # written once the burst is over (1 ms)
+    sim.settle()
     assert stat.S_IMODE(os.stat(outbox_file(sim)).st_mode) == 0o600
     assert file_lines(sim) == [("first", LINE_QUEUED)]
     sim.type(buffer, "second\nthird")
+    sim.settle()
     assert sim.state.buffers[buffer].received == []  # nothing to WeeChat, which would drop it
     assert in_buffer(sim, buffer)[-1] == (
         "--\trelay_autoreconnect: remote[home] is not connected: kept, sent after the reconnection "
@@ -318,6 +323,7 @@ def test_input_typed_while_earlier_lines_go_queues_behind_them(linked):
     back(sim, serve=False)  # the first request is in flight
     sim.type(buffer, "2")
     sim.type(other, "elsewhere")  # another buffer has nothing queued: straight to the link
+    sim.settle()
     assert (
         in_buffer(sim, buffer)[-1]
         == "--\trelay_autoreconnect: remote[home]: kept behind 1 earlier line(s), sent in order: 2"
@@ -467,12 +473,202 @@ def test_a_file_that_can_not_be_read_is_left_alone_and_lines_stay_in_memory(link
     buffer = chan(sim)
     down(sim)
     sim.type(buffer, "x")
+    sim.settle()
     assert in_buffer(sim, buffer)[-1].endswith(
         "can not be read ([Errno 21] Is a directory: '" + path + "'): kept in memory only"
     )
     assert os.path.isdir(path)
     back(sim)
     assert delivered(sim) == [(CHAN, "x")]
+
+
+def write_outbox(sim, *texts):
+    """An outbox file as a previous session left it: lines for #weechat of "home"."""
+    box = filled(*(("home", CHAN, text) for text in texts))
+    for line in box.lines:
+        line.queued_at = sim.wall_clock()
+    with open(outbox_file(sim), "w", encoding="utf-8") as file:
+        file.write(ra.outbox_to_json(box))
+
+
+def test_a_burst_is_written_once_and_each_line_is_said_kept_once_it_is_on_disk(outage, mocker):
+    sim, buffer = outage
+    fsync = mocker.spy(ra.os, "fsync")
+    real_prnt = ra.weechat.prnt
+    on_disk_when_said = []  # the size of the file when each line is said kept
+
+    def prnt(target, text):
+        if "kept, sent after the reconnection" in text:
+            on_disk_when_said.append(os.path.getsize(outbox_file(sim)))
+        real_prnt(target, text)
+
+    mocker.patch.object(ra.weechat, "prnt", side_effect=prnt)
+    for n in range(1000):  # a paste, the fifo, a script: many lines before WeeChat's next timer
+        ra.weechat.command(buffer, f"line {n}")
+    assert fsync.call_count == 0 and in_buffer(sim, buffer) == []
+    sim.settle()
+    assert fsync.call_count == 1
+    assert file_lines(sim) == [(f"line {n}", LINE_QUEUED) for n in range(1000)]
+    assert on_disk_when_said == [os.path.getsize(outbox_file(sim))] * 1000
+    assert in_buffer(sim, buffer)[-1].endswith("(1000 waiting; /autoreconnect outbox): line 999")
+    assert sim.timers("outbox_write_cb") == []  # nothing more to write
+
+
+def test_a_stream_of_lines_is_written_when_it_pauses_and_at_least_every_half_second(outage, mocker):
+    sim, buffer = outage
+    start = sim.clock()
+    writes = []
+    save = ra.OutboxFile.save
+
+    def saved(file, outbox):
+        writes.append((round(sim.clock() - start, 4), outbox.count()))
+        return save(file, outbox)
+
+    mocker.patch.object(ra.OutboxFile, "save", saved)
+    for n in range(1200):  # a line every 0.5 ms for 0.6 s (WeeChat fires timers in between)
+        sim.type(buffer, f"line {n}")
+        sim.advance(0.0005)
+    sim.settle()
+    assert writes == [(ra.OUTBOX_WRITE_MAX + 0.001, 1002), (0.601, 1200)]
+    assert len(in_buffer(sim, buffer)) == 1200
+
+
+def test_a_line_dropped_before_it_was_written_is_not_said_kept(outage):
+    sim, buffer = outage
+    sim.type(buffer, "typo")
+    sim.user("/autoreconnect outbox drop home")  # within the same ms (a script, the fifo)
+    sim.settle()
+    assert in_buffer(sim, buffer) == [] and sim.lines()[-1].endswith("remote[home]: 1 queued line(s) dropped")
+    assert not os.path.exists(outbox_file(sim))
+
+
+def test_the_file_says_sending_before_the_request_of_a_line_leaves(outage, mocker):
+    sim, buffer = outage
+    sim.type(buffer, "a")
+    sim.type(buffer, "b")
+    sim.settle()
+    back(sim, serve=False)  # the handshake is in flight
+    real_hook_url = ra.weechat.hook_url
+    on_disk = []
+
+    def hook_url(url, options, timeout, callback, data):
+        on_disk.append((url.rsplit("/", 1)[1], file_lines(sim)))
+        return real_hook_url(url, options, timeout, callback, data)
+
+    mocker.patch.object(ra.weechat, "hook_url", side_effect=hook_url)
+    sim.serve()  # no timer runs between the answers: the file is written before each request
+    assert on_disk == [
+        ("input", [("a", LINE_SENDING), ("b", LINE_QUEUED)]),
+        ("input", [("b", LINE_SENDING)]),
+    ]
+    sim.settle()
+    assert file_lines(sim) == [] and not os.path.exists(outbox_file(sim))
+
+
+def test_a_file_that_can_not_be_written_is_said_once_tried_again_and_said_written_again(outage):
+    sim, buffer = outage
+    os.mkdir(f"{outbox_file(sim)}.tmp")  # where the new file is made: writing fails (root or not)
+    sim.type(buffer, "x")
+    sim.settle()
+    reason = f"outbox file {outbox_file(sim)} can not be written ([Errno 21] Is a directory: '{outbox_file(sim)}.tmp')"
+    assert in_buffer(sim, buffer)[-1] == f"=!=\trelay_autoreconnect: {reason}: kept in memory only"
+    sim.type(buffer, "y")
+    sim.settle()
+    assert [m for m in sim.lines("outbox file") if not m.endswith("kept in memory only")] == [
+        f"=!=\trelay_autoreconnect: {reason}: 1 queued line(s) kept in memory only; tried again every 10 seconds "
+        "and at each change"
+    ]  # said once
+    sim.advance(ra.OUTBOX_RETRY_SECONDS)  # still a directory: tried again, nothing said
+    assert len(sim.lines("tried again every")) == 1 and len(sim.timers("outbox_write_cb")) == 1
+    os.rmdir(f"{outbox_file(sim)}.tmp")  # the user fixed it
+    sim.advance(ra.OUTBOX_RETRY_SECONDS)
+    assert sim.lines("written again") == [
+        f"relay_autoreconnect: outbox file {outbox_file(sim)} is written again: 2 queued line(s) on disk"
+    ]
+    assert file_lines(sim) == [("x", LINE_QUEUED), ("y", LINE_QUEUED)]
+    assert sim.timers("outbox_write_cb") == []  # no more tries
+    sim.type(buffer, "z")
+    sim.settle()
+    assert len(sim.lines("written again")) == 1 and in_buffer(sim, buffer)[-1].endswith(": z")
+
+
+def test_lines_that_can_not_be_written_at_unload_are_said_dropped_with_the_reason_of_now(outage, mocker):
+    sim, buffer = outage
+    os.mkdir(f"{outbox_file(sim)}.tmp")
+    sim.type(buffer, "x")
+    sim.settle()
+    os.rmdir(f"{outbox_file(sim)}.tmp")
+    mocker.patch.object(ra.os, "fsync", side_effect=OSError(errno.ENOSPC, "No space left on device"))
+    sim.type(buffer, "y")
+    sim.unload()
+    assert sim.lines()[-1] == (
+        f"=!=\trelay_autoreconnect: outbox: 2 queued line(s) dropped (outbox file {outbox_file(sim)} can not be "
+        "written ([Errno 28] No space left on device))"
+    )
+    assert in_buffer(sim, buffer)[-1].endswith("No space left on device): kept in memory only")
+    assert not os.path.exists(outbox_file(sim))
+
+
+def test_at_unload_only_the_lines_the_file_does_not_hold_are_said_lost(outage, load):
+    sim, buffer = outage
+    sim.type(buffer, "on disk")
+    sim.settle()
+    os.mkdir(f"{outbox_file(sim)}.tmp")
+    sim.type(buffer, "in memory only")
+    sim.unload()
+    assert sim.lines()[-1] == (
+        f"=!=\trelay_autoreconnect: outbox: 1 queued line(s) dropped (outbox file {outbox_file(sim)} can not be "
+        f"written ([Errno 21] Is a directory: '{outbox_file(sim)}.tmp')); the file keeps 1 line(s) as they were "
+        "at its last write"
+    )
+    load()
+    assert [line.text for line in ra.SHELL.delivery.outbox.lines] == ["on disk"]
+
+
+def test_lines_kept_in_memory_are_written_at_unload_once_the_file_can_be_read_again(linked, load, mocker):
+    sim = linked
+    sim.unload()
+    write_outbox(sim, "from before")
+    mocker.patch.object(ra, "open", side_effect=PermissionError(errno.EACCES, "Permission denied"), create=True)
+    load()
+    assert sim.lines("can not be read ([Errno 13] Permission denied): it is left as it is")
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "typed meanwhile")
+    sim.settle()
+    assert in_buffer(sim, buffer)[-1].endswith("can not be read ([Errno 13] Permission denied): kept in memory only")
+    mocker.stopall()  # the user gave the file back its permissions
+    sim.unload()
+    assert sim.lines()[-1] == (
+        f"relay_autoreconnect: outbox: 2 queued line(s) kept in {outbox_file(sim)} for the next load"
+    )
+    assert file_lines(sim) == [("from before", LINE_QUEUED), ("typed meanwhile", LINE_QUEUED)]
+    load()
+    back(sim)
+    assert delivered(sim) == [(CHAN, "from before"), (CHAN, "typed meanwhile")]
+
+
+def test_a_file_that_can_be_read_again_is_merged_at_the_next_write_never_overwritten(linked, load):
+    sim = linked
+    sim.unload()
+    os.mkdir(outbox_file(sim))  # not a file: reading it fails
+    load()
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "x")
+    sim.settle()
+    assert os.path.isdir(outbox_file(sim))  # left as it is
+    os.rmdir(outbox_file(sim))
+    write_outbox(sim, "from before")  # the user put the file back
+    sim.type(buffer, "y")
+    sim.settle()
+    assert sim.lines("written again") == [
+        f"relay_autoreconnect: outbox file {outbox_file(sim)} is written again: 3 queued line(s) on disk, "
+        "1 of them read from it"
+    ]
+    assert file_lines(sim) == [("from before", LINE_QUEUED), ("x", LINE_QUEUED), ("y", LINE_QUEUED)]
+    back(sim)
+    assert delivered(sim) == [(CHAN, "from before"), (CHAN, "x"), (CHAN, "y")]
 
 
 def test_rename_and_delete_of_a_remote_with_lines(outage):
@@ -494,6 +690,7 @@ def test_a_rename_while_down_carries_the_buffers_and_what_is_typed_after_it_is_k
     assert ra.weechat.buffer_get_string(buffer, "full_name") == f"relay.remote.house.{CHAN}"
     assert ra.weechat.buffer_get_string(buffer, "localvar_relay_remote") == "house"
     sim.type(buffer, "after")
+    sim.settle()  # the outbox is written, then the line is said kept
     assert in_buffer(sim, buffer)[-1].startswith("--\trelay_autoreconnect: remote[house] is not connected: kept")
     assert [(line.remote, line.text) for line in ra.SHELL.delivery.outbox.lines] == [
         ("house", "before"),
