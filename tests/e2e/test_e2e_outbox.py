@@ -233,6 +233,7 @@ def test_a_rename_while_down_carries_the_buffers_and_their_lines_arrive_once(lab
     assert not client.lines("Traceback")
 
 
+@pytest.mark.one_version
 def test_a_rename_while_connected_keeps_the_buffers_fed_and_their_input_sent(lab):
     server, client = connected_with_mirror(lab, fast())
     since = time.monotonic()
@@ -315,6 +316,7 @@ def test_a_line_left_not_confirmed_is_sent_or_dropped_alone_by_the_hint_and_the_
         assert_nothing_left(client)
 
 
+@pytest.mark.one_version
 def test_the_hint_for_a_buffer_with_a_space_that_never_appears_works_as_printed(lab):
     server = lab.server(extra=[*CHAN, *SPACED_CHAN])
     client = lab.client([*fast(), "/set relay.network.autoreconnect_outbox_wait 3"])
@@ -341,6 +343,7 @@ def tab(client, typed):
     ]
 
 
+@pytest.mark.one_version
 def test_tab_in_weechat_completes_remotes_quoted_buffers_the_rest_of_a_name_begun_and_ids(lab):
     server = lab.server(extra=[*CHAN, *SPACED_CHAN])
     client = lab.client(fast())
@@ -367,6 +370,7 @@ def test_tab_in_weechat_completes_remotes_quoted_buffers_the_rest_of_a_name_begu
     assert not command_errors(client, since)
 
 
+@pytest.mark.one_version
 def test_a_burst_of_1000_lines_is_on_disk_when_said_kept_and_the_pending_attempt_keeps_its_time(lab):
     # the attempt is due 5 s after the drop; the burst comes right after the drop. Each line
     # written on its own took 11.5 s here (9.4 s in the report) and pushed the attempt back
@@ -384,6 +388,7 @@ def test_a_burst_of_1000_lines_is_on_disk_when_said_kept_and_the_pending_attempt
     assert attempt["t"] - dropped < 5 + 1.0
 
 
+@pytest.mark.one_version
 def test_lines_kept_in_memory_while_the_file_can_not_be_read_are_written_once_it_can_and_arrive(lab):
     home = lab.tmp / "client"
     home.mkdir()
@@ -410,6 +415,7 @@ def test_lines_kept_in_memory_while_the_file_can_not_be_read_are_written_once_it
     assert_nothing_left(client)
 
 
+@pytest.mark.one_version
 def test_a_file_that_can_not_be_written_is_said_once_written_again_when_it_can_and_a_loss_is_said(lab):
     server, client = connected_with_mirror(lab, fast())
     since = server_killed(server, client)

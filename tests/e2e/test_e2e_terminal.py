@@ -199,6 +199,7 @@ def test_a_rename_while_down_keeps_the_person_in_the_buffer_under_the_new_name(l
     assert inputs(server) == ["typed before", "typed after"]
 
 
+@pytest.mark.one_version
 def test_secure_typed_in_the_core_buffer_moves_both_secrets_and_shows_neither(lab):
     totp = "JBSWY3DPEHPK3PXP"
     term = lab.terminal([f"/set relay.remote.srv.totp_secret {totp}"])
@@ -215,6 +216,7 @@ def test_secure_typed_in_the_core_buffer_moves_both_secrets_and_shows_neither(la
     assert "second-pw" not in screen and "relay_remote_srv_2" not in screen
 
 
+@pytest.mark.one_version
 def test_tab_completes_a_quoted_buffer_name_then_a_line_id_and_enter_drops_that_line(lab):
     server = lab.server(extra=[*CHAN, *SPACED_CHAN])
     term = lab.terminal(SETTINGS)
@@ -240,6 +242,7 @@ def test_tab_completes_a_quoted_buffer_name_then_a_line_id_and_enter_drops_that_
     assert not term.lines("Traceback")
 
 
+@pytest.mark.one_version
 def test_an_outbox_file_that_can_not_be_written_is_said_where_the_person_types_and_when_it_works_again(lab):
     server, term = connected_with_mirror(lab, SETTINGS, terminal=True)
     kill(server, term)
