@@ -246,6 +246,19 @@ def join(one: socket.socket, other: socket.socket) -> None:
     threading.Thread(target=pipe, args=(other, one), daemon=True).start()
 
 
+def read_until(conn: socket.socket, marker: bytes) -> bytes:
+    """What a connection sends until `marker` (or until it closes, fails or is silent 5 s)."""
+    conn.settimeout(5)
+    data = b""
+    with contextlib.suppress(OSError):
+        while marker not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
 class Listener(Closing):
     """Accepts connections on 127.0.0.1:port, each handled in its own thread."""
 
@@ -284,14 +297,7 @@ class CountingFront(Listener):
         super().__init__(port)
 
     def handle(self, conn: socket.socket, peer: str) -> None:
-        conn.settimeout(5)
-        data = b""
-        with contextlib.suppress(OSError):
-            while b"\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+        data = read_until(conn, b"\r\n")
         with self.lock:
             self.seen.append((peer, data.split(b"\r\n", 1)[0].decode(errors="replace")))
         try:
@@ -319,14 +325,7 @@ class TunnelProxy(Listener):
         super().__init__(port)
 
     def handle(self, conn: socket.socket, peer: str) -> None:
-        conn.settimeout(5)
-        data = b""
-        with contextlib.suppress(OSError):
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+        data = read_until(conn, b"\r\n\r\n")
         lines = data.split(b"\r\n\r\n", 1)[0].decode(errors="replace").split("\r\n")
         words = lines[0].split()
         authorization = next(
@@ -355,31 +354,19 @@ class TunnelProxy(Listener):
         conn.close()
 
 
-class HoldingProxy(Closing):
+class HoldingProxy(Listener):
     """Forwards each TCP connection on 127.0.0.1:port to a relay on 127.0.0.1:target; while
     `hold` is set, a request POST /api/input is held instead: never forwarded, never answered
     (as a link that dies in the middle of a delivery), until the proxy is closed."""
 
     def __init__(self, port: int, target: int) -> None:
-        self.sock = listening_socket(port)
-        self.sock.settimeout(0.2)
         self.target = target
         self.hold = False
         self.held: List[socket.socket] = []
         self.open: List[socket.socket] = []
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(port)
 
-    def _serve(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except (socket.timeout, OSError):
-                continue
-            threading.Thread(target=self._forward, args=(conn,), daemon=True).start()
-
-    def _forward(self, conn: socket.socket) -> None:
+    def handle(self, conn: socket.socket, peer: str) -> None:
         conn.settimeout(5)
         try:
             first = conn.recv(65536)  # the request line is in the first segment
@@ -411,8 +398,6 @@ class HoldingProxy(Closing):
                 pairs[side].sendall(data)
 
     def close(self) -> None:
-        self.running = False
-        self.thread.join(timeout=5)
+        super().close()
         for conn in self.held + self.open:
             conn.close()
-        self.sock.close()
