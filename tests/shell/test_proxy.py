@@ -58,17 +58,22 @@ def test_heartbeats_and_polls_go_through_the_remotes_proxy(proxied, load):
     assert poll.callback == "poll_url_cb" and proxy_of(poll.options) == HTTP_TUNNEL
 
 
-def test_queued_lines_go_through_the_remotes_proxy(proxied, load):
-    sim = proxied
-    connected(sim, load)
+def typed_while_down(sim, text):
+    """A line typed in a buffer of "home" while its link is down, then the link back (its version line)."""
     buffer = sim.open_buffer("home", CHAN)
     sim.drop("home")
     sim.settle()
-    sim.type(buffer, "through the proxy")
+    sim.type(buffer, text)
     sim.advance(10)
     sim.accept("home")
     ra.weechat.prnt("", VERSION_LINE)
     sim.settle()
+
+
+def test_queued_lines_go_through_the_remotes_proxy(proxied, load):
+    sim = proxied
+    connected(sim, load)
+    typed_while_down(sim, "through the proxy")
     requests = list(sim.deliveries())
     assert requests and all(proxy_of(hook.options) == HTTP_TUNNEL for hook in requests)
     sim.serve()
@@ -94,14 +99,7 @@ def test_socks_proxies_and_ipv6_addresses_as_curl_takes_them(sim, load, kind, ad
 def test_a_proxy_not_found_makes_no_request_and_is_said_for_queued_lines(sim, load):
     sim.set_option("relay.remote.home.proxy", "nowhere")
     connected(sim, load)
-    buffer = sim.open_buffer("home", CHAN)
-    sim.drop("home")
-    sim.settle()
-    sim.type(buffer, "kept")
-    sim.advance(10)
-    sim.accept("home")
-    ra.weechat.prnt("", VERSION_LINE)
-    sim.settle()
+    typed_while_down(sim, "kept")
     assert not sim.state.of_kind("url")  # nothing went straight to the server
     assert sim.lines('queued lines not delivered (proxy "nowhere" not found (relay.remote.home.proxy))')
     sim.advance(10)  # a heartbeat: the in-band ping only
