@@ -22,8 +22,10 @@ IRC-style growing delay (with jitter), up to an optional number of attempts;
 a wrong password, another API version or a certificate that fails stop the
 attempts with a line that says what to fix. A link that looks connected but
 is dead is noticed (heartbeat), and a server that comes back is found at once
-(polls, the system's network changes). Text typed in a remote's buffers while
-its link is down is kept and delivered, in order, once the link is back.
+(polls, the system's network changes). Text typed in a remote's buffers is
+delivered out of band and confirmed by the server, in order: kept while the
+link is down and delivered once it is back; a line whose fate can not be
+known is said not confirmed, never sent twice by itself.
 
 Needs: WeeChat >= 4.3 (relay remotes) with its python plugin, Python >= 3.7.
 Network changes are watched on Linux (netlink) and on BSD and macOS (routing
@@ -40,13 +42,13 @@ plugins.var.python.relay_autoreconnect.* (relay.conf is read before scripts).
 What it sends: every autoreconnect_heartbeat seconds, for each connected
 remote, an in-band ping on the link and POST /api/handshake (no credentials)
 to the remote's URL; while an attempt waits after a network failure, the same
-handshake request polls the server; text kept while down is sent with POST
-/api/input to the remote's URL, authenticated with the remote's own password
+handshake request polls the server; text typed in a remote buffer is sent
+with POST /api/input to the remote's URL (one request per line), authenticated with the remote's own password
 (and TOTP) options, as WeeChat's own remote client does. A remote with a
 proxy (relay.remote.NAME.proxy) gets all of these through it, as WeeChat sends
 its websocket. Passwords are never printed, logged or stored.
 
-What it keeps on disk: the lines typed while down, in
+What it keeps on disk: the lines that wait (typed while down, or behind), in
 relay_autoreconnect_outbox.json in WeeChat's data directory (mode 0600),
 removed once they are delivered.
 
@@ -190,8 +192,9 @@ class Settings:
     outbox: bool = option(
         "autoreconnect_outbox",
         True,
-        "keep text typed in the buffers of a remote relay server that is not connected and send it "
-        "after the reconnection",
+        "send text typed in the buffers of a remote relay server out of band, confirmed by the server "
+        "(a line with no answer is said not confirmed), and keep it while the remote is not connected "
+        "to send it after the reconnection (off = text goes on the link as WeeChat sends it)",
     )
     outbox_commands: bool = option(
         "autoreconnect_outbox_commands",
@@ -297,6 +300,11 @@ POLL_FIRST = 2.0
 POLL_FAST_SECONDS = 60.0
 # a poll or an attempt brought forward needs this much time (s) before the attempt
 POLL_MARGIN = 1.0
+# a line sent to a connected remote with no answer after this long (s) makes the link
+# checked at once, and that check waits at most this long (s) for its answer: a link
+# that died silently is noticed within 7 s of the first line typed into it
+LINE_CONFIRM_SECONDS = 2.0
+SUSPECT_CHECK_TIMEOUT = 5
 
 
 def duration(value: float) -> str:
@@ -598,6 +606,7 @@ class Up:
 
     since: float  # clock time it came up
     probe_sent: Optional[float] = None  # clock time of the heartbeat check in flight
+    probe_timeout: int = 0  # seconds that check waits for its answer
     lag: Optional[float] = None  # round trip of the last heartbeat check (seconds)
     lag_high: int = 0  # checks in a row above autoreconnect_lag_max
     said: str = ""
@@ -792,9 +801,10 @@ class Unwatch:
 
 @dataclass(frozen=True)
 class Heartbeat:
-    """Check that the link and the server of a connected remote answer."""
+    """Check that the link and the server of a connected remote answer within `timeout` seconds."""
 
     name: str
+    timeout: int
 
 
 @dataclass(frozen=True)
@@ -1294,9 +1304,26 @@ class Engine:
         for remote in self.remotes.values():
             up = remote.up
             if up is not None and up.probe_sent is None:
-                up.probe_sent = now
-                actions.append(Heartbeat(remote.name))
+                actions.append(self._check(up, remote.name, self.settings.heartbeat_timeout, now))
         return actions
+
+    def line_unconfirmed(self, name: str, now: float) -> List[Action]:
+        """A line sent to a connected remote has had no answer for LINE_CONFIRM_SECONDS: its
+        link is checked at once, with a short timeout (as TCP's retransmission timer would),
+        unless a check already in flight ends as soon (heartbeat 0: no check at all)."""
+        remote = self.remotes.get(name)
+        up = remote.up if remote is not None else None
+        timeout = min(self.settings.heartbeat_timeout, SUSPECT_CHECK_TIMEOUT)
+        if up is None or not self.settings.heartbeat:
+            return []
+        if up.probe_sent is not None and up.probe_sent + up.probe_timeout <= now + timeout:
+            return []
+        return [self._check(up, name, timeout, now)]
+
+    @staticmethod
+    def _check(up: Up, name: str, timeout: int, now: float) -> Heartbeat:
+        up.probe_sent, up.probe_timeout = now, timeout
+        return Heartbeat(name, timeout)
 
     def probe_answered(self, name: str, answered: bool, now: Optional[float] = None) -> List[Action]:
         """The heartbeat check of a remote got an answer (or none within its timeout);
@@ -1307,7 +1334,7 @@ class Engine:
             return []  # the link changed meanwhile: the result is stale
         sent, up.probe_sent = up.probe_sent, None
         if not answered:
-            up.reason = f"no answer from the server within {duration(self.settings.heartbeat_timeout)} (heartbeat)"
+            up.reason = f"no answer from the server within {duration(up.probe_timeout)} (heartbeat)"
             return [DropLink(name, up.reason)]
         if now is None:
             return []
@@ -1601,7 +1628,7 @@ HELD_UNKNOWN = "delivery not confirmed"
 
 @dataclass
 class QueuedLine:
-    """A line typed in a remote buffer while its link was down."""
+    """A line typed in a remote buffer, kept until the remote's server took it."""
 
     ident: str
     remote: str
@@ -1611,6 +1638,7 @@ class QueuedLine:
     state: str = LINE_QUEUED
     missing_since: Optional[float] = None  # wall clock of the first "buffer not found"
     approved: bool = False  # the user said "send": age and waits hold it no more
+    quiet: bool = False  # typed on a link that answers, nothing said of it yet (not in the file)
 
 
 class Outbox:
@@ -1642,6 +1670,11 @@ class Outbox:
 
     def count(self, remote: str = "", buffer: str = "") -> int:
         return len(self.of(remote, buffer))
+
+    def kept(self) -> List[QueuedLine]:
+        """The lines the file holds: not the quiet ones (on their way, nothing said of them;
+        a crash loses them as it would without the script, and never sends them twice)."""
+        return [line for line in self.lines if not line.quiet]
 
     def buffers(self, remote: str = "") -> List[str]:
         """Buffers with lines queued (of a remote, "" every remote), in the order first typed."""
@@ -1831,7 +1864,7 @@ def outbox_to_json(outbox: Outbox) -> str:
             "missing_since": line.missing_since,
             "approved": line.approved,
         }
-        for line in outbox.lines
+        for line in outbox.kept()
     ]
     return json.dumps({"format": OUTBOX_FORMAT, "lines": lines}, indent=1) + "\n"
 
@@ -1900,6 +1933,7 @@ MISSING_RETRY_SECONDS = 5.0
 TELL_DELIVERED = "delivered"  # lines the remote took in this round
 TELL_STOPPED = "stopped"  # delivery stops until the next connection or the user's word
 TELL_UNKNOWN = "unknown"  # no answer for a line: it may have arrived
+TELL_HELD = "held"  # the link dropped before lines typed while it answered could go
 TELL_UNCONFIRMED = "unconfirmed"  # a line whose answer never came (before a reload) holds its buffer back
 TELL_BEHIND = "behind"  # the user said "send" for a line that waits behind lines held in its buffer
 TELL_OLD = "old"  # lines older than autoreconnect_outbox_max_age wait for the user
@@ -1952,6 +1986,7 @@ class Tell:
     buffer: str = ""
     detail: str = ""
     line: str = ""
+    text: str = ""  # the text of that line
 
 
 DeliveryAction = Union[Persist, Handshake, Send, RetryAt, Tell]
@@ -2005,13 +2040,19 @@ class Delivery:
     # -- lines come in ---------------------------------------------------------
 
     def keep(self, name: str, buffer: str, texts: List[str], now: float) -> List[DeliveryAction]:
-        """Queue lines typed for a buffer of a remote: on disk, then delivered if the link is up."""
+        """Queue lines typed for a buffer of a remote: on disk, then delivered if the link is up.
+
+        A line typed on a link that answers, behind nothing but such lines, is
+        quiet: it goes as it would without the script; only a line that has to
+        wait, or whose fate is not known, is said."""
         taken = {line.ident[:LINE_ID_SIZE] for line in self.outbox.of(name)}
+        current = self.round(name)
+        quiet = current.ready and not current.stopped and all(line.quiet for line in self.outbox.of(name, buffer))
         for text in texts:
             ident = self.fresh_id(taken)
             taken.add(ident[:LINE_ID_SIZE])
-            self.outbox.add(ident, name, buffer, text, now)
-        return [Persist(), *self.deliver(name, now)]
+            self.outbox.add(ident, name, buffer, text, now).quiet = quiet
+        return [*([] if quiet else [Persist()]), *self.deliver(name, now)]
 
     def fresh_id(self, taken: Set[str]) -> str:
         """A new ident whose first LINE_ID_SIZE characters are not taken by a line of its remote:
@@ -2032,27 +2073,39 @@ class Delivery:
         return actions
 
     def holds(self, remote: Optional[Remote], buffer: str, now: float) -> bool:
-        """Whether input for a buffer of a remote is kept: the link is not usable for
-        a remote the engine manages, or earlier lines for that buffer still go first."""
+        """Whether input for a buffer of a remote goes through the outbox: every line for a
+        remote the engine manages (on a link that answers too: a line handed to the websocket
+        of a link that died silently is lost, or arrives late, after the reconnection), and
+        every line behind earlier ones for that buffer that still go first."""
         settings = self.settings
         if remote is None or not settings.outbox:
             return False
         if remote.status == STATUS_CONNECTED and self.ready(remote.name):
-            return self.outbox.blocks(remote.name, buffer, now, settings.outbox_max_age, settings.outbox_wait)
+            blocked = self.outbox.blocks(remote.name, buffer, now, settings.outbox_max_age, settings.outbox_wait)
+            return settings.enabled or blocked
         return settings.enabled and bool(remote.wanted) and remote.status != STATUS_UNKNOWN
 
     # -- the link --------------------------------------------------------------
 
     def link_ready(self, name: str, now: float) -> List[DeliveryAction]:
-        """The remote answers on its link: what it has queued goes."""
+        """The remote answers on its link: what it has queued goes; with nothing queued, the
+        server is asked how it wants the password, so that the first line typed goes at once."""
         current = self.round(name)
         current.ready, current.stopped = True, ""
+        if current.auth is None and not current.busy and not self.outbox.count(name):
+            current.busy, current.line = True, None
+            return [Handshake(name)]
         return self.deliver(name, now)
 
-    def link_down(self, name: str) -> None:
-        """The link dropped: the server may change (its password hash is asked again)."""
+    def link_down(self, name: str) -> List[DeliveryAction]:
+        """The link dropped: the server may change (its password hash is asked again); lines
+        typed while it answered that have not gone yet are said kept."""
         current = self.round(name)
         current.ready, current.auth = False, None
+        waiting = [line for line in self.outbox.of(name) if line.quiet and line.state == LINE_QUEUED]
+        for line in waiting:
+            line.quiet = False
+        return [Tell(name, TELL_HELD, count=len(waiting))] if waiting else []
 
     # -- one line at a time ----------------------------------------------------
 
@@ -2071,15 +2124,15 @@ class Delivery:
             return [Handshake(name)]
         self.outbox.sending(line)
         current.line = line
-        return [Persist(), Send(name, line, current.auth)]
+        return [*([] if line.quiet else [Persist()]), Send(name, line, current.auth)]
 
     def handshake_answered(self, name: str, auth: Optional[Auth], detail: str, now: float) -> List[DeliveryAction]:
         """The server said how it wants the password (None: no usable answer, detail says why)."""
         current = self.round(name)
         current.busy, current.auth = False, auth
-        if auth is None:
+        if auth is None and self.outbox.count(name):
             return self.stop_round(name, f"handshake failed: {detail}", now)
-        return self.deliver(name, now)
+        return self.deliver(name, now) if auth is not None else []  # nothing waits: the next line asks again
 
     def answered(self, name: str, outcome: str, detail: str, now: float) -> List[DeliveryAction]:
         """The server answered the request of the line in flight (outcome: DELIVERED, MISSING...)."""
@@ -2088,6 +2141,9 @@ class Delivery:
         if line is None or line not in self.outbox.lines:
             return self.deliver(name, now)  # dropped by the user meanwhile
         actions: List[DeliveryAction] = []
+        if outcome == DELIVERED and line.quiet:  # nothing said of it, not on disk
+            self.outbox.delivered(line)
+            return self.deliver(name, now)
         if outcome == DELIVERED:
             self.outbox.delivered(line)
             current.delivered += 1
@@ -2105,13 +2161,16 @@ class Delivery:
         return [*actions, Persist(), *self.deliver(name, now)]
 
     def unsendable(self, name: str, reason: str, now: float) -> List[DeliveryAction]:
-        """The request could not be made (no URL, no TOTP secret): delivery stops."""
+        """The request could not be made (no URL, no TOTP secret): delivery stops (when
+        nothing waits, nothing stops: the next line tries again)."""
         current = self.round(name)
         line, current.line, current.busy = current.line, None, False
         actions: List[DeliveryAction] = []
         if line is not None and line in self.outbox.lines:
             self.outbox.not_sent(line)
             actions.append(Persist())
+        if not self.outbox.count(name):
+            return actions
         return [*actions, *self.stop_round(name, reason, now)]
 
     def cancelled(self, name: str) -> List[DeliveryAction]:
@@ -2124,15 +2183,31 @@ class Delivery:
         self.outbox.unknown(line)
         return [self.tell_unknown(name, line, "cancelled before its answer came"), Persist()]
 
+    def overdue(self, name: str) -> List[DeliveryAction]:
+        """Lines have waited LINE_CONFIRM_SECONDS on a request with no answer: they are
+        quiet no more (on disk, said if they have to wait)."""
+        waiting = [line for line in self.outbox.of(name) if line.quiet]
+        for line in waiting:
+            line.quiet = False
+        return [Persist()] if waiting else []
+
     def tell_unknown(self, name: str, line: QueuedLine, detail: str) -> Tell:
-        """No answer came for a line: said now, with its id (and not again as unconfirmed)."""
+        """No answer came for a line: said now, with its id, its text and the lines it holds
+        back (and not again as unconfirmed)."""
         self.round(name).told.add((TELL_UNCONFIRMED, line.ident))
-        return Tell(name, TELL_UNKNOWN, buffer=line.buffer, detail=detail, line=self.outbox.line_id(line))
+        behind = self.outbox.of(name, line.buffer)
+        for held in behind:
+            held.quiet = False
+        return Tell(
+            name, TELL_UNKNOWN, len(behind) - 1, line.buffer, detail, line=self.outbox.line_id(line), text=line.text
+        )
 
     def stop_round(self, name: str, reason: str, now: float) -> List[DeliveryAction]:
         """Delivery stops until the next connection or the user's word; said once per reason."""
         current = self.round(name)
         current.stopped = reason
+        for line in self.outbox.of(name):
+            line.quiet = False  # said now: kept
         actions = self.round_over(name, now)
         if (TELL_STOPPED, reason) not in current.told:
             current.told.add((TELL_STOPPED, reason))
@@ -2492,6 +2567,12 @@ CURL_BEFORE_SENDING = frozenset((1, 2, 3, 4, 5, 6, 7, 35, 51, 53, 58, 59, 60, 66
 # is set; error_code 5 up to WeeChat 4.7, 100 since 4.8, where 5 is a transfer the caller stopped,
 # as removing the hook while it runs does: the request may have arrived)
 HOOK_URL_BEFORE_SENDING = ("1",)
+# a timeout (curl error 28) before the connection to the server was made: nothing was
+# sent (curl writes the request once connected, on a connection of its own that it
+# closes, so nothing can arrive late); curl 7.88 says "Failed to connect to HOST port
+# PORT after N ms: Timeout was reached", curl 8 "Connection timed out after N milliseconds"
+CURL_TIMEOUT = "28"
+CURL_TIMEOUTS_BEFORE_SENDING = ("Failed to connect", "Connection timed out", "Resolving timed out")
 
 # every hash algorithm of the relay API, weakest first (the server picks the
 # strongest it allows, as it does for WeeChat's own remote client)
@@ -2522,6 +2603,7 @@ def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
     curl = output.get("error_code_curl", "")
     if (
         (curl.isdigit() and int(curl) in CURL_BEFORE_SENDING)
+        or (curl == CURL_TIMEOUT and said.startswith(CURL_TIMEOUTS_BEFORE_SENDING))
         or output.get("error_code") in HOOK_URL_BEFORE_SENDING
         or output.get("error_code_pthread")
     ):
@@ -3429,6 +3511,7 @@ class Link:
     status_check: Slot = field(default_factory=Slot)  # timer: a status WeeChat 4.3 can not show is taken as down
     delivery: Slot = field(default_factory=Slot)  # hook_url: an outbox request in flight
     delivery_retry: Slot = field(default_factory=Slot)  # timer: lines whose buffer was missing go again
+    confirm: Slot = field(default_factory=Slot)  # timer: the line in flight has had no answer for a while
     salted: Tuple[str, str] = ("", "")  # (salt, Authorization) of its last delivery request
     warned: bool = False  # told that its password is in plain text
     hushed: bool = False  # it dropped: WeeChat's own attempt is cancelled at the next flush
@@ -3450,7 +3533,7 @@ class Link:
 
     def slots(self) -> Tuple[Slot, ...]:
         """Every hook of the record (the outbox's outlive the relay plugin)."""
-        return (*self.link_slots(), self.delivery, self.delivery_retry)
+        return (*self.link_slots(), self.delivery, self.delivery_retry, self.confirm)
 
 
 class Links:
@@ -3738,8 +3821,7 @@ class Prober:
         (frozen, unreachable).
         """
         self.runner.own(f"/remote send {action.name} {PING}")
-        timeout = self.engine.settings.heartbeat_timeout
-        if not self.request(action.name, timeout, lambda link: link.heartbeat, "heartbeat_url_cb"):
+        if not self.request(action.name, action.timeout, lambda link: link.heartbeat, "heartbeat_url_cb"):
             # no request can be made: the in-band ping is the check
             self.run(self.engine.probe_answered(action.name, True, None))
 
@@ -3856,6 +3938,9 @@ class Prober:
 OUTBOX_FILE = "relay_autoreconnect_outbox.json"
 # a delivery request without an answer after this time (ms) may have arrived
 DELIVERY_TIMEOUT_MS = 10000
+# a request's connection to the server takes at most this long (ms): a request that
+# never connected sent nothing, and its line goes again by itself (delivery_outcome)
+DELIVERY_CONNECT_TIMEOUT_MS = 5000
 # the outbox is written once per burst of changes: a timer looks this often (s) and writes
 # when no change came since it last looked...
 OUTBOX_WRITE_DELAY = 0.001
@@ -3938,13 +4023,13 @@ class OutboxFile:
         if self.unread:
             return self.unread
         try:
-            if outbox.lines:
+            if outbox.kept():
                 self.write(self.path, outbox_to_json(outbox))
             elif os.path.exists(self.path):
                 os.remove(self.path)
         except OSError as err:
             return f"outbox file {self.path} can not be written ({err})"
-        self.holds = {line.ident for line in outbox.lines}
+        self.holds = {line.ident for line in outbox.kept()}
         return ""
 
 
@@ -3964,9 +4049,15 @@ class Courier:
         ),
         TELL_UNKNOWN: (
             "error",
-            "remote[{name}]: no answer for a queued line sent to {buffer} ({detail}): it may have arrived and is "
-            'not sent again by itself; "/{command} outbox send {name_arg} {buffer_arg} {line}" sends it again, '
-            '"/{command} outbox drop {name_arg} {buffer_arg} {line}" drops it',
+            "remote[{name}]: line {line} sent to {buffer} not confirmed ({detail}): it may have arrived, is not "
+            "sent again by itself and holds back the {count} line(s) behind it; "
+            '"/{command} outbox send {name_arg} {buffer_arg} {line}" sends it again, '
+            '"/{command} outbox drop {name_arg} {buffer_arg} {line}" drops it: {text}',
+        ),
+        TELL_HELD: (
+            "network",
+            "remote[{name}]: the link dropped: {count} line(s) typed before kept, sent after the reconnection "
+            "(/{command} outbox)",
         ),
         TELL_UNCONFIRMED: (
             "error",
@@ -4003,12 +4094,15 @@ class Courier:
         links: Links,
         wall_clock: Callable[[], float],
         changed: Callable[[], None],
+        *,
+        unconfirmed: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.delivery = delivery
         self.links = links
         self.wall_clock = wall_clock
         self.changed = changed  # the outbox changed (the bar item shows it)
+        self.unconfirmed = unconfirmed  # a line of this remote has had no answer for a while
         self.clock = clock  # monotonic: when a burst of changes is over
         self.file = OutboxFile("")
         self.problem = ""  # why the outbox is not on disk ("" if it is)
@@ -4045,9 +4139,15 @@ class Courier:
         for hook in self.hooks:
             weechat.unhook(hook)
         self.hooks = []
+        self.keep_all()
         self.write(closing=True)
         self.writer.disarm()
         self.tell_left()
+
+    def keep_all(self) -> None:
+        """Every line on its way goes on disk (the script stops, or WeeChat upgrades)."""
+        for name in self.delivery.outbox.remotes():
+            self.run(self.delivery.overdue(name))
 
     def tell_left(self) -> None:
         """Say where the queued lines are at unload (which are lost, and why, if the file
@@ -4183,7 +4283,10 @@ class Courier:
         prefix, text = self.NOTICES[notice.what]
         fields_ = {"name": notice.name, "count": notice.count, "buffer": notice.buffer, "detail": notice.detail}
         arguments = {"name_arg": quoted(notice.name), "buffer_arg": quoted(notice.buffer), "line": notice.line}
-        PRINTERS[prefix](text.format(command=COMMAND, **fields_, **arguments))
+        where = ""
+        if notice.what == TELL_UNKNOWN:  # in the buffer where the line was typed
+            where = weechat.buffer_search("==", f"relay.remote.{notice.name}.{notice.buffer}")
+        PRINTERS[prefix](text.format(command=COMMAND, text=notice.text, **fields_, **arguments), where)
 
     def request(self, name: str, resource: str, body: str, headers: Tuple[str, ...], callback: str) -> None:
         url, options, problem = api_request(name, resource, body, headers)
@@ -4191,9 +4294,17 @@ class Courier:
             self.run(self.delivery.unsendable(name, problem, self.wall_clock()))
             return
         link = self.links.of(name)
+        options["connecttimeout_ms"] = str(DELIVERY_CONNECT_TIMEOUT_MS)
         link.delivery.arm(weechat.hook_url(url, options, DELIVERY_TIMEOUT_MS, callback, link.key))
         if not link.delivery:
             self.run(self.delivery.unsendable(name, "WeeChat could not start the request", self.wall_clock()))
+        else:
+            self.watch_confirm(link)
+
+    def watch_confirm(self, link: Link) -> None:
+        """Lines wait on a request in flight: its link is checked if no answer comes soon."""
+        if link.delivery and not link.confirm and self.delivery.outbox.count(link.name):
+            arm_timer(link.confirm, LINE_CONFIRM_SECONDS, "delivery_confirm_cb", link.key)
 
     def send(self, action: Send) -> None:
         headers, problem = self.credentials(action.name, action.auth)
@@ -4226,6 +4337,7 @@ class Courier:
         link = self.links.find(key)
         if link is not None and link.delivery:  # not armed: a transfer removed here (WeeChat >= 4.8)
             link.delivery.fired()
+            link.confirm.disarm()
             detail = output.get("error") or f"HTTP {output.get('response_code', '?')}"
             self.run(self.delivery.handshake_answered(link.name, handshake_answer(output), detail, self.wall_clock()))
 
@@ -4233,6 +4345,7 @@ class Courier:
         link = self.links.find(key)
         if link is not None and link.delivery:  # not armed: a transfer removed here (WeeChat >= 4.8)
             link.delivery.fired()
+            link.confirm.disarm()
             outcome, detail = delivery_outcome(output)
             self.run(self.delivery.answered(link.name, outcome, detail, self.wall_clock()))
 
@@ -4241,6 +4354,14 @@ class Courier:
         if link is not None:
             link.delivery_retry.fired()
             self.run(self.delivery.retry_fired(link.name, self.wall_clock()))
+
+    def confirm_fired(self, key: str) -> None:
+        """The line in flight has had no answer for LINE_CONFIRM_SECONDS: its link is checked."""
+        link = self.links.find(key)
+        if link is not None and link.confirm:
+            link.confirm.fired()
+            self.run(self.delivery.overdue(link.name))
+            self.unconfirmed(link.name)
 
     def buffer_opened(self, buffer: str) -> None:
         """A buffer appeared: lines waiting for it on its remote go now."""
@@ -4253,14 +4374,17 @@ class Courier:
         shown in the buffer once written."""
         actions = self.delivery.keep(name, target, texts, self.wall_clock())
         lines = self.delivery.outbox.lines
-        self.kept.append((buffer, self.delivery.ready(name), lines[len(lines) - len(texts) :]))  # added last
+        said = [line for line in lines[len(lines) - len(texts) :] if not line.quiet]  # added last
+        if said:
+            self.kept.append((buffer, self.delivery.ready(name), said))
         self.run(actions)
+        self.watch_confirm(self.links.of(name))
 
     def link_ready(self, name: str) -> None:
         self.run(self.delivery.link_ready(name, self.wall_clock()))
 
     def link_down(self, name: str) -> None:
-        self.delivery.link_down(name)
+        self.run(self.delivery.link_down(name))
 
     def rename(self, old: str, new: str) -> None:
         self.run(self.delivery.rename(old, new))
@@ -4270,9 +4394,11 @@ class Courier:
 
     def cancel_requests(self) -> None:
         """Stop requests in flight (/upgrade refuses to run with URL transfers going on)."""
+        self.keep_all()
         for link in self.links:
             if link.delivery:
                 link.delivery.disarm()
+                link.confirm.disarm()
                 self.run(self.delivery.cancelled(link.name))
         self.write()
 
@@ -4829,7 +4955,9 @@ class Shell:
             quitting=lambda: self.quitting,
         )
         self.netwatch = NetWatch(self.network_changed)
-        self.courier = Courier(self.delivery, self.links, wall_clock, self.outbox_changed, clock=clock)
+        self.courier = Courier(
+            self.delivery, self.links, wall_clock, self.outbox_changed, unconfirmed=self.line_unconfirmed, clock=clock
+        )
         self.gate = InputGate(self.engine, self.delivery, self.courier, wall_clock)
         self.console = Console(
             engine=self.engine,
@@ -5141,6 +5269,10 @@ class Shell:
     def outbox_changed(self) -> None:
         self.console.refresh()
 
+    def line_unconfirmed(self, name: str) -> None:
+        """A line sent to a remote has had no answer for a while: its link is checked now."""
+        self.run(self.engine.line_unconfirmed(name, self.clock()))
+
     # -- the outbox: input flows once the link answers --------------------------
 
     def track_ready(self, name: str, status: str) -> None:
@@ -5388,6 +5520,12 @@ def delivery_url_cb(data: str, _url: str, _options: Dict[str, str], output: Dict
 def delivery_retry_cb(data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.courier.retry_fired(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def delivery_confirm_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.courier.confirm_fired(data)
     return weechat.WEECHAT_RC_OK
 
 

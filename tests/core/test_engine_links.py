@@ -73,21 +73,57 @@ def test_heartbeat_probes_connected_remotes_once_until_answered():
     up(e, "a")
     up(e, "b")
     assert e.heartbeat_needed()
-    assert e.heartbeat(60.0) == [Heartbeat("a"), Heartbeat("b")]
+    assert e.heartbeat(60.0) == [Heartbeat("a", 20), Heartbeat("b", 20)]
     assert e.heartbeat(120.0) == []  # still in flight: no second probe
     assert e.probe_answered("a", True) == []
     assert e.probe_answered("b", False) == [DropLink("b", "no answer from the server within 20 seconds (heartbeat)")]
-    assert e.heartbeat(180.0) == [Heartbeat("a"), Heartbeat("b")]
+    assert e.heartbeat(180.0) == [Heartbeat("a", 20), Heartbeat("b", 20)]
 
 
 def test_probe_result_after_the_link_changed_is_ignored():
     e = Engine(Settings(jitter=0, connect_timeout=0))
     e.remote_add("r", STATUS_DISCONNECTED)
     up(e)
-    assert e.heartbeat(60.0) == [Heartbeat("r")]
+    assert e.heartbeat(60.0) == [Heartbeat("r", 20)]
     e.status_changed("r", STATUS_DISCONNECTED, 61.0)
     up(e, now=70.0)
     assert e.probe_answered("r", False) == []
+
+
+def test_a_line_without_answer_checks_the_link_at_once_with_a_short_timeout():
+    e = Engine(Settings(jitter=0, connect_timeout=0))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    up(e)
+    assert e.line_unconfirmed("r", 10.0) == [Heartbeat("r", ra.SUSPECT_CHECK_TIMEOUT)]
+    assert e.line_unconfirmed("r", 11.0) == []  # that check ends as soon
+    assert e.heartbeat(60.0) == []  # still in flight
+    reason = f"no answer from the server within {ra.SUSPECT_CHECK_TIMEOUT} seconds (heartbeat)"
+    assert e.probe_answered("r", False) == [DropLink("r", reason)]
+
+
+def test_a_line_without_answer_during_a_long_check_starts_a_short_one():
+    e = Engine(Settings(jitter=0, connect_timeout=0))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    up(e)
+    assert e.heartbeat(60.0) == [Heartbeat("r", 20)]
+    assert e.line_unconfirmed("r", 62.0) == [Heartbeat("r", ra.SUSPECT_CHECK_TIMEOUT)]
+    # a check that ends soon enough stays
+    assert e.heartbeat(120.0) == []
+    assert e.probe_answered("r", True, 62.5) == []
+    assert e.remotes["r"].lag == 0.5
+
+
+def test_a_line_without_answer_checks_nothing_when_heartbeats_are_off_or_the_link_is_down():
+    e = Engine(Settings(jitter=0, heartbeat=0, connect_timeout=0))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    assert e.line_unconfirmed("r", 1.0) == []
+    up(e)
+    assert e.line_unconfirmed("r", 2.0) == []
+    assert e.line_unconfirmed("unknown", 2.0) == []
+    e = Engine(Settings(jitter=0, heartbeat_timeout=3, connect_timeout=0))
+    e.remote_add("r", STATUS_DISCONNECTED)
+    up(e)
+    assert e.line_unconfirmed("r", 2.0) == [Heartbeat("r", 3)]  # never longer than the option
 
 
 def test_heartbeat_off():
@@ -106,7 +142,7 @@ def test_clock_jump_probes_now_and_brings_pending_attempts_forward():
     e.settle()
     assert e.remotes["down"].due == 160.0
     actions = e.clock_jumped(110.0)
-    assert Heartbeat("up") in actions
+    assert Heartbeat("up", 20) in actions
     assert [a for a in actions if isinstance(a, ra.Schedule)] == [ra.Schedule("down", 110.0, 60, 1, 0, True)]
     assert e.timer_fired("down", 110.0) == [ra.Connect("down")]
 

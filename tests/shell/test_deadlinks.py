@@ -159,6 +159,7 @@ def test_a_day_of_heartbeats_leaves_nothing_behind(sim, load):
     load()
     connected(sim)
     sim.advance(60)
+    sim.serve()  # the handshake of the outbox, asked once the link answers
     sim.answer_probes(True)
     hooks = len(sim.hooks())
     shell = ra.SHELL

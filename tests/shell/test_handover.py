@@ -119,7 +119,7 @@ def test_a_hand_over_nested_too_deep_gives_one_line_and_the_script_loads(sim, lo
     ]
 
 
-def test_after_a_reload_while_connected_typed_text_goes_straight_to_the_remote(sim, load):
+def test_after_a_reload_while_connected_typed_text_goes_to_the_remote_at_once(sim, load):
     load()
     sim.user("/remote connect home")
     sim.accept("home")
@@ -127,7 +127,10 @@ def test_after_a_reload_while_connected_typed_text_goes_straight_to_the_remote(s
     sim.unload()
     load()
     sim.type(buffer, "hello")
-    assert sim.state.buffers[buffer].received == ["hello"]
+    sim.settle()
+    sim.serve()
+    assert sim.remote("home").server_inputs == [("irc.libera.#chan", "hello")]
+    assert sim.state.buffers[buffer].received == []  # not on the websocket
 
 
 def test_a_link_that_dropped_while_the_script_was_unloaded_is_found_down(sim, load):

@@ -41,6 +41,7 @@ def linked(sim, load):
     sim.accept("home")
     ra.weechat.prnt("", VERSION_LINE)
     sim.advance(100)
+    sim.serve()  # the handshake asked once the link answers
     return sim
 
 
@@ -112,11 +113,16 @@ def test_text_typed_while_down_is_on_disk_before_it_is_said_kept_then_delivered_
     assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: 3 queued line(s) delivered"
     assert not os.path.exists(outbox_file(sim))  # removed once delivered
     assert sim.bar_item() == ""
-    sim.type(buffer, "live")  # connected and nothing queued: WeeChat sends it on the link
-    assert sim.state.buffers[buffer].received == ["live"]
+    printed = len(sim.state.printed)
+    sim.type(buffer, "live")  # connected and nothing queued: out of band too, confirmed, nothing said
+    sim.settle()
+    sim.serve()
+    sim.settle()
+    assert sim.state.buffers[buffer].received == [] and delivered(sim)[-1] == (CHAN, "live")
+    assert len(sim.state.printed) == printed
     down(sim)
     back(sim)
-    assert len(delivered(sim)) == 3  # nothing twice
+    assert len(delivered(sim)) == 4  # nothing twice
 
 
 def test_key_bindings_fifo_and_scripts_run_here_while_the_link_is_down(outage):
@@ -241,7 +247,9 @@ def test_no_answer_means_the_line_may_have_arrived_and_only_the_user_sends_it_ag
         ("maybe", LINE_UNKNOWN),
         ("behind it", LINE_QUEUED),
     ]
-    assert len(sim.lines("no answer for a queued line sent to irc.libera.#weechat")) == 1
+    # said in the buffer where it was typed
+    told = [m for m in in_buffer(sim, buffer) if "sent to irc.libera.#weechat not confirmed (transfer timeout" in m]
+    assert len(told) == 1 and "holds back the 1 line(s) behind it" in told[0] and told[0].endswith(": maybe")
     sim.remote("home").server_http = "up"
     down(sim)
     back(sim)
@@ -322,15 +330,15 @@ def test_input_typed_while_earlier_lines_go_queues_behind_them(linked):
     sim.type(buffer, "1")
     back(sim, serve=False)  # the first request is in flight
     sim.type(buffer, "2")
-    sim.type(other, "elsewhere")  # another buffer has nothing queued: straight to the link
+    sim.type(other, "elsewhere")  # another buffer has nothing queued: it goes in its turn, nothing said
     sim.settle()
     assert (
         in_buffer(sim, buffer)[-1]
         == "--\trelay_autoreconnect: remote[home]: kept behind 1 earlier line(s), sent in order: 2"
     )
-    assert sim.state.buffers[other].received == ["elsewhere"]
+    assert in_buffer(sim, other) == [] and sim.state.buffers[other].received == []
     sim.serve()
-    assert delivered(sim) == [(CHAN, "1"), (CHAN, "2")]
+    assert delivered(sim) == [(CHAN, "1"), (CHAN, "2"), ("irc.libera.#other", "elsewhere")]
 
 
 def test_old_lines_are_held_back_until_the_user_says(linked):
