@@ -1924,6 +1924,20 @@ MISSING = "missing"  # the remote has no such buffer
 REFUSED = "refused"  # the remote answered with an error: the line was not run
 NOT_SENT = "not sent"  # the request never left (no route, refused connection, TLS)
 UNKNOWN = "unknown"  # no answer: the line may have arrived
+# the server refused credentials made a moment too early (the line was not run):
+STALE_TOTP = "stale totp"  # the TOTP was of a time step the server had left (or not reached)
+STALE_SALT = "stale salt"  # the salt of the password's hash (a time) was out of the server's time_window
+
+# a line refused for stale credentials goes again at once, up to this many times in a row:
+# the TOTP of the current time step, then of the next one and of the previous one (clocks
+# a step apart); a hash refused for its salt is made again for the current second
+STALE_TOTP_STEPS = (0, 1, -1)
+# one hash of the password serves the requests of this many seconds (its salt's and the
+# next ones): the server takes a salt within relay.network.time_window (5 s by default)
+# of its clock and keeps no record of salts seen (relay-auth.c), and a pbkdf2 hash at
+# 100000 iterations takes ~60 ms of WeeChat's main loop; a server that refused a salt
+# for its age gets a hash of the current second for the rest of the connection
+HASH_SPAN_SECONDS = 3
 
 # a line whose buffer the remote does not have is tried again this often (s),
 # and at once when the buffer appears
@@ -1966,6 +1980,9 @@ class Send:
     name: str
     line: QueuedLine
     auth: Auth
+    tries: int = 0  # the server refused this line's credentials as stale this many times in a row
+    totp_step: int = 0  # the TOTP is that of the time step this many steps (30 s) from the current one
+    hash_span: int = HASH_SPAN_SECONDS  # a hash whose salt is less than this many seconds old serves again
 
 
 @dataclass(frozen=True)
@@ -2004,6 +2021,8 @@ class Round:
     stopped: str = ""  # why delivery waits for the next connection or the user's word ("" if it does not)
     told: Set[Tuple[str, str]] = field(default_factory=set)  # notices given since the outbox was empty
     retry: bool = False  # a RetryAt is pending
+    stale: int = 0  # the line in flight was refused this many times in a row for stale credentials
+    hash_span: int = HASH_SPAN_SECONDS  # how long one hash serves on this link (Send.hash_span)
 
 
 class Delivery:
@@ -2101,7 +2120,7 @@ class Delivery:
         """The link dropped: the server may change (its password hash is asked again); lines
         typed while it answered that have not gone yet are said kept."""
         current = self.round(name)
-        current.ready, current.auth = False, None
+        current.ready, current.auth, current.hash_span = False, None, HASH_SPAN_SECONDS
         waiting = [line for line in self.outbox.of(name) if line.quiet and line.state == LINE_QUEUED]
         for line in waiting:
             line.quiet = False
@@ -2123,8 +2142,8 @@ class Delivery:
             current.line = None
             return [Handshake(name)]
         self.outbox.sending(line)
-        current.line = line
-        return [*([] if line.quiet else [Persist()]), Send(name, line, current.auth)]
+        current.line, current.stale = line, 0
+        return [*([] if line.quiet else [Persist()]), Send(name, line, current.auth, hash_span=current.hash_span)]
 
     def handshake_answered(self, name: str, auth: Optional[Auth], detail: str, now: float) -> List[DeliveryAction]:
         """The server said how it wants the password (None: no usable answer, detail says why)."""
@@ -2140,6 +2159,10 @@ class Delivery:
         line, current.line, current.busy = current.line, None, False
         if line is None or line not in self.outbox.lines:
             return self.deliver(name, now)  # dropped by the user meanwhile
+        if outcome in (STALE_TOTP, STALE_SALT):
+            if current.stale < len(STALE_TOTP_STEPS) and current.auth is not None:
+                return self.send_again(name, line, outcome, current.auth)
+            outcome = REFUSED
         actions: List[DeliveryAction] = []
         if outcome == DELIVERED and line.quiet:  # nothing said of it, not on disk
             self.outbox.delivered(line)
@@ -2159,6 +2182,17 @@ class Delivery:
             reason = f"{'refused by the remote' if outcome == REFUSED else 'not sent'}: {detail}"
             actions += self.stop_round(name, reason, now)
         return [*actions, Persist(), *self.deliver(name, now)]
+
+    def send_again(self, name: str, line: QueuedLine, outcome: str, auth: Auth) -> List[DeliveryAction]:
+        """The server refused the credentials of a line as made too early: it goes again at once,
+        with the TOTP of the next step to try, or a hash of the current second."""
+        current = self.round(name)
+        current.stale += 1
+        current.line, current.busy = line, True
+        if outcome == STALE_SALT:
+            current.hash_span = 1
+        step = STALE_TOTP_STEPS[current.stale - 1] if outcome == STALE_TOTP else 0
+        return [Send(name, line, auth, current.stale, step, current.hash_span)]
 
     def unsendable(self, name: str, reason: str, now: float) -> List[DeliveryAction]:
         """The request could not be made (no URL, no TOTP secret): delivery stops (when
@@ -2589,6 +2623,10 @@ def api_error(output: Dict[str, str]) -> str:
     return said if isinstance(said, str) else ""
 
 
+# the relay API's 401 for credentials made too early (relay-http.h: RELAY_HTTP_ERROR_INVALID_*)
+STALE_ANSWERS = {"Invalid TOTP": STALE_TOTP, "Invalid timestamp": STALE_SALT}
+
+
 def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
     """What the answer to a POST /api/input says of its line: (outcome, detail)."""
     code = output.get("response_code", "")
@@ -2598,6 +2636,8 @@ def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
         said = api_error(output)
         if code in ("400", "404") and said.endswith("not found"):  # 400 up to WeeChat 4.9, 404 since 4.10
             return MISSING, said
+        if code == "401" and said in STALE_ANSWERS:
+            return STALE_ANSWERS[said], f"HTTP {code}: {said}"
         return REFUSED, f"HTTP {code}" + (f": {said}" if said else "")
     said = output.get("error", "") or "no answer"
     curl = output.get("error_code_curl", "")
@@ -3941,6 +3981,8 @@ DELIVERY_TIMEOUT_MS = 10000
 # a request's connection to the server takes at most this long (ms): a request that
 # never connected sent nothing, and its line goes again by itself (delivery_outcome)
 DELIVERY_CONNECT_TIMEOUT_MS = 5000
+# a TOTP's time step (s): WeeChat's weecrypto_totp_generate
+TOTP_STEP_SECONDS = 30
 # the outbox is written once per burst of changes: a timer looks this often (s) and writes
 # when no change came since it last looked...
 OUTBOX_WRITE_DELAY = 0.001
@@ -4267,6 +4309,7 @@ class Courier:
             if isinstance(action, Persist):
                 self.persist()
             elif isinstance(action, Handshake):
+                self.links.of(action.name).salted = ("", "")  # the server's answer (and the password) may change
                 body = json.dumps({"password_hash_algo": list(PASSWORD_HASH_ALGOS)})
                 self.request(action.name, "handshake", body, (), "handshake_url_cb")
             elif isinstance(action, Send):
@@ -4307,25 +4350,28 @@ class Courier:
             arm_timer(link.confirm, LINE_CONFIRM_SECONDS, "delivery_confirm_cb", link.key)
 
     def send(self, action: Send) -> None:
-        headers, problem = self.credentials(action.name, action.auth)
+        headers, problem = self.credentials(action)
         if problem:
             self.run(self.delivery.unsendable(action.name, problem, self.wall_clock()))
             return
         body = json.dumps({"buffer_name": action.line.buffer, "command": action.line.text})
         self.request(action.name, "input", body, headers, "delivery_url_cb")
 
-    def credentials(self, name: str, auth: Auth) -> Tuple[Tuple[str, ...], str]:
-        """Headers that authenticate a request as the remote's own client does, and why not ("" if fine)."""
-        algo, iterations, totp = auth
+    def credentials(self, action: Send) -> Tuple[Tuple[str, ...], str]:
+        """Headers that authenticate a request as the remote's own client does, made as the
+        Send says (how old a hash may serve, which TOTP step), and why not ("" if fine)."""
+        name, (algo, iterations, totp) = action.name, action.auth
         link = self.links.of(name)
-        salt = str(int(self.wall_clock()))
-        if link.salted[0] != salt:
-            # a pbkdf2 hash costs tens of ms: one per second at most
+        now = int(self.wall_clock())
+        salt = link.salted[0]
+        if not salt.isdigit() or not 0 <= now - int(salt) < action.hash_span:
+            salt = str(now)  # a pbkdf2 hash costs tens of ms of the main loop: one serves a few seconds
             link.salted = (salt, authorization(algo, remote_secret(name, "password"), salt, iterations))
         headers: Tuple[str, ...] = (f"Authorization: {link.salted[1]}",)
         if totp:
             secret = remote_secret(name, "totp_secret")
-            code = weechat.info_get("totp_generate", secret) if secret else ""
+            when = now + TOTP_STEP_SECONDS * action.totp_step
+            code = weechat.info_get("totp_generate", f"{secret},{when}") if secret and when > 0 else ""
             if not code:
                 return (), f"the remote asks for a TOTP and relay.remote.{name}.totp_secret gives none"
             headers += (f"x-weechat-totp: {code}",)

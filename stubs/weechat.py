@@ -188,6 +188,11 @@ class _Remote:
         self.server_iterations = 1000
         self.server_totp = False
         self.server_password = None  # None: the one the remote's options give
+        self.server_totp_secret = None  # None: the one the remote's options give
+        self.server_totp_window = 0  # relay.network.totp_window: steps of 30 s taken either side
+        self.server_time_window = 5  # relay.network.time_window: seconds a hash's salt may be off
+        self.server_skew = 0.0  # the server's clock minus the client's (s)
+        self.server_requests = []  # (resource, error or "") of every API request answered
 
 
 class _Buffer:
@@ -896,29 +901,47 @@ def _signal_send(signal, signal_data):
     return rc  # the return code of the last callback run
 
 
-def _api_authorized(remote, header):
-    """Whether an Authorization header holds the remote's password (as relay-http.c checks it)."""
+def _remote_secret(remote, option_name):
+    return string_eval_expression(config_string(config_get(f"relay.remote.{remote.name}.{option_name}")), {}, {}, {})
+
+
+def _api_auth_error(remote, headers):
+    """Why the server refuses a request's credentials ("" if it takes them), in the order
+    and the words of relay-http.c (relay_http_get_auth_status, relay_http_check_auth)."""
+    now = int(_STATE.now + _STATE.wall_offset + remote.server_skew)
+    code = headers.get("x-weechat-totp", "")
+    if remote.server_totp:
+        secret = remote.server_totp_secret
+        secret = _remote_secret(remote, "totp_secret") if secret is None else secret
+        if not code:
+            return "Missing TOTP"
+        window = range(-remote.server_totp_window, remote.server_totp_window + 1)
+        if code not in [_totp_generate(f"{secret},{now + 30 * step}") for step in window]:
+            return "Invalid TOTP"
+    elif code:
+        return "Invalid TOTP"
     password = remote.server_password
-    if password is None:
-        password = string_eval_expression(config_string(config_get(f"relay.remote.{remote.name}.password")), {}, {}, {})
+    password = _remote_secret(remote, "password") if password is None else password
+    header = headers.get("Authorization", "")
     try:
         user_pass = _base64.b64decode(header[len("Basic ") :]).decode()
     except ValueError:
-        return False
+        return "Invalid password"
     parts = user_pass.split(":")
     if parts[0] == "plain":
-        return "plain" in remote.server_algos and ":".join(parts[1:]) == password
+        return "" if "plain" in remote.server_algos and ":".join(parts[1:]) == password else "Invalid password"
     if parts[0] != "hash" or len(parts) < 4 or parts[1] not in remote.server_algos:
-        return False
+        return "Invalid password"
     algo, salt = parts[1], parts[2]
+    if not salt.isdigit() or abs(int(salt) - now) > remote.server_time_window:
+        return "Invalid timestamp"
     if algo.startswith("pbkdf2+") and len(parts) == 5:
         digest = _hashlib.pbkdf2_hmac(algo[7:], password.encode(), salt.encode(), int(parts[3])).hex()
     elif len(parts) == 4:
         digest = _hashlib.new(algo, (salt + password).encode()).hexdigest()
     else:
-        return False
-    now = int(_STATE.now + _STATE.wall_offset)
-    return parts[-1] == digest and salt.isdigit() and abs(int(salt) - now) <= 5
+        return "Invalid password"
+    return "" if parts[-1] == digest else "Invalid password"
 
 
 def _api_answer(remote, resource, options):
@@ -935,10 +958,10 @@ def _api_answer(remote, resource, options):
         answer["totp"] = remote.server_totp
         return {"response_code": "200", "output": _json.dumps(answer)}
     headers = dict(line.split(": ", 1) for line in options.get("httpheader", "").split("\n") if ": " in line)
-    if not _api_authorized(remote, headers.get("Authorization", "")):
-        return {"response_code": "401", "output": '{"error": "Invalid password"}'}
-    if remote.server_totp and not headers.get("x-weechat-totp"):
-        return {"response_code": "401", "output": '{"error": "Missing TOTP"}'}
+    refused = _api_auth_error(remote, headers)
+    remote.server_requests.append((resource, refused))
+    if refused:
+        return {"response_code": "401", "output": _json.dumps({"error": refused})}
     if body.get("buffer_name") not in remote.server_buffers:
         return {
             "response_code": "400",

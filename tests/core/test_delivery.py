@@ -165,6 +165,10 @@ def test_numbers_that_are_not_finite_are_refused():
         ({"response_code": "404", "output": '{"error":"Buffer \\"irc.x\\" not found"}'}, ra.MISSING),  # 4.10
         ({"response_code": "400", "output": '{"error":"Bad request"}'}, ra.REFUSED),
         ({"response_code": "401", "output": '{"error":"Invalid password"}'}, ra.REFUSED),
+        ({"response_code": "401", "output": '{"error":"Missing TOTP"}'}, ra.REFUSED),
+        ({"response_code": "401", "output": '{"error":"Invalid TOTP"}'}, ra.STALE_TOTP),
+        ({"response_code": "401", "output": '{"error":"Invalid timestamp"}'}, ra.STALE_SALT),
+        ({"response_code": "400", "output": '{"error":"Invalid TOTP"}'}, ra.REFUSED),
         ({"error": "Couldn't connect to server", "error_code": "2", "error_code_curl": "7"}, ra.NOT_SENT),
         ({"error": "Could not resolve host", "error_code": "2", "error_code_curl": "6"}, ra.NOT_SENT),
         ({"error": "SSL certificate problem", "error_code": "2", "error_code_curl": "60"}, ra.NOT_SENT),
@@ -319,6 +323,63 @@ def test_a_refused_or_unsent_line_stops_the_round_says_so_once_and_goes_at_the_n
     d.link_down("home")  # the server may have changed: its password hash is asked again
     assert d.link_ready("home", 1100.0) == [ra.Handshake("home")]
     assert sends(d.handshake_answered("home", AUTH, "", 1100.0)) == [(B1, "x")]
+
+
+def tries(actions):
+    """(tries, totp_step, hash_span) of the Send among actions."""
+    return [(a.tries, a.totp_step, a.hash_span) for a in actions if isinstance(a, ra.Send)]
+
+
+def test_a_stale_totp_goes_again_at_once_with_the_current_then_the_next_then_the_previous_step():
+    d = delivery()
+    d.keep("home", B1, ["x", "y"], 1000.0)
+    assert tries(ready_with_auth(d, now=1029.9)) == [(0, 0, ra.HASH_SPAN_SECONDS)]
+    line = d.outbox.lines[0]
+    for count, step in enumerate((0, 1, -1), start=1):
+        again = d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1030.0)
+        assert again == [ra.Send("home", line, AUTH, count, step, ra.HASH_SPAN_SECONDS)]  # nothing said or written
+        assert line.state == ra.LINE_SENDING and d.round("home").busy
+    actions = d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1030.1)  # 3 in a row: it stops
+    assert tells(actions) == [(ra.TELL_STOPPED, 2, "")] and sends(actions) == []
+    assert [a.detail for a in actions if isinstance(a, ra.Tell)] == ["refused by the remote: HTTP 401: Invalid TOTP"]
+    assert line.state == ra.LINE_QUEUED
+    d.link_down("home")
+    ready_with_auth(d, now=1100.0)  # the next connection starts again from the first try
+    assert tries(d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1100.0)) == [(1, 0, 3)]
+
+
+def test_a_line_taken_after_a_stale_answer_resets_the_count_for_the_next_line():
+    d = delivery()
+    d.keep("home", B1, ["x", "y"], 1000.0)
+    ready_with_auth(d)
+    d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1000.0)
+    d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1000.0)
+    assert tries(d.answered("home", ra.DELIVERED, "", 1000.1)) == [(0, 0, 3)]  # "y": a first try
+    for count, step in enumerate((0, 1, -1), start=1):
+        assert tries(d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1030.0)) == [(count, step, 3)]
+    done = d.answered("home", ra.DELIVERED, "", 1030.2)
+    assert tells(done) == [(ra.TELL_DELIVERED, 2, "")] and d.outbox.count() == 0
+
+
+def test_a_stale_salt_goes_again_with_a_new_hash_and_hashes_serve_one_second_on_that_link():
+    d = delivery()
+    d.keep("home", B1, ["x", "y"], 1000.0)
+    ready_with_auth(d)
+    assert tries(d.answered("home", ra.STALE_SALT, "HTTP 401: Invalid timestamp", 1000.0)) == [(1, 0, 1)]
+    assert tries(d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1000.0)) == [(2, 1, 1)]
+    assert tries(d.answered("home", ra.DELIVERED, "", 1000.1)) == [(0, 0, 1)]  # the server's window is narrow
+    d.answered("home", ra.DELIVERED, "", 1000.2)
+    d.link_down("home")  # the server may have changed
+    d.keep("home", B1, ["z"], 1000.2)
+    assert tries(ready_with_auth(d, now=1100.0)) == [(0, 0, ra.HASH_SPAN_SECONDS)]
+
+
+def test_a_stale_answer_for_a_line_dropped_meanwhile_sends_the_next_line():
+    d = delivery()
+    d.keep("home", B1, ["x", "y"], 1000.0)
+    ready_with_auth(d)
+    d.drop("home", B1, 1000.0, ident="l0")
+    assert sends(d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1000.1)) == [(B1, "y")]
 
 
 def test_a_handshake_without_answer_and_a_request_that_can_not_be_made_stop_the_round():

@@ -322,6 +322,140 @@ def test_totp_is_sent_when_the_server_asks_for_it(linked):
     assert not [m for m in sim.lines() if "JBSWY3DPEHPK3PXP" in m]
 
 
+TOTP = "JBSWY3DPEHPK3PXP"
+
+
+def with_totp(sim):
+    """The server of "home" asks for a TOTP (window 0), the remote has its secret."""
+    sim.remote("home").server_totp = True
+    sim.set_option("relay.remote.home.totp_secret", TOTP)
+
+
+def wall(sim):
+    return sim.state.now + sim.state.wall_offset
+
+
+def near_step(sim, before):
+    """The wall clock set so that `before` s from now it is 0.3 s before a step of the TOTP."""
+    step = (wall(sim) // 30 + 2) * 30
+    sim.state.wall_offset += step - 0.3 - before - wall(sim)
+    return step
+
+
+def test_a_line_whose_totp_expires_on_the_way_goes_again_at_once_and_nothing_is_said(linked):
+    sim = linked
+    buffer = chan(sim)
+    with_totp(sim)
+    down(sim)
+    for text in ("x", "y"):
+        sim.type(buffer, text)
+    step = near_step(sim, 10)  # back() brings the link 10 s later: its request is made before the step
+    back(sim, serve=False)
+    assert sim.serve(rounds=1) == 1  # the handshake
+    assert wall(sim) < step
+    sim.advance(0.6)  # the request reaches the server after the step
+    sim.serve()
+    sim.settle()
+    assert sim.remote("home").server_requests == [("input", "Invalid TOTP"), ("input", ""), ("input", "")]
+    assert delivered(sim) == [(CHAN, "x"), (CHAN, "y")]
+    assert not sim.lines("not delivered") and sim.lines("remote[home]: 2 queued line(s) delivered")
+    assert not [m for m in sim.lines() if TOTP in m]
+
+
+@pytest.mark.parametrize(
+    ("skew", "shift", "refused"),
+    [
+        (0.6, 0.0, 2),  # the server's clock is in the next step: the current one, then the next
+        (-0.6, 0.6, 3),  # in the previous one: the current, the next, then the previous
+    ],
+)
+def test_a_server_whose_clock_is_a_step_apart_takes_the_line_at_the_next_or_previous_step(linked, skew, shift, refused):
+    sim = linked
+    buffer = chan(sim)
+    with_totp(sim)
+    down(sim)
+    sim.type(buffer, "x")
+    near_step(sim, 10)
+    sim.state.wall_offset += shift  # the client 0.3 s before the step or after it, the server on the other side
+    sim.remote("home").server_skew = skew
+    back(sim)
+    assert sim.remote("home").server_requests == [("input", "Invalid TOTP")] * refused + [("input", "")]
+    assert delivered(sim) == [(CHAN, "x")] and not sim.lines("not delivered")
+
+
+def test_a_server_whose_clock_is_further_off_stops_the_round_after_three_new_tries(linked):
+    sim = linked
+    buffer = chan(sim)
+    with_totp(sim)
+    sim.remote("home").server_skew = 300.0
+    down(sim)
+    sim.type(buffer, "x")
+    back(sim)
+    assert sim.remote("home").server_requests == [("input", "Invalid TOTP")] * 4
+    assert sim.lines("queued lines not delivered (refused by the remote: HTTP 401: Invalid TOTP): 1 line(s) kept")
+    assert delivered(sim) == []
+    sim.remote("home").server_skew = 0.0
+    sim.user("/autoreconnect outbox send home")
+    sim.serve()
+    assert delivered(sim) == [(CHAN, "x")]
+
+
+def counted_hashes(monkeypatch):
+    """The salts of the hashes the script makes (authorization is counted)."""
+    salts = []
+    made = ra.authorization
+
+    def counting(algo, password, salt, iterations):
+        salts.append(int(salt))
+        return made(algo, password, salt, iterations)
+
+    monkeypatch.setattr(ra, "authorization", counting)
+    return salts
+
+
+def deliver_slowly(sim, count, pace):
+    """The server answers one request every `pace` s until `count` lines were delivered."""
+    sim.serve(rounds=1)  # the handshake
+    while len(delivered(sim)) < count and sim.deliveries():
+        sim.advance(pace)
+        sim.serve(rounds=1)
+
+
+def test_one_hash_serves_three_seconds_of_a_long_delivery(linked, monkeypatch):
+    sim = linked
+    buffer = chan(sim)
+    sim.remote("home").server_algos = ("pbkdf2+sha512",)
+    down(sim)
+    for n in range(200):
+        sim.type(buffer, f"line {n}")
+    salts = counted_hashes(monkeypatch)
+    back(sim, serve=False)
+    start = wall(sim)
+    deliver_slowly(sim, 200, 0.1)  # ~0.1 s a request, as WeeChat's URL transfers on 127.0.0.1
+    seconds = int(wall(sim)) - int(start) + 1  # one hash each, before
+    print(f"200 lines in {wall(sim) - start:.1f} s: {len(salts)} hashes (one a second: {seconds})")
+    assert len(delivered(sim)) == 200 and not [e for _, e in sim.remote("home").server_requests if e]
+    assert len(salts) <= seconds // ra.HASH_SPAN_SECONDS + 1
+    assert all(later - earlier >= ra.HASH_SPAN_SECONDS for earlier, later in zip(salts, salts[1:]))
+
+
+def test_a_server_that_refuses_an_old_salt_gets_a_new_hash_and_then_one_a_second(linked, monkeypatch):
+    sim = linked
+    buffer = chan(sim)
+    sim.remote("home").server_algos = ("pbkdf2+sha512",)
+    sim.remote("home").server_time_window = 1
+    down(sim)
+    for n in range(40):
+        sim.type(buffer, f"line {n}")
+    salts = counted_hashes(monkeypatch)
+    back(sim, serve=False)
+    deliver_slowly(sim, 40, 0.1)
+    assert delivered(sim) == [(CHAN, f"line {n}") for n in range(40)] and not sim.lines("not delivered")
+    refused = [e for _, e in sim.remote("home").server_requests if e]
+    assert refused == ["Invalid timestamp"]  # once: then a hash serves its own second only
+    assert len(salts) == len(set(salts)) >= 4
+
+
 def test_input_typed_while_earlier_lines_go_queues_behind_them(linked):
     sim = linked
     buffer = chan(sim)
