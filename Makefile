@@ -69,6 +69,8 @@ bench: $(PY) weechat
 	$(PYTHON) bench/offline.py real 60 2
 	$(PYTHON) bench/offline.py hour
 	$(PYTHON) bench/outbox_write.py
+	$(PYTHON) bench/input_latency.py
+	$(PYTHON) bench/delivery_rate.py 500 1 --hash '*' sha256
 
 install:
 	install -d "$(WEECHAT_HOME)/python/autoload"
