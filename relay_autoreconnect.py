@@ -1583,23 +1583,28 @@ class Engine:
 ROUTE_KEEP = "keep"  # for the remote: into the outbox
 ROUTE_REFUSE = "refuse"  # a command for the remote, not kept (outbox_commands off)
 ROUTE_LOCAL = "local"  # runs on this WeeChat, as it would with the link up
+ROUTE_HERE = "here"  # the script's own command: run here even where commands go to the remote
 
 
 def route_input(
-    lines: List[Tuple[str, bool]], submitted: bool, to_remote: bool, keep_commands: bool
+    lines: List[Tuple[str, bool]], submitted: bool, to_remote: bool, keep_commands: bool, own: str = ""
 ) -> List[Tuple[str, str]]:
     """Where each line given to the buffer of a remote whose input is held goes.
 
     lines: (text, is_command). Text always goes to the remote: WeeChat gives
     it to the buffer whoever sends it. A command goes to the remote only when
     the person submitted it (Enter on the input line) in a buffer that sends
-    commands to the remote (/remote togglecmd); every other command (key
-    bindings, the fifo, other scripts) runs here, as with the link up.
+    commands to the remote (/remote togglecmd), but for the script's own
+    command (`own`, its name): its hints are printed in these buffers and
+    run as printed; every other command (key bindings, the fifo, other
+    scripts) runs here, as with the link up.
     """
     routes = []
     for line, is_command in lines:
         if not is_command:
             route = ROUTE_KEEP
+        elif own and line[1:].split(" ", 1)[0] == own:
+            route = ROUTE_HERE
         elif submitted and to_remote:
             route = ROUTE_KEEP if keep_commands else ROUTE_REFUSE
         else:
@@ -3353,12 +3358,12 @@ class ConfigGuard:
         self,
         options: Options,
         retaken: Callable[[], None],
-        unloading: Callable[[], None],
+        unloading: Callable[[], bool],
         quitting: Callable[[], None],
     ) -> None:
         self.options = options
         self.retaken = retaken  # the options are back in relay.conf
-        self.unloading = unloading  # /upgrade or /plugin may unload the script or relay
+        self.unloading = unloading  # /upgrade or /plugin may unload the script or relay (True: transfers stopped)
         self.quitting = quitting
         self.running = False  # a config command runs with relay.conf released
         self.told: Set[str] = set()  # why the options could not be taken back, said once
@@ -3428,7 +3433,13 @@ class ConfigGuard:
         if name == "upgrade" or (name == "plugin" and len(words) > 1 and words[1] in ("unload", "reload")):
             # retaken later if still there
             self.release()
-            self.unloading()
+            if self.unloading() and name == "upgrade":
+                # WeeChat removes a hook only once the callbacks running return (a command from
+                # the fifo runs inside one): /upgrade would still see the URL transfers and refuse.
+                # It runs again 1 ms later from WeeChat's own timer (never from a python
+                # callback: /upgrade unloads python)
+                weechat.command(buffer, f"/wait 1ms {command}")
+                return weechat.WEECHAT_RC_OK_EAT
         return weechat.WEECHAT_RC_OK
 
     def quit(self) -> None:
@@ -4498,6 +4509,7 @@ class InputGate:
             submitted,
             bool(weechat.buffer_get_integer(buffer, "input_get_any_user_data")),
             self.delivery.settings.outbox_commands or connected,
+            COMMAND,
         )
         if all(route == ROUTE_LOCAL for _, route in routes):
             return text
@@ -4511,7 +4523,7 @@ class InputGate:
                 buffer,
             )
         for line, route in routes:
-            if route == ROUTE_LOCAL:
+            if route in (ROUTE_LOCAL, ROUTE_HERE):
                 weechat.command(buffer, line)
         return ""
 
@@ -5305,12 +5317,14 @@ class Shell:
         self.options_changed()
         self.defer(reconcile=True)
 
-    def unloading(self) -> None:
+    def unloading(self) -> bool:
         """/upgrade or /plugin may unload the script or relay: no request may be in flight
-        (/upgrade refuses to run with URL transfers going on)."""
+        (/upgrade refuses to run with URL transfers going on); whether any was stopped."""
+        stopped = any(link.heartbeat or link.poll or link.diagnosis or link.delivery for link in self.links)
         self.prober.cancel()
         self.courier.cancel_requests()
         self.defer(reconcile=True)
+        return stopped
 
     def outbox_changed(self) -> None:
         self.console.refresh()

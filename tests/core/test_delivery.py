@@ -33,6 +33,12 @@ def test_route_input(is_command, submitted, to_remote, keep_commands, route):
     assert ra.route_input([("x", is_command)], submitted, to_remote, keep_commands) == [("x", route)]
 
 
+def test_the_scripts_own_command_runs_here_even_in_a_buffer_that_sends_commands_to_the_remote():
+    lines = [("/autoreconnect outbox drop srv python.chan 3fa9", True), ("/autoreconnectx", True), ("/away", True)]
+    routes = ra.route_input(lines, True, True, True, own="autoreconnect")
+    assert [route for _, route in routes] == [ra.ROUTE_HERE, ROUTE_KEEP, ROUTE_KEEP]
+
+
 # -- core: the outbox ------------------------------------------------------------------
 
 

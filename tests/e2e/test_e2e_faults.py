@@ -21,7 +21,10 @@ from helpers import connected, fast, own_lines, python_script, statuses
 
 
 def steady_hooks(client):
-    return {kind: count for kind, count in client.hooks().items() if kind != "timer"}
+    """The client's hooks but its timers, once no URL transfer is in flight (the outbox asks the
+    server's handshake once a link answers; a heartbeat may be on its way)."""
+    hooks = client.wait_for(lambda: (lambda found: "url" not in found and found)(client.hooks()), 5, "no transfer")
+    return {kind: count for kind, count in hooks.items() if kind != "timer"}
 
 
 def connected_and_steady(lab, settings):

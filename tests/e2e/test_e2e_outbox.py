@@ -283,7 +283,7 @@ LEFT_NOT_CONFIRMED = {
     # the script reloads while the first line's request waits for its answer
     "reload": "the delivery of a queued line to python.my chan was not confirmed",
     # the answer never comes (DELIVERY_TIMEOUT_MS)
-    "timeout": "no answer for a queued line sent to python.my chan",
+    "timeout": "sent to python.my chan not confirmed (",
 }
 
 

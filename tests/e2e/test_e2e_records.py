@@ -74,8 +74,16 @@ def test_case3_reload_while_connected_lets_typed_text_through(lab):
     client.send("typed after the reload", buffer=MIRROR)
     server.wait_for(lambda: server.find(kind="input", buffer="python.chan", since=since), 5, "the line, at once")
     assert not client.lines("kept", since)
-    client.send("/autoreconnect outbox")
-    client.wait_line("outbox: nothing queued", since, 5)
+
+    def outbox_empty():  # the server's answer is seen at hook_url's next 100-ms timer
+        asked = time.monotonic()
+        client.send("/autoreconnect outbox")
+        return "nothing queued" in client.wait_line("relay_autoreconnect: outbox: ", asked, 5)["message"]
+
+    client.wait_for(outbox_empty, 5, "the outbox empty")
+    assert [e["text"] for e in server.find(kind="input", buffer="python.chan", since=since)] == [
+        "typed after the reload"
+    ]
 
 
 def test_case4_unload_drop_and_load_finds_the_link_down_and_brings_it_back(lab):

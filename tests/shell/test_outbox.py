@@ -1097,3 +1097,15 @@ def test_tab_completes_remotes_then_quoted_buffers_then_ids(spaced):
     assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 1 queued line(s) dropped"
     assert sim.tab_words("/autoreconnect outbox drop nowhere ") == []
     assert sim.tab_words("/autoreconnect outbox list ") == []
+
+
+def test_the_scripts_own_command_typed_in_a_remote_buffer_runs_here_and_other_commands_go_to_the_remote(linked):
+    sim = linked
+    buffer = chan(sim)
+    sim.type(buffer, "/me waves")  # a remote buffer sends the person's commands to the remote
+    sim.settle()
+    sim.serve()
+    sim.type(buffer, "/autoreconnect outbox")  # but the script's hints, printed here, run here
+    assert delivered(sim) == [(CHAN, "/me waves")]
+    assert sim.state.buffers[buffer].received == [] and sim.state.buffers[buffer].ran == ["/autoreconnect outbox"]
+    assert sim.lines("outbox: nothing queued")
