@@ -192,9 +192,16 @@ class Settings:
     outbox: bool = option(
         "autoreconnect_outbox",
         True,
-        "send text typed in the buffers of a remote relay server out of band, confirmed by the server "
-        "(a line with no answer is said not confirmed), and keep it while the remote is not connected "
-        "to send it after the reconnection (off = text goes on the link as WeeChat sends it)",
+        "keep text typed in the buffers of a remote relay server that is not connected and send it "
+        "after the reconnection, out of band, confirmed by the server",
+    )
+    outbox_confirm: bool = option(
+        "autoreconnect_outbox_confirm",
+        True,
+        "also send text typed while the remote is connected out of band, confirmed by the server: a line "
+        "with no answer is said not confirmed, and a link that died silently loses nothing (off = it goes "
+        "on the link as WeeChat sends it: sooner by the server's check of the password hash, tens of ms "
+        "with pbkdf2, but lost, or run late after the reconnection, if the link died silently)",
     )
     outbox_commands: bool = option(
         "autoreconnect_outbox_commands",
@@ -2106,7 +2113,7 @@ class Delivery:
             return False
         if remote.status == STATUS_CONNECTED and self.ready(remote.name):
             blocked = self.outbox.blocks(remote.name, buffer, now, settings.outbox_max_age, settings.outbox_wait)
-            return settings.enabled or blocked
+            return (settings.enabled and settings.outbox_confirm) or blocked
         return settings.enabled and bool(remote.wanted) and remote.status != STATUS_UNKNOWN
 
     # -- the link --------------------------------------------------------------

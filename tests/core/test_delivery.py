@@ -729,3 +729,15 @@ def test_every_line_typed_is_taken_once_or_said_not_confirmed_whatever_the_link_
         assert walk.typed == {*idents, *(line.ident for line in d.outbox.lines)}, f"seed {seed}: a line lost"
         walks.append(walk.late_seen)
     assert any(walks) and not all(walks)  # walks with and without late data
+
+
+def test_with_outbox_confirm_off_a_connected_remotes_input_goes_on_the_link_unless_lines_wait():
+    d = delivery(outbox_confirm=False)
+    remote = ra.Remote("home", ra.Phase.CONNECTED)
+    ready_with_auth(d)
+    assert not d.holds(remote, B1, 1000.0)
+    d.link_down("home")
+    assert d.holds(ra.Remote("home", ra.Phase.IDLE, wanted=True), B1, 1001.0)  # down: kept
+    d.keep("home", B1, ["kept while down"], 1001.0)
+    ready_with_auth(d, now=1002.0)
+    assert d.holds(remote, B1, 1002.0) and not d.holds(remote, B2, 1002.0)  # behind it: in order

@@ -23,7 +23,11 @@ from helpers import connected, fast, own_lines, python_script, statuses
 def steady_hooks(client):
     """The client's hooks but its timers, once no URL transfer is in flight (the outbox asks the
     server's handshake once a link answers; a heartbeat may be on its way)."""
-    hooks = client.wait_for(lambda: (lambda found: "url" not in found and found)(client.hooks()), 5, "no transfer")
+    def settled():
+        found = client.hooks()
+        return "url" not in found and found
+
+    hooks = client.wait_for(settled, 5, "no transfer")
     return {kind: count for kind, count in hooks.items() if kind != "timer"}
 
 
