@@ -23,6 +23,7 @@ from helpers import connected, fast, own_lines, python_script, statuses
 def steady_hooks(client):
     """The client's hooks but its timers, once no URL transfer is in flight (the outbox asks the
     server's handshake once a link answers; a heartbeat may be on its way)."""
+
     def settled():
         found = client.hooks()
         return "url" not in found and found
