@@ -25,20 +25,29 @@ venv: $(PY)
 weechat:
 	@bash tools/install-weechat.sh
 
-## every test: core, shell (stub) and end-to-end on real WeeChat, then the
-## end-to-end tests marked "newest" again on the newest WeeChat
+## every test: core and shell (stub) first, alone (they keep a processor busy), then the
+## end-to-end tests on real WeeChat and, at the same time, those marked "newest" again on
+## the newest WeeChat (end-to-end tests mostly wait: each run takes a fifth of a processor);
+## the newest run's report is printed after the other's
 test: $(PY) weechat
-	$(PY) -m pytest -ra tests
-	@$(MAKE) --no-print-directory test-newest
+	$(PY) -m pytest -ra -m "not e2e" tests
+	@if [ "$$(id -u)" = 0 ]; then bash tools/install-weechat-newest.sh >/dev/null; fi
+	@newest=$$(mktemp); \
+	{ $(NEWEST_TESTS); } >$$newest 2>&1 & pid=$$!; \
+	$(PY) -m pytest -ra -m e2e tests; here=$$?; \
+	wait $$pid; there=$$?; \
+	echo "=== make test-newest (run at the same time) ==="; cat $$newest; rm -f $$newest; \
+	[ $$here = 0 ] && [ $$there = 0 ]
 
 ## the tests marked "newest" on WeeChat from Debian sid (4.10), in a chroot
 ## made by tools/install-weechat-newest.sh (debootstrap: needs root)
-test-newest: $(PY)
-	@if [ "$$(id -u)" != 0 ]; then \
+NEWEST_TESTS = if [ "$$(id -u)" != 0 ]; then \
 	  echo "*** make test: the newest WeeChat (Debian sid) was NOT tested: its chroot needs root ***" >&2; \
 	  exit 0; fi; \
 	root=$$(bash tools/install-weechat-newest.sh) && \
 	RELAY_AUTORECONNECT_ROOT=$$root $(PY) -m pytest -ra -m "newest and not one_version" tests
+test-newest: $(PY)
+	@$(NEWEST_TESTS)
 
 ## core and shell tests only (no WeeChat needed)
 test-fast: $(PY)
