@@ -25,20 +25,33 @@ venv: $(PY)
 weechat:
 	@bash tools/install-weechat.sh
 
-## every test: core, shell (stub) and end-to-end on real WeeChat, then the
-## end-to-end tests marked "newest" again on the newest WeeChat
+## every test: core and shell (stub) first, alone (they keep a processor busy), then three
+## runs of end-to-end tests side by side (they mostly wait: a run takes a fifth of a
+## processor): on the machine's WeeChat, the tests that run on both WeeChats, and the
+## others; on the newest WeeChat, the tests that run on both (the last two runs print
+## their report at the end)
+SAME_ON_BOTH := newest and not one_version
 test: $(PY) weechat
-	$(PY) -m pytest -ra tests
-	@$(MAKE) --no-print-directory test-newest
+	$(PY) -m pytest -ra -m "not e2e" tests
+	@if [ "$$(id -u)" = 0 ]; then bash tools/install-weechat-newest.sh >/dev/null; fi
+	@logs=$$(mktemp -d); \
+	{ $(NEWEST_TESTS); } >$$logs/newest 2>&1 & newest=$$!; \
+	$(PY) -m pytest -ra -m "e2e and not ($(SAME_ON_BOTH))" tests >$$logs/others 2>&1 & others=$$!; \
+	$(PY) -m pytest -ra -m "e2e and $(SAME_ON_BOTH)" tests; same=$$?; \
+	wait $$others; others=$$?; wait $$newest; newest=$$?; \
+	echo "=== the other end-to-end tests (run at the same time) ==="; cat $$logs/others; \
+	echo "=== make test-newest (run at the same time) ==="; cat $$logs/newest; rm -rf $$logs; \
+	[ $$same = 0 ] && [ $$others = 0 ] && [ $$newest = 0 ]
 
 ## the tests marked "newest" on WeeChat from Debian sid (4.10), in a chroot
 ## made by tools/install-weechat-newest.sh (debootstrap: needs root)
-test-newest: $(PY)
-	@if [ "$$(id -u)" != 0 ]; then \
+NEWEST_TESTS = if [ "$$(id -u)" != 0 ]; then \
 	  echo "*** make test: the newest WeeChat (Debian sid) was NOT tested: its chroot needs root ***" >&2; \
 	  exit 0; fi; \
 	root=$$(bash tools/install-weechat-newest.sh) && \
-	RELAY_AUTORECONNECT_ROOT=$$root $(PY) -m pytest -ra -m "newest and not one_version" tests
+	RELAY_AUTORECONNECT_ROOT=$$root $(PY) -m pytest -ra -m "$(SAME_ON_BOTH)" tests
+test-newest: $(PY)
+	@$(NEWEST_TESTS)
 
 ## core and shell tests only (no WeeChat needed)
 test-fast: $(PY)

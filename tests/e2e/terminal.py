@@ -142,8 +142,16 @@ class Terminal(WeeChat):
         self.kill()
 
     def stop(self) -> None:
+        """/quit through the fifo, in the core buffer: typed in a remote's buffer, /quit goes to the remote
+        (or to its outbox), and the teardown waited 5 s for a WeeChat that never quit."""
         try:
-            self.quit(timeout=5)
+            if self.alive():
+                self.send("/quit", buffer="core.weechat")
+                deadline = time.monotonic() + 5
+                while self.alive() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+        except OSError:
+            pass
         finally:
             self.kill()
 
