@@ -2613,12 +2613,21 @@ CURL_BEFORE_SENDING = frozenset((1, 2, 3, 4, 5, 6, 7, 35, 51, 53, 58, 59, 60, 66
 # is set; error_code 5 up to WeeChat 4.7, 100 since 4.8, where 5 is a transfer the caller stopped,
 # as removing the hook while it runs does: the request may have arrived)
 HOOK_URL_BEFORE_SENDING = ("1",)
-# a timeout (curl error 28) before the connection to the server was made: nothing was
+# curl's words for a failure before the connection to the server was made: nothing was
 # sent (curl writes the request once connected, on a connection of its own that it
-# closes, so nothing can arrive late); curl 7.88 says "Failed to connect to HOST port
-# PORT after N ms: Timeout was reached", curl 8 "Connection timed out after N milliseconds"
+# closes, so nothing can arrive late). A timeout (error 28) says so only in words: curl
+# 7.88 "Failed to connect to HOST port PORT after N ms: Timeout was reached", curl 8
+# "Connection timed out after N milliseconds"; and WeeChat >= 4.8 gives no curl error
+# code at all (its transfers end as "response code 0" with curl's words only)
 CURL_TIMEOUT = "28"
-CURL_TIMEOUTS_BEFORE_SENDING = ("Failed to connect", "Connection timed out", "Resolving timed out")
+CURL_SAID_BEFORE_SENDING = (
+    "Failed to connect",
+    "Connection timed out",
+    "Resolving timed out",
+    "Could not resolve",
+    "Couldn't resolve",
+    "Couldn't connect",
+)
 
 # every hash algorithm of the relay API, weakest first (the server picks the
 # strongest it allows, as it does for WeeChat's own remote client)
@@ -2655,7 +2664,7 @@ def delivery_outcome(output: Dict[str, str]) -> Tuple[str, str]:
     curl = output.get("error_code_curl", "")
     if (
         (curl.isdigit() and int(curl) in CURL_BEFORE_SENDING)
-        or (curl == CURL_TIMEOUT and said.startswith(CURL_TIMEOUTS_BEFORE_SENDING))
+        or (curl in (CURL_TIMEOUT, "") and said.startswith(CURL_SAID_BEFORE_SENDING))
         or output.get("error_code") in HOOK_URL_BEFORE_SENDING
         or output.get("error_code_pthread")
     ):

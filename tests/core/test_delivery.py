@@ -185,6 +185,21 @@ def test_numbers_that_are_not_finite_are_refused():
         ({"error": "transfer timeout reached (10.000s)", "error_code": "6"}, ra.UNKNOWN),
         ({"error": "Recv failure", "error_code": "2", "error_code_curl": "56"}, ra.UNKNOWN),
         ({"error": "Operation timed out", "error_code": "2", "error_code_curl": "28"}, ra.UNKNOWN),
+        # a timeout before the connection was made (curl 7.88, curl 8): nothing was sent
+        (
+            {
+                "error": "Failed to connect to 10.1.0.1 port 9 after 5001 ms: Timeout was reached",
+                "error_code_curl": "28",
+            },
+            ra.NOT_SENT,
+        ),
+        ({"error": "Connection timed out after 5000 milliseconds", "error_code_curl": "28"}, ra.NOT_SENT),
+        # WeeChat >= 4.8: no curl code, "response code 0", curl's words
+        ({"response_code": "0", "error": "Connection timed out after 5000 milliseconds"}, ra.NOT_SENT),
+        ({"response_code": "0", "error": "Failed to connect to h port 9 after 0 ms: Could not connect"}, ra.NOT_SENT),
+        ({"response_code": "0", "error": "Could not resolve host: nowhere"}, ra.NOT_SENT),
+        ({"response_code": "0", "error": "Operation timed out after 10000 milliseconds with 0 bytes"}, ra.UNKNOWN),
+        ({"response_code": "0", "error": "Recv failure: Connection reset by peer"}, ra.UNKNOWN),
         ({}, ra.UNKNOWN),
     ],
 )
