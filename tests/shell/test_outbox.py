@@ -423,6 +423,7 @@ def deliver_slowly(sim, count, pace):
 
 def test_one_hash_serves_three_seconds_of_a_long_delivery(linked, monkeypatch):
     sim = linked
+    ra.SHELL.delivery.round("home").batching = ra.BATCH_OFF  # one line a request: many requests
     buffer = chan(sim)
     sim.remote("home").server_algos = ("pbkdf2+sha512",)
     down(sim)
@@ -441,6 +442,7 @@ def test_one_hash_serves_three_seconds_of_a_long_delivery(linked, monkeypatch):
 
 def test_a_server_that_refuses_an_old_salt_gets_a_new_hash_and_then_one_a_second(linked, monkeypatch):
     sim = linked
+    ra.SHELL.delivery.round("home").batching = ra.BATCH_OFF  # one line a request: many requests
     buffer = chan(sim)
     sim.remote("home").server_algos = ("pbkdf2+sha512",)
     sim.remote("home").server_time_window = 1
