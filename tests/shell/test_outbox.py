@@ -1099,3 +1099,106 @@ def test_tab_completes_remotes_then_quoted_buffers_then_ids(spaced):
     assert sim.lines()[-1] == "relay_autoreconnect: remote[home]: 1 queued line(s) dropped"
     assert sim.tab_words("/autoreconnect outbox drop nowhere ") == []
     assert sim.tab_words("/autoreconnect outbox list ") == []
+
+
+# -- batches: several lines in one request, proven by a marker ------------------------------
+
+
+def input_requests(sim):
+    return [resource for resource, _ in sim.remote("home").server_requests if resource == "input"]
+
+
+def test_lines_queued_while_down_go_in_batches_once_the_first_ones_marker_came_back(linked):
+    sim = linked
+    buffer = chan(sim)
+    sim.set_option("relay.network.autoreconnect_outbox_commands", "on")
+    down(sim)
+    texts = [f"line {n}" for n in range(230)] + ["a;b", "a\\;b", "  spaced", "last\\", "/me waves", "after"]
+    for text in texts:
+        sim.type(buffer, text)
+    back(sim)
+    ran = [text for _, text in delivered(sim)]
+    assert ran == texts  # every line once, in order, as typed (the stub's server records a command it takes)
+    # the first line alone, then 100 + 100 + 31 (up to "a\;b"), then three alone, then "after"
+    assert len(input_requests(sim)) == 1 + 3 + 3 + 1
+    assert sim.lines("remote[home]: 236 queued line(s) delivered") and not sim.lines("not confirmed")
+    marker = sim.state.buffers[buffer].localvars[ra.BATCH_VARIABLE]
+    assert sim.remote("home").server_localvars == {(CHAN, ra.BATCH_VARIABLE): marker}
+    assert not sim.timers("delivery_marker_cb")
+
+
+def test_a_marker_that_comes_after_the_answer_confirms_its_batch(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    for n in range(5):
+        sim.type(buffer, f"line {n}")
+    sim.remote("home").server_sync = "later"
+    back(sim, serve=False)
+    sim.serve(rounds=2)  # the handshake, the first line
+    assert sim.timers("delivery_marker_cb") and not sim.deliveries()  # one request at a time
+    sim.advance(0.01)
+    sim.sync("home")
+    assert not sim.timers("delivery_marker_cb")
+    sim.serve(rounds=1)
+    sim.sync("home")
+    sim.settle()
+    assert [text for _, text in delivered(sim)] == [f"line {n}" for n in range(5)]
+    assert len(input_requests(sim)) == 2 and not sim.lines("not confirmed")
+
+
+@pytest.mark.parametrize(("commands", "runs"), [("*,!buffer", True), ("*,!input", False), ("*,!command", False)])
+def test_a_server_whose_commands_refuse_the_batch_gets_one_line_per_request_and_the_first_is_not_confirmed(
+    linked, commands, runs
+):
+    sim = linked
+    buffer = chan(sim)
+    sim.remote("home").server_commands = commands
+    down(sim)
+    for n in range(4):
+        sim.type(buffer, f"line {n}")
+    back(sim)
+    assert [text for _, text in delivered(sim)] == (["line 0"] if runs else [])  # answered 204 all the same
+    sim.advance(ra.BATCH_MARKER_SECONDS + 0.1)
+    (told,) = [m for m in in_buffer(sim, buffer) if "not confirmed" in m]
+    line = ra.SHELL.delivery.outbox.lines[0]
+    assert (
+        f"line {ra.SHELL.delivery.outbox.line_id(line)} sent to {CHAN} not confirmed (answered, but the marker" in told
+    )
+    assert "holds back the 3 line(s) behind it" in told and told.endswith(": line 0")
+    sim.user(f"/autoreconnect outbox drop home {CHAN} {ra.SHELL.delivery.outbox.line_id(line)}")
+    sim.serve()
+    sim.settle()
+    assert [text for _, text in delivered(sim)] == (["line 0"] if runs else []) + ["line 1", "line 2", "line 3"]
+    assert len(input_requests(sim)) == 4  # one line a request, as they are
+
+
+def test_a_batch_not_confirmed_names_its_first_line_and_how_many_went_with_it(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    for n in range(6):
+        sim.type(buffer, f"line {n}")
+    back(sim, serve=False)
+    sim.serve(rounds=2)  # the handshake, the first line and its marker
+    sim.remote("home").server_commands = "*,!buffer"  # the server changes its mind
+    sim.serve(rounds=1)
+    sim.advance(ra.BATCH_MARKER_SECONDS + 0.1)
+    (told,) = [m for m in in_buffer(sim, buffer) if "not confirmed" in m]
+    assert "(and the 4 line(s) sent after it with it) sent to" in told and told.endswith(": line 1")
+    assert {line.state for line in ra.SHELL.delivery.outbox.lines} == {LINE_UNKNOWN}
+
+
+def test_the_marker_hooks_go_at_unload_and_a_wait_for_a_marker_is_cancelled_by_upgrade(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "line 0")
+    sim.remote("home").server_sync = "later"
+    back(sim, serve=False)
+    sim.serve(rounds=2)
+    assert sim.timers("delivery_marker_cb")
+    ra.SHELL.courier.cancel_requests()
+    assert not sim.timers("delivery_marker_cb") and ra.SHELL.delivery.outbox.lines[0].state == LINE_UNKNOWN
+    sim.unload()
+    assert not [h for h in sim.hooks() if h.kind == "signal" and h.pattern.startswith("buffer_localvar")]
