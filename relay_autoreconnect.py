@@ -2200,8 +2200,12 @@ class Delivery:
         if current.auth is None:
             current.lines = ()
             return [Handshake(name)]
-        lines = self.batch(line, now) if current.batching == BATCH_WORKS else (line,)
-        batched = current.batching != BATCH_OFF and batchable(line.text)
+        # a line alone goes as it is (a 204 says it ran); lines that could go together go in a
+        # batch once a marker proved batches run on this link; until then the first goes alone, marked
+        lines = self.batch(line, now) if current.batching != BATCH_OFF else (line,)
+        batched = len(lines) > 1
+        if current.batching != BATCH_WORKS:
+            lines = lines[:1]
         for each in lines:
             self.outbox.sending(each)
         current.lines, current.stale, current.awaiting, current.marked = lines, 0, False, False
@@ -4228,7 +4232,8 @@ class Courier:
     and what the user is told."""
 
     # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail}
-    # {line} {command}, and {name_arg} {buffer_arg}: the name and the buffer as command arguments
+    # {line} {command}, {batch} (the lines sent with that line), and {name_arg} {buffer_arg}: the
+    # name and the buffer as command arguments
     NOTICES = {
         TELL_DELIVERED: ("network", "remote[{name}]: {count} queued line(s) delivered"),
         TELL_STOPPED: (

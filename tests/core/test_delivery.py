@@ -821,12 +821,12 @@ def test_a_batch_stops_at_a_line_that_does_not_arrive_as_typed_in_one_and_at_16_
     assert went == [
         (["a", "b"], True),
         (["/me waves"], False),  # a command goes alone, as it is
-        (["c"], True),
+        (["c"], False),  # alone: as it is
         (["  spaced"], False),
         (["d\\"], False),
         (["e", long, long, long], True),
         ([long, long], True),
-        (["other"], True),
+        (["other"], False),
     ]
 
 
@@ -889,6 +889,16 @@ def test_a_marker_seen_is_proof_whatever_the_answer_and_a_stale_batch_goes_again
     d.marker_seen("home", send.marker, 1000.2)
     d.answered("home", ra.UNKNOWN, "transfer timeout", 1000.3)  # the marker came: they ran
     assert not d.outbox.count()
+
+
+def test_a_line_alone_goes_as_it_is_and_batching_stays_untried():
+    d = delivery(batching=ra.BATCH_UNTRIED)
+    d.keep("home", B1, ["alone"], 1000.0)
+    d.keep("home", B2, ["alone too"], 1000.0)
+    send = the_send(ready_with_auth(d))
+    assert send.marker == "" and [line.text for line in send.lines] == ["alone"]
+    send = the_send(d.answered("home", ra.DELIVERED, "", 1000.1))  # a 204 says it ran
+    assert send.marker == "" and d.round("home").batching == ra.BATCH_UNTRIED
 
 
 def test_a_new_link_proves_batching_again():

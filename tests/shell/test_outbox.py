@@ -1194,6 +1194,7 @@ def test_the_marker_hooks_go_at_unload_and_a_wait_for_a_marker_is_cancelled_by_u
     buffer = chan(sim)
     down(sim)
     sim.type(buffer, "line 0")
+    sim.type(buffer, "line 1")
     sim.remote("home").server_sync = "later"
     back(sim, serve=False)
     sim.serve(rounds=2)
