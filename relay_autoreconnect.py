@@ -4232,7 +4232,7 @@ class Courier:
     and what the user is told."""
 
     # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail}
-    # {line} {command}, {batch} (the lines sent with that line), and {name_arg} {buffer_arg}: the
+    # {line} {command}, {more} (the lines sent with that line), and {name_arg} {buffer_arg}: the
     # name and the buffer as command arguments
     NOTICES = {
         TELL_DELIVERED: ("network", "remote[{name}]: {count} queued line(s) delivered"),
@@ -4243,10 +4243,19 @@ class Courier:
         ),
         TELL_UNKNOWN: (
             "error",
-            "remote[{name}]: line {line}{batch} sent to {buffer} not confirmed ({detail}): it may have arrived, is "
-            "not sent again by itself and holds back the {count} line(s) behind it; "
+            "remote[{name}]: line {line} sent to {buffer} not confirmed ({detail}): it may have arrived, is not "
+            "sent again by itself and holds back the {count} line(s) behind it; "
             '"/{command} outbox send {name_arg} {buffer_arg} {line}" sends it again, '
             '"/{command} outbox drop {name_arg} {buffer_arg} {line}" drops it: {text}',
+        ),
+        # TELL_UNKNOWN for a batch: {more} lines went with the first one, their fate is that one's
+        TELL_UNKNOWN + " batch": (
+            "error",
+            "remote[{name}]: line {line} and the {more} line(s) sent with it to {buffer} not confirmed ({detail}): "
+            "they may have arrived, are not sent again by themselves and hold back the {count} line(s) behind "
+            'them; "/{command} outbox send {name_arg} {buffer_arg}" sends them again (one a request) with the '
+            'lines behind, "/{command} outbox drop {name_arg} {buffer_arg} {line}" drops the first '
+            '("/{command} outbox" lists them): {text}',
         ),
         TELL_HELD: (
             "network",
@@ -4484,10 +4493,10 @@ class Courier:
                 self.tell(action)
 
     def tell(self, notice: Tell) -> None:
-        prefix, text = self.NOTICES[notice.what]
+        prefix, text = self.NOTICES[notice.what + (" batch" if notice.lines > 1 else "")]
         fields_ = {"name": notice.name, "count": notice.count, "buffer": notice.buffer, "detail": notice.detail}
         arguments = {"name_arg": quoted(notice.name), "buffer_arg": quoted(notice.buffer), "line": notice.line}
-        arguments["batch"] = f" (and the {notice.lines - 1} line(s) sent after it with it)" if notice.lines > 1 else ""
+        arguments["more"] = str(notice.lines - 1)
         where = ""
         if notice.what == TELL_UNKNOWN:  # in the buffer where the line was typed
             where = weechat.buffer_search("==", f"relay.remote.{notice.name}.{notice.buffer}")

@@ -1185,8 +1185,16 @@ def test_a_batch_not_confirmed_names_its_first_line_and_how_many_went_with_it(li
     sim.serve(rounds=1)
     sim.advance(ra.BATCH_MARKER_SECONDS + 0.1)
     (told,) = [m for m in in_buffer(sim, buffer) if "not confirmed" in m]
-    assert "(and the 4 line(s) sent after it with it) sent to" in told and told.endswith(": line 1")
+    first = ra.SHELL.delivery.outbox.lines[0]
+    assert f"line {ra.SHELL.delivery.outbox.line_id(first)} and the 4 line(s) sent with it to {CHAN} not" in told
+    assert told.endswith(": line 1") and "hold back the 0 line(s) behind them" in told
     assert {line.state for line in ra.SHELL.delivery.outbox.lines} == {LINE_UNKNOWN}
+    sim.remote("home").server_commands = "*,!quit"
+    sim.user(f"/autoreconnect outbox send home {CHAN}")  # as the notice says: again, one a request
+    sim.serve()
+    sim.settle()
+    assert [text for _, text in delivered(sim)] == [f"line {n}" for n in (0, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5)]
+    assert not ra.SHELL.delivery.outbox.lines
 
 
 def test_the_marker_hooks_go_at_unload_and_a_wait_for_a_marker_is_cancelled_by_upgrade(linked):
