@@ -1951,7 +1951,7 @@ BATCH_BYTES = 16384
 BATCH_VARIABLE = "relay_autoreconnect_batch"
 # a batch answered 204 whose marker did not come within this time (s) may have run or not
 BATCH_MARKER_SECONDS = 2.0
-# whether a link takes batches: not known yet (its first line goes alone, marked), seen to work
+# whether a link takes batches: not known yet (the first of several lines goes alone, marked), seen to work
 # (a marker came back on this link), off (a marker did not come: one line per request until reload)
 BATCH_UNTRIED = "untried"
 BATCH_WORKS = "works"
@@ -2016,7 +2016,8 @@ class Handshake:
 @dataclass(frozen=True)
 class Send:
     """Send lines of one buffer to the remote's server (POST /api/input), authenticated as
-    `auth` says: one line as it is, or with a marker (a batch, even of one line: batch_command)."""
+    `auth` says: one line as it is, or lines with a marker (batch_command; on a link not proven
+    yet, the first of several lines goes alone with one)."""
 
     name: str
     lines: Tuple[QueuedLine, ...]
