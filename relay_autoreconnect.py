@@ -93,7 +93,7 @@ import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 try:
     import weechat
@@ -1951,6 +1951,46 @@ STALE_TOTP_STEPS = (0, 1, -1)
 # for its age gets a hash of the current second for the rest of the connection
 HASH_SPAN_SECONDS = 3
 
+# consecutive lines of a buffer go in one request (POST /api/input of "/command -s /input send
+# LINE;/input send LINE;..."), at most this many and this long (bytes of the command): the server
+# splits them in a time that grows with the square of the count (tools/batch_facts.py)
+BATCH_LINES = 100
+BATCH_BYTES = 16384
+# a batch ends with "/input send /buffer setvar BATCH_VARIABLE ID" on its buffer: the server
+# runs it only after the lines, and only if it runs nested /input (relay.network.commands
+# checks each nested command: a batch it refuses is still answered 204), and the local
+# variable comes back to the remote's mirror of the buffer through the websocket
+BATCH_VARIABLE = "relay_autoreconnect_batch"
+# a batch answered 204 whose marker did not come within this time (s) may have run or not
+BATCH_MARKER_SECONDS = 2.0
+# whether a link takes batches: not known yet (the first of several lines goes alone, marked), seen to work
+# (a marker came back on this link), off (a marker did not come: one line per request until reload)
+BATCH_UNTRIED = "untried"
+BATCH_WORKS = "works"
+BATCH_OFF = "off"
+
+
+def batchable(text: str) -> bool:
+    """Whether a line arrives as typed inside a batch: plain text (not a command), with no
+    newline, no leading or trailing white space (the split drops them) and no trailing
+    backslash (it would escape the separator after it; the marker always follows)."""
+    return (
+        bool(text)
+        and not text.startswith("/")
+        and "\n" not in text
+        and "\r" not in text
+        and text == text.strip()
+        and not text.endswith("\\")
+    )
+
+
+def batch_command(texts: Sequence[str], marker: str) -> str:
+    """The input that runs lines in order in their buffer, then sets the marker
+    (string_split_command: a ";" preceded by a backslash is a ";" and takes that backslash)."""
+    sends = [f"/input send {text.replace(';', chr(92) + ';')}" for text in texts]
+    return "/command -s " + ";".join([*sends, f"/input send /buffer setvar {BATCH_VARIABLE} {marker}"])
+
+
 # a line whose buffer the remote does not have is tried again this often (s),
 # and at once when the buffer appears
 MISSING_RETRY_SECONDS = 5.0
@@ -1987,14 +2027,25 @@ class Handshake:
 
 @dataclass(frozen=True)
 class Send:
-    """Send a line to the remote's server (POST /api/input), authenticated as `auth` says."""
+    """Send lines of one buffer to the remote's server (POST /api/input), authenticated as
+    `auth` says: one line as it is, or lines with a marker (batch_command; on a link not proven
+    yet, the first of several lines goes alone with one)."""
 
     name: str
-    line: QueuedLine
+    lines: Tuple[QueuedLine, ...]
     auth: Auth
     tries: int = 0  # the server refused this line's credentials as stale this many times in a row
     totp_step: int = 0  # the TOTP is that of the time step this many steps (30 s) from the current one
     hash_span: int = HASH_SPAN_SECONDS  # a hash whose salt is less than this many seconds old serves again
+    marker: str = ""  # the id the batch sets as BATCH_VARIABLE once its lines ran ("": one line as it is)
+
+
+@dataclass(frozen=True)
+class MarkerWait:
+    """A batch was answered 204: call Delivery.marker_overdue in this many seconds unless its marker comes."""
+
+    name: str
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -2016,9 +2067,10 @@ class Tell:
     detail: str = ""
     line: str = ""
     text: str = ""  # the text of that line
+    lines: int = 1  # how many lines it is about, from that one (a batch)
 
 
-DeliveryAction = Union[Persist, Handshake, Send, RetryAt, Tell]
+DeliveryAction = Union[Persist, Handshake, Send, MarkerWait, RetryAt, Tell]
 
 
 @dataclass
@@ -2026,8 +2078,12 @@ class Round:
     """Where the delivery of one remote's outbox stands."""
 
     ready: bool = False  # the link answers: lines may go
-    busy: bool = False  # a request is in flight
-    line: Optional[QueuedLine] = None  # the line of that request (None while busy: the handshake)
+    busy: bool = False  # a request is in flight, or a batch waits for its marker
+    lines: Tuple[QueuedLine, ...] = ()  # the lines in flight, in order (none while busy: the handshake)
+    marker: str = ""  # the marker of the batch in flight ("": not a batch)
+    marked: bool = False  # that marker came back: its lines ran
+    awaiting: bool = False  # that batch was answered 204, its marker has not come yet
+    batching: str = BATCH_UNTRIED  # whether this link takes batches (BATCH_*)
     auth: Optional[Auth] = None  # the server's answer to the handshake
     delivered: int = 0  # lines the remote took in this round
     stopped: str = ""  # why delivery waits for the next connection or the user's word ("" if it does not)
@@ -2050,17 +2106,19 @@ class Delivery:
         settings: Settings,
         lines: Optional[List[QueuedLine]] = None,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        batching: str = BATCH_UNTRIED,
     ) -> None:
         self.settings = settings
         self.outbox = Outbox(lines)
         self.new_id = new_id
+        self.batching = batching  # how a remote's batching starts (BATCH_OFF: one line per request)
         self.rounds: Dict[str, Round] = {}
 
     def round(self, name: str) -> Round:
         """The round of a remote, made if it has none yet."""
         found = self.rounds.get(name)
         if found is None:
-            found = self.rounds[name] = Round()
+            found = self.rounds[name] = Round(batching=self.batching)
         return found
 
     def ready(self, name: str) -> bool:
@@ -2124,7 +2182,7 @@ class Delivery:
         current = self.round(name)
         current.ready, current.stopped = True, ""
         if current.auth is None and not current.busy and not self.outbox.count(name):
-            current.busy, current.line = True, None
+            current.busy, current.lines = True, ()
             return [Handshake(name)]
         return self.deliver(name, now)
 
@@ -2133,6 +2191,8 @@ class Delivery:
         typed while it answered that have not gone yet are said kept."""
         current = self.round(name)
         current.ready, current.auth, current.hash_span = False, None, HASH_SPAN_SECONDS
+        if current.batching == BATCH_WORKS:
+            current.batching = BATCH_UNTRIED  # the next link may lead to a server set otherwise
         waiting = [line for line in self.outbox.of(name) if line.quiet and line.state == LINE_QUEUED]
         for line in waiting:
             line.quiet = False
@@ -2151,11 +2211,41 @@ class Delivery:
             return self.round_over(name, now)
         current.busy = True
         if current.auth is None:
-            current.line = None
+            current.lines = ()
             return [Handshake(name)]
-        self.outbox.sending(line)
-        current.line, current.stale = line, 0
-        return [*([] if line.quiet else [Persist()]), Send(name, line, current.auth, hash_span=current.hash_span)]
+        # a line alone goes as it is (a 204 says it ran); lines that could go together go in a
+        # batch once a marker proved batches run on this link; until then the first goes alone, marked
+        lines = self.batch(line, now) if current.batching != BATCH_OFF else (line,)
+        batched = len(lines) > 1
+        if current.batching != BATCH_WORKS:
+            lines = lines[:1]
+        for each in lines:
+            self.outbox.sending(each)
+        current.lines, current.stale, current.awaiting, current.marked = lines, 0, False, False
+        current.marker = self.new_id() if batched else ""
+        send = Send(name, lines, current.auth, hash_span=current.hash_span, marker=current.marker)
+        return [*([] if all(each.quiet for each in lines) else [Persist()]), send]
+
+    def batch(self, first: QueuedLine, now: float) -> Tuple[QueuedLine, ...]:
+        """The lines that go in one request from the first line of a buffer: those behind it
+        that go by themselves and arrive as typed in a batch, BATCH_LINES and BATCH_BYTES at most."""
+        if not batchable(first.text):
+            return (first,)
+        settings = self.settings
+        lines = [first]
+        size = len(batch_command([first.text], "0" * 32).encode())  # a marker: an ident of 32 digits
+        for line in self.outbox.of(first.remote, first.buffer)[1:]:
+            size += len(batch_command([line.text], "").encode()) - len(batch_command([], "").encode())
+            if (
+                len(lines) >= BATCH_LINES
+                or size > BATCH_BYTES
+                or line.state != LINE_QUEUED
+                or not batchable(line.text)
+                or self.outbox.held(line, now, settings.outbox_max_age, settings.outbox_wait)
+            ):
+                break
+            lines.append(line)
+        return tuple(lines)
 
     def handshake_answered(self, name: str, auth: Optional[Auth], detail: str, now: float) -> List[DeliveryAction]:
         """The server said how it wants the password (None: no usable answer, detail says why)."""
@@ -2166,68 +2256,121 @@ class Delivery:
         return self.deliver(name, now) if auth is not None else []  # nothing waits: the next line asks again
 
     def answered(self, name: str, outcome: str, detail: str, now: float) -> List[DeliveryAction]:
-        """The server answered the request of the line in flight (outcome: DELIVERED, MISSING...)."""
+        """The server answered the request of the lines in flight (outcome: DELIVERED, MISSING...).
+
+        A batch answered 204 ran only if its marker came back: until it does (or
+        BATCH_MARKER_SECONDS pass) its lines stay in flight; a marker seen is proof
+        whatever the answer."""
         current = self.round(name)
-        line, current.line, current.busy = current.line, None, False
-        if line is None or line not in self.outbox.lines:
+        if current.marker and current.marked:
+            outcome = DELIVERED
+        elif current.marker and outcome == DELIVERED and any(line in self.outbox.lines for line in current.lines):
+            current.awaiting = True
+            return [MarkerWait(name, BATCH_MARKER_SECONDS)]
+        lines = self.take(name)
+        if not lines:
             return self.deliver(name, now)  # dropped by the user meanwhile
         if outcome in (STALE_TOTP, STALE_SALT):
             if current.stale < len(STALE_TOTP_STEPS) and current.auth is not None:
-                return self.send_again(name, line, outcome, current.auth)
+                return self.send_again(name, lines, outcome, current.auth)
             outcome = REFUSED
+        return self.settle(name, lines, outcome, detail, now)
+
+    def settle(
+        self, name: str, lines: Tuple[QueuedLine, ...], outcome: str, detail: str, now: float
+    ) -> List[DeliveryAction]:
+        """What an answer (or a marker, or its absence) means for the lines of a request."""
+        current = self.round(name)
         actions: List[DeliveryAction] = []
-        if outcome == DELIVERED and line.quiet:  # nothing said of it, not on disk
-            self.outbox.delivered(line)
+        if outcome == DELIVERED and all(line.quiet for line in lines):  # nothing said of them, not on disk
+            for line in lines:
+                self.outbox.delivered(line)
             return self.deliver(name, now)
         if outcome == DELIVERED:
-            self.outbox.delivered(line)
-            current.delivered += 1
+            for line in lines:
+                self.outbox.delivered(line)
+            current.delivered += len(lines)
         elif outcome == MISSING:
-            self.outbox.missing(line, now)
+            for line in lines:
+                self.outbox.missing(line, now)
         elif outcome == UNKNOWN:
-            self.outbox.unknown(line)
-            actions.append(self.tell_unknown(name, line, detail))
+            for line in lines:
+                self.outbox.unknown(line)
+            actions.append(self.tell_unknown(name, lines, detail))
         else:
-            self.outbox.not_sent(line)
+            for line in lines:
+                self.outbox.not_sent(line)
             if outcome == REFUSED:
                 current.auth = None
             reason = f"{'refused by the remote' if outcome == REFUSED else 'not sent'}: {detail}"
             actions += self.stop_round(name, reason, now)
         return [*actions, Persist(), *self.deliver(name, now)]
 
-    def send_again(self, name: str, line: QueuedLine, outcome: str, auth: Auth) -> List[DeliveryAction]:
-        """The server refused the credentials of a line as made too early: it goes again at once,
-        with the TOTP of the next step to try, or a hash of the current second."""
+    def take(self, name: str) -> Tuple[QueuedLine, ...]:
+        """The request in flight is over: its lines still in the outbox (the user may have dropped some)."""
+        current = self.round(name)
+        lines = tuple(line for line in current.lines if line in self.outbox.lines)
+        current.lines, current.busy, current.awaiting = (), False, False
+        return lines
+
+    def marker_seen(self, name: str, marker: str, now: float) -> List[DeliveryAction]:
+        """The marker of a batch came back: its lines ran, and this link takes batches."""
+        current = self.round(name)
+        if not marker or marker != current.marker or current.marked:
+            return []
+        current.marked = True
+        if current.batching != BATCH_OFF:
+            current.batching = BATCH_WORKS
+        if not current.awaiting:
+            return []  # its answer is still to come
+        lines = self.take(name)
+        return self.settle(name, lines, DELIVERED, "", now) if lines else self.deliver(name, now)
+
+    def marker_overdue(self, name: str, now: float) -> List[DeliveryAction]:
+        """A batch was answered 204 and its marker did not come: its lines may have run or not
+        (relay.network.commands may refuse /buffer, or /input); this link sends one line per
+        request from now on (and so does every link of the remote until the script reloads)."""
+        current = self.round(name)
+        if not current.awaiting:
+            return []
+        current.batching = BATCH_OFF
+        lines = self.take(name)
+        detail = f"answered, but the marker of its batch did not come back within {duration(BATCH_MARKER_SECONDS)}"
+        return self.settle(name, lines, UNKNOWN, detail, now) if lines else self.deliver(name, now)
+
+    def send_again(self, name: str, lines: Tuple[QueuedLine, ...], outcome: str, auth: Auth) -> List[DeliveryAction]:
+        """The server refused the credentials of a request as made too early (its lines did not
+        run): it goes again at once, with the TOTP of the next step to try, or a hash of the current second."""
         current = self.round(name)
         current.stale += 1
-        current.line, current.busy = line, True
+        current.lines, current.busy = lines, True
         if outcome == STALE_SALT:
             current.hash_span = 1
         step = STALE_TOTP_STEPS[current.stale - 1] if outcome == STALE_TOTP else 0
-        return [Send(name, line, auth, current.stale, step, current.hash_span)]
+        return [Send(name, lines, auth, current.stale, step, current.hash_span, current.marker)]
 
     def unsendable(self, name: str, reason: str, now: float) -> List[DeliveryAction]:
         """The request could not be made (no URL, no TOTP secret): delivery stops (when
         nothing waits, nothing stops: the next line tries again)."""
-        current = self.round(name)
-        line, current.line, current.busy = current.line, None, False
+        lines = self.take(name)
         actions: List[DeliveryAction] = []
-        if line is not None and line in self.outbox.lines:
+        for line in lines:
             self.outbox.not_sent(line)
+        if lines:
             actions.append(Persist())
         if not self.outbox.count(name):
             return actions
         return [*actions, *self.stop_round(name, reason, now)]
 
     def cancelled(self, name: str) -> List[DeliveryAction]:
-        """The request in flight was cancelled (/upgrade refuses to run with URL transfers):
-        a line in flight may have arrived, it waits for the user's word."""
-        current = self.round(name)
-        line, current.line, current.busy = current.line, None, False
-        if line is None or line not in self.outbox.lines:
+        """The request in flight was cancelled (/upgrade refuses to run with URL transfers), or
+        the wait for its marker: lines in flight may have arrived, they wait for the user's word."""
+        lines = self.take(name)
+        if not lines:
             return []
-        self.outbox.unknown(line)
-        return [self.tell_unknown(name, line, "cancelled before its answer came"), Persist()]
+        for line in lines:
+            self.outbox.unknown(line)
+        return [self.tell_unknown(name, lines, "cancelled before its answer came"), Persist()]
 
     def overdue(self, name: str) -> List[DeliveryAction]:
         """Lines have waited LINE_CONFIRM_SECONDS on a request with no answer: they are
@@ -2237,15 +2380,23 @@ class Delivery:
             line.quiet = False
         return [Persist()] if waiting else []
 
-    def tell_unknown(self, name: str, line: QueuedLine, detail: str) -> Tell:
-        """No answer came for a line: said now, with its id, its text and the lines it holds
-        back (and not again as unconfirmed)."""
-        self.round(name).told.add((TELL_UNCONFIRMED, line.ident))
+    def tell_unknown(self, name: str, lines: Tuple[QueuedLine, ...], detail: str) -> Tell:
+        """No answer came for the lines of a request: said now, with the first one's id and text,
+        how many they are and the lines they hold back (and not again as unconfirmed)."""
+        current, line = self.round(name), lines[0]
+        current.told |= {(TELL_UNCONFIRMED, each.ident) for each in lines}
         behind = self.outbox.of(name, line.buffer)
         for held in behind:
             held.quiet = False
         return Tell(
-            name, TELL_UNKNOWN, len(behind) - 1, line.buffer, detail, line=self.outbox.line_id(line), text=line.text
+            name,
+            TELL_UNKNOWN,
+            len(behind) - len(lines),
+            line.buffer,
+            detail,
+            line=self.outbox.line_id(line),
+            text=line.text,
+            lines=len(lines),
         )
 
     def stop_round(self, name: str, reason: str, now: float) -> List[DeliveryAction]:
@@ -3579,6 +3730,7 @@ class Link:
     delivery: Slot = field(default_factory=Slot)  # hook_url: an outbox request in flight
     delivery_retry: Slot = field(default_factory=Slot)  # timer: lines whose buffer was missing go again
     confirm: Slot = field(default_factory=Slot)  # timer: the line in flight has had no answer for a while
+    batch_marker: Slot = field(default_factory=Slot)  # timer: a batch answered 204 waits for its marker
     salted: Tuple[str, str] = ("", "")  # (salt, Authorization) of its last delivery request
     warned: bool = False  # told that its password is in plain text
     hushed: bool = False  # it dropped: WeeChat's own attempt is cancelled at the next flush
@@ -3600,7 +3752,7 @@ class Link:
 
     def slots(self) -> Tuple[Slot, ...]:
         """Every hook of the record (the outbox's outlive the relay plugin)."""
-        return (*self.link_slots(), self.delivery, self.delivery_retry, self.confirm)
+        return (*self.link_slots(), self.delivery, self.delivery_retry, self.confirm, self.batch_marker)
 
 
 class Links:
@@ -4108,7 +4260,8 @@ class Courier:
     and what the user is told."""
 
     # how each notice of Delivery is said: (prefix, text); fields: {name} {count} {buffer} {detail}
-    # {line} {command}, and {name_arg} {buffer_arg}: the name and the buffer as command arguments
+    # {line} {command}, {more} (the lines sent with that line), and {name_arg} {buffer_arg}: the
+    # name and the buffer as command arguments
     NOTICES = {
         TELL_DELIVERED: ("network", "remote[{name}]: {count} queued line(s) delivered"),
         TELL_STOPPED: (
@@ -4122,6 +4275,15 @@ class Courier:
             "sent again by itself and holds back the {count} line(s) behind it; "
             '"/{command} outbox send {name_arg} {buffer_arg} {line}" sends it again, '
             '"/{command} outbox drop {name_arg} {buffer_arg} {line}" drops it: {text}',
+        ),
+        # TELL_UNKNOWN for a batch: {more} lines went with the first one, their fate is that one's
+        TELL_UNKNOWN + " batch": (
+            "error",
+            "remote[{name}]: line {line} and the {more} line(s) sent with it to {buffer} not confirmed ({detail}): "
+            "they may have arrived, are not sent again by themselves and hold back the {count} line(s) behind "
+            'them; "/{command} outbox send {name_arg} {buffer_arg}" sends them again (one a request) with the '
+            'lines behind, "/{command} outbox drop {name_arg} {buffer_arg} {line}" drops the first '
+            '("/{command} outbox" lists them): {text}',
         ),
         TELL_HELD: (
             "network",
@@ -4201,7 +4363,13 @@ class Courier:
                 + (f" ({unknown} whose delivery was not confirmed)" if unknown else "")
                 + f"; /{COMMAND} outbox lists them"
             )
-        self.hooks = [weechat.hook_signal("buffer_opened", "buffer_opened_cb", "")]
+        self.hooks = [
+            weechat.hook_signal("buffer_opened", "buffer_opened_cb", ""),
+            *(
+                weechat.hook_signal(f"buffer_localvar_{what}", "buffer_localvar_cb", "")
+                for what in ("added", "changed")
+            ),
+        ]
 
     def stop(self) -> None:
         """Remove its own hooks (the records' hooks go with them); the file keeps the lines."""
@@ -4342,6 +4510,9 @@ class Courier:
             elif isinstance(action, Send):
                 self.write()  # the file says "sending" before the request leaves: never sent twice
                 self.send(action)
+            elif isinstance(action, MarkerWait):
+                link = self.links.of(action.name)
+                arm_timer(link.batch_marker, action.seconds, "delivery_marker_cb", link.key)
             elif isinstance(action, RetryAt):
                 link = self.links.of(action.name)
                 arm_timer(link.delivery_retry, action.due - self.wall_clock(), "delivery_retry_cb", link.key)
@@ -4350,9 +4521,10 @@ class Courier:
                 self.tell(action)
 
     def tell(self, notice: Tell) -> None:
-        prefix, text = self.NOTICES[notice.what]
+        prefix, text = self.NOTICES[notice.what + (" batch" if notice.lines > 1 else "")]
         fields_ = {"name": notice.name, "count": notice.count, "buffer": notice.buffer, "detail": notice.detail}
         arguments = {"name_arg": quoted(notice.name), "buffer_arg": quoted(notice.buffer), "line": notice.line}
+        arguments["more"] = str(notice.lines - 1)
         where = ""
         if notice.what == TELL_UNKNOWN:  # in the buffer where the line was typed
             where = weechat.buffer_search("==", f"relay.remote.{notice.name}.{notice.buffer}")
@@ -4381,7 +4553,9 @@ class Courier:
         if problem:
             self.run(self.delivery.unsendable(action.name, problem, self.wall_clock()))
             return
-        body = json.dumps({"buffer_name": action.line.buffer, "command": action.line.text})
+        texts = [line.text for line in action.lines]
+        command = batch_command(texts, action.marker) if action.marker else texts[0]
+        body = json.dumps({"buffer_name": action.lines[0].buffer, "command": command})
         self.request(action.name, "input", body, headers, "delivery_url_cb")
 
     def credentials(self, action: Send) -> Tuple[Tuple[str, ...], str]:
@@ -4436,6 +4610,24 @@ class Courier:
             self.run(self.delivery.overdue(link.name))
             self.unconfirmed(link.name)
 
+    def marker_seen(self, buffer: str) -> None:
+        """A local variable of a buffer was set: the marker of a batch, back in the mirror of its buffer?"""
+        name, _target = buffer_of_remote(buffer)
+        marker = weechat.buffer_get_string(buffer, f"localvar_{BATCH_VARIABLE}") if name else ""
+        link = self.links.get(name) if marker else None
+        if link is not None:
+            actions = self.delivery.marker_seen(name, marker, self.wall_clock())
+            if not self.delivery.round(name).awaiting:
+                link.batch_marker.disarm()
+            self.run(actions)
+
+    def marker_overdue(self, key: str) -> None:
+        """A batch answered 204 has had no marker for BATCH_MARKER_SECONDS."""
+        link = self.links.find(key)
+        if link is not None and link.batch_marker:
+            link.batch_marker.fired()
+            self.run(self.delivery.marker_overdue(link.name, self.wall_clock()))
+
     def buffer_opened(self, buffer: str) -> None:
         """A buffer appeared: lines waiting for it on its remote go now."""
         name, target = buffer_of_remote(buffer)
@@ -4469,9 +4661,10 @@ class Courier:
         """Stop requests in flight (/upgrade refuses to run with URL transfers going on)."""
         self.keep_all()
         for link in self.links:
-            if link.delivery:
+            if link.delivery or link.batch_marker:
                 link.delivery.disarm()
                 link.confirm.disarm()
+                link.batch_marker.disarm()
                 self.run(self.delivery.cancelled(link.name))
         self.write()
 
@@ -5608,6 +5801,18 @@ def delivery_confirm_cb(data: str, _remaining_calls: int) -> int:
 def outbox_write_cb(_data: str, _remaining_calls: int) -> int:
     if SHELL:
         SHELL.courier.write_fired()
+    return weechat.WEECHAT_RC_OK
+
+
+def delivery_marker_cb(data: str, _remaining_calls: int) -> int:
+    if SHELL:
+        SHELL.courier.marker_overdue(data)
+    return weechat.WEECHAT_RC_OK
+
+
+def buffer_localvar_cb(_data: str, _signal: str, signal_data: str) -> int:
+    if SHELL:
+        SHELL.courier.marker_seen(signal_data)
     return weechat.WEECHAT_RC_OK
 
 

@@ -193,6 +193,10 @@ class _Remote:
         self.server_time_window = 5  # relay.network.time_window: seconds a hash's salt may be off
         self.server_skew = 0.0  # the server's clock minus the client's (s)
         self.server_requests = []  # (resource, error or "") of every API request answered
+        self.server_commands = "*,!quit"  # relay.network.commands: checked for each command, nested too
+        self.server_localvars = {}  # (buffer, name): value, set by /buffer setvar on the server
+        self.server_sync = "now"  # a local variable set reaches the mirror: "now", "later" (sim.sync)
+        self.server_pending = []  # (buffer, name, value) on their way to the mirrors
 
 
 class _Buffer:
@@ -967,8 +971,81 @@ def _api_answer(remote, resource, options):
             "response_code": "400",
             "output": _json.dumps({"error": f'Buffer "{body.get("buffer_name")}" not found'}),
         }
-    remote.server_inputs.append((body["buffer_name"], body["command"]))
+    _server_input(remote, body["buffer_name"], body["command"], nested=False)
     return {"response_code": "204", "output": ""}
+
+
+def _split_command(command):
+    """string_split_command (core-string.c) with ";": a ";" after a backslash is a ";" that takes
+    the backslash's place; spaces at the start of each command dropped, empty ones too."""
+    parts, current = [], ""
+    for index, char in enumerate(command):
+        if char == ";" and (index == 0 or command[index - 1] != "\\"):
+            parts.append(current)
+            current = ""
+        elif char == ";":
+            current = current[:-1] + ";"
+        else:
+            current += char
+    parts.append(current)
+    return [part.lstrip(" ") for part in parts if part.lstrip(" ")]
+
+
+def _server_input(remote, buffer, data, nested=True):
+    """What the remote's server does with input for one of its buffers (input_data with the
+    commands relay.network.commands allows, each command checked, nested ones too): text is
+    taken by the buffer; /command -s, /input send and /buffer setvar run as WeeChat runs them;
+    another command is taken as it is (recorded like text)."""
+    name, _, args = data[1:].partition(" ")
+    if not data.startswith("/") or data.startswith("//"):
+        remote.server_inputs.append((buffer, data))
+        return
+    if not _string_match_list(name, remote.server_commands):
+        return  # "the command is not currently allowed": nothing runs, the answer is 204 all the same
+    if name == "command" and args.startswith("-s "):
+        for part in _split_command(args[3:]):
+            _server_input(remote, buffer, part)
+    elif name == "command":
+        raise NotImplementedError(f"the stub's server runs /command -s only: {data!r}")
+    elif name == "input" and args.startswith("send "):
+        _server_input(remote, buffer, args[5:])
+    elif name == "input" and nested:
+        raise NotImplementedError(f"the stub's server runs /input send only: {data!r}")
+    elif name == "buffer" and args.startswith("setvar "):
+        variable, _, value = args[7:].partition(" ")
+        remote.server_localvars[(buffer, variable)] = value
+        remote.server_pending.append((buffer, variable, value))
+        if remote.server_sync == "now":
+            _server_sync(remote)
+    elif name == "buffer" and nested:
+        raise NotImplementedError(f"the stub's server runs /buffer setvar only: {data!r}")
+    else:
+        remote.server_inputs.append((buffer, data))
+
+
+def _server_sync(remote):
+    """Local variables set on the server reach the remote's mirrors of their buffers through its
+    websocket (while connected; lost otherwise), with buffer_localvar_added or _changed."""
+    pending, remote.server_pending = remote.server_pending, []
+    if remote.status != "connected":
+        return
+    for buffer, variable, value in pending:
+        mirror = next(
+            (b for b in _STATE.buffers.values() if b.full_name == f"relay.remote.{remote.name}.{buffer}"), None
+        )
+        if mirror is not None:
+            added = variable not in mirror.localvars
+            mirror.localvars[variable] = value
+            _signal_send(f"buffer_localvar_{'added' if added else 'changed'}", mirror.pointer)
+
+
+def _string_match_list(string, masks):
+    """string_match_list (core-string.c), case sensitive as input_exec_command asks: a "!" mask
+    excludes; matched if a mask matches and no "!" one does."""
+    masks = [mask for mask in masks.split(",") if mask]
+    if any(mask.startswith("!") and _string_match(string, mask[1:], True) for mask in masks):
+        return False
+    return any(not mask.startswith("!") and _string_match(string, mask, True) for mask in masks)
 
 
 # -- hooks -------------------------------------------------------------------

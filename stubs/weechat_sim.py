@@ -173,6 +173,10 @@ class Sim:
             answered += 1
         return answered
 
+    def sync(self, name: str) -> None:
+        """Local variables the remote's server set (server_sync "later") reach its mirrors now."""
+        weechat._server_sync(self.remote(name))  # pylint: disable=protected-access
+
     def url_of(self, name: str) -> str:
         return self.option(f"relay.remote.{name}.url") or ""
 

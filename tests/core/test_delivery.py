@@ -9,6 +9,7 @@ import json
 import random
 
 import pytest
+import weechat as fake_weechat  # the stub: its server splits batches as WeeChat does
 from shared import filled
 
 import relay_autoreconnect as ra
@@ -251,14 +252,15 @@ AUTH = ("sha256", 0, False)
 B1, B2 = "irc.libera.#one", "irc.libera.#two"
 
 
-def delivery(**settings):
-    """A Delivery whose line idents are "l0", "l1"... in the order kept."""
+def delivery(batching=ra.BATCH_OFF, **settings):
+    """A Delivery whose line idents are "l0", "l1"... in the order kept (and so the markers
+    of its batches); one line per request unless batching says otherwise."""
     idents = (f"l{n}" for n in range(10**6))
-    return ra.Delivery(ra.Settings(**settings), new_id=lambda: next(idents))
+    return ra.Delivery(ra.Settings(**settings), new_id=lambda: next(idents), batching=batching)
 
 
 def sends(actions):
-    return [(a.line.buffer, a.line.text) for a in actions if isinstance(a, ra.Send)]
+    return [(line.buffer, line.text) for a in actions if isinstance(a, ra.Send) for line in a.lines]
 
 
 def tells(actions):
@@ -276,7 +278,7 @@ def test_lines_kept_while_down_go_one_at_a_time_once_the_link_answers():
     assert d.keep("home", B1, ["a", "b"], 1000.0) == [ra.Persist()]  # on disk, nothing sent: the link is down
     assert d.link_ready("home", 1001.0) == [ra.Handshake("home")]  # how the server wants the password
     first = d.handshake_answered("home", AUTH, "", 1001.0)
-    assert first == [ra.Persist(), ra.Send("home", d.outbox.lines[0], AUTH)]  # written as "sending" first
+    assert first == [ra.Persist(), ra.Send("home", (d.outbox.lines[0],), AUTH)]  # written as "sending" first
     assert d.outbox.lines[0].state == ra.LINE_SENDING
     assert d.keep("home", B1, ["c"], 1001.5) == [ra.Persist()]  # one request at a time
     assert sends(d.answered("home", ra.DELIVERED, "", 1002.0)) == [(B1, "b")]
@@ -358,7 +360,7 @@ def test_a_stale_totp_goes_again_at_once_with_the_current_then_the_next_then_the
     line = d.outbox.lines[0]
     for count, step in enumerate((0, 1, -1), start=1):
         again = d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1030.0)
-        assert again == [ra.Send("home", line, AUTH, count, step, ra.HASH_SPAN_SECONDS)]  # nothing said or written
+        assert again == [ra.Send("home", (line,), AUTH, count, step, ra.HASH_SPAN_SECONDS)]  # nothing said or written
         assert line.state == ra.LINE_SENDING and d.round("home").busy
     actions = d.answered("home", ra.STALE_TOTP, "HTTP 401: Invalid TOTP", 1030.1)  # 3 in a row: it stops
     assert tells(actions) == [(ra.TELL_STOPPED, 2, "")] and sends(actions) == []
@@ -413,7 +415,7 @@ def test_a_handshake_without_answer_and_a_request_that_can_not_be_made_stop_the_
     d.send("home", "", 1001.0)  # the user's word: again
     (send,) = [a for a in d.handshake_answered("home", AUTH, "", 1001.0) if isinstance(a, ra.Send)]
     stop = d.unsendable("home", "the remote asks for a TOTP and relay.remote.home.totp_secret gives none", 1001.0)
-    assert stop[0] == ra.Persist() and d.outbox.lines[0].state == ra.LINE_QUEUED and send.line.text == "x"
+    assert stop[0] == ra.Persist() and d.outbox.lines[0].state == ra.LINE_QUEUED and send.lines[0].text == "x"
     assert tells(stop) == [(ra.TELL_STOPPED, 1, "")]
 
 
@@ -501,7 +503,7 @@ def served(d, actions, now, outcome=ra.DELIVERED):
     with AUTH, each line with `outcome`)."""
     done = list(actions)
     while d.round("home").busy:
-        pending = d.round("home").line
+        pending = d.round("home").lines
         answer = d.answered("home", outcome, "x", now) if pending else d.handshake_answered("home", AUTH, "", now)
         done += answer
     return done
@@ -588,7 +590,7 @@ def test_lines_found_while_the_link_answers_go_at_once_written_as_sending_first(
     d = delivery()
     ready_with_auth(d)
     actions = d.found(filled(("home", B1, "from before")).lines, 1001.0)
-    assert actions[-2:] == [ra.Persist(), ra.Send("home", d.outbox.lines[0], AUTH)]
+    assert actions[-2:] == [ra.Persist(), ra.Send("home", (d.outbox.lines[0],), AUTH)]
     assert d.outbox.lines[0].state == ra.LINE_SENDING
 
 
@@ -639,9 +641,10 @@ def test_random_answers_never_deliver_a_line_twice_or_out_of_order():  # noqa: P
             for action in actions:
                 if isinstance(action, (ra.Send, ra.Handshake)):
                     assert in_flight is None, f"seed {seed}: a second request in flight"
-                    in_flight = action.line if isinstance(action, ra.Send) else "handshake"
+                    in_flight = action.lines[0] if isinstance(action, ra.Send) else "handshake"
                     if isinstance(action, ra.Send):
-                        assert action.line.state == ra.LINE_SENDING and action.line in d.outbox.lines
+                        assert action.lines == (in_flight,), seed  # batching off: one line per request
+                        assert in_flight.state == ra.LINE_SENDING and in_flight in d.outbox.lines
         idents = [ident for _, _, ident in taken]
         assert len(idents) == len(set(idents)), f"seed {seed}: a line delivered twice"
         for buffer in (B1, B2):
@@ -666,7 +669,7 @@ class Walk:
         for action in actions:
             if isinstance(action, (ra.Send, ra.Handshake)):
                 assert self.in_flight is None, f"seed {self.seed}: a second request in flight"
-                self.in_flight = action.line if isinstance(action, ra.Send) else "handshake"
+                self.in_flight = action.lines[0] if isinstance(action, ra.Send) else "handshake"
             elif isinstance(action, ra.Tell) and action.what in (ra.TELL_UNKNOWN, ra.TELL_UNCONFIRMED):
                 self.told.add(action.line)
 
@@ -756,3 +759,263 @@ def test_with_outbox_confirm_off_a_connected_remotes_input_goes_on_the_link_unle
     d.keep("home", B1, ["kept while down"], 1001.0)
     ready_with_auth(d, now=1002.0)
     assert d.holds(remote, B1, 1002.0) and not d.holds(remote, B2, 1002.0)  # behind it: in order
+
+
+# -- core: batches (several lines of a buffer in one request, proven by a marker) -------------
+
+
+def split(command):
+    """What the server runs of a batch: string_split_command as the stub's server does it."""
+    assert command.startswith("/command -s ")
+    return fake_weechat._split_command(command[len("/command -s ") :])  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize(
+    ("text", "batchable"),
+    [
+        ("plain", True),
+        ("a;b", True),
+        ("a\\;b", True),
+        ("a\\\\;b", True),
+        ("a\\b", True),
+        ("//x", False),  # starts with "/": goes alone, as it would without batches
+        ("/me waves", False),  # a command goes alone
+        ("  leading", False),
+        ("trailing ", False),
+        ("tab\t", False),
+        ("two\nlines", False),
+        ("ends with \\", False),  # would escape the separator after it
+        ("", False),
+    ],
+)
+def test_which_lines_arrive_as_typed_in_a_batch(text, batchable):
+    assert ra.batchable(text) is batchable
+
+
+def test_a_batch_runs_its_lines_as_typed_then_sets_its_marker():
+    texts = ["a;b", "a\\;b", "a\\\\;b", "back\\slash", "x ; y", "\\;", ";"]
+    command = ra.batch_command(texts, "m1")
+    assert split(command) == [
+        *(f"/input send {text}" for text in texts),
+        f"/input send /buffer setvar {ra.BATCH_VARIABLE} m1",
+    ]
+
+
+def batch_ready(d, name="home", now=1000.0):
+    """The link is ready, the handshake answered, the first line of the link went alone with a
+    marker that came back and was answered 204; the actions of that answer."""
+    first = ready_with_auth(d, name, now)
+    send = next(a for a in first if isinstance(a, ra.Send))
+    assert len(send.lines) == 1 and send.marker
+    assert d.marker_seen(name, send.marker, now) == []  # before its answer: nothing yet
+    return d.answered(name, ra.DELIVERED, "", now)
+
+
+def the_send(actions):
+    found = [a for a in actions if isinstance(a, ra.Send)]
+    assert len(found) == 1, actions
+    return found[0]
+
+
+def test_the_first_line_of_a_link_goes_alone_marked_then_the_rest_in_batches_of_a_hundred():
+    d = delivery(batching=ra.BATCH_UNTRIED)
+    d.keep("home", B1, [f"line {n}" for n in range(250)], 1000.0)
+    send = the_send(batch_ready(d))
+    assert [line.text for line in send.lines] == [f"line {n}" for n in range(1, 101)] and send.marker
+    assert all(line.state == ra.LINE_SENDING for line in send.lines)
+    assert d.answered("home", ra.DELIVERED, "", 1000.1) == [ra.MarkerWait("home", ra.BATCH_MARKER_SECONDS)]
+    actions = d.marker_seen("home", send.marker, 1000.2)  # after its answer
+    assert ra.Persist() in actions and d.outbox.count() == 149
+    send = the_send(actions)
+    assert d.marker_seen("home", "an older marker", 1000.3) == [] and d.round("home").busy
+    assert d.marker_seen("home", send.marker, 1000.3) == []
+    send = the_send(d.answered("home", ra.DELIVERED, "", 1000.3))
+    assert len(send.lines) == 49
+    d.marker_seen("home", send.marker, 1000.4)
+    assert tells(d.answered("home", ra.DELIVERED, "", 1000.4)) == [(ra.TELL_DELIVERED, 250, "")]
+    assert not d.outbox.count() and not d.round("home").busy
+
+
+def test_a_batch_stops_at_a_line_that_does_not_arrive_as_typed_in_one_and_at_16_kib():
+    d = delivery(batching=ra.BATCH_UNTRIED)
+    long = "x" * 5000
+    d.keep("home", B1, ["first", "a", "b", "/me waves", "c", "  spaced", "d\\", "e", *[long] * 5], 1000.0)
+    d.keep("home", B2, ["other"], 1000.0)
+    went = []
+    actions = batch_ready(d)
+    while d.round("home").busy:
+        send = the_send(actions)
+        went.append(([line.text for line in send.lines], bool(send.marker)))
+        if send.marker:
+            d.marker_seen("home", send.marker, 1000.0)
+            body = ra.batch_command([line.text for line in send.lines], send.marker)
+            assert len(body.encode()) <= ra.BATCH_BYTES
+        actions = d.answered("home", ra.DELIVERED, "", 1000.0)
+    assert went == [
+        (["a", "b"], True),
+        (["/me waves"], False),  # a command goes alone, as it is
+        (["c"], False),  # alone: as it is
+        (["  spaced"], False),
+        (["d\\"], False),
+        (["e", long, long, long], True),
+        ([long, long], True),
+        (["other"], False),
+    ]
+
+
+def test_a_batch_whose_marker_never_comes_is_not_confirmed_and_batching_stops_on_the_remote():
+    d = delivery(batching=ra.BATCH_UNTRIED)
+    d.keep("home", B1, [f"line {n}" for n in range(5)], 1000.0)
+    first = the_send(ready_with_auth(d))
+    assert d.answered("home", ra.DELIVERED, "", 1000.1) == [ra.MarkerWait("home", ra.BATCH_MARKER_SECONDS)]
+    assert d.keep("home", B1, ["typed meanwhile"], 1000.5) == [ra.Persist()]  # still one request at a time
+    actions = d.marker_overdue("home", 1002.1)
+    told = [a for a in actions if isinstance(a, ra.Tell)]
+    assert told == [
+        ra.Tell("home", ra.TELL_UNKNOWN, 5, B1, told[0].detail, line=d.outbox.line_id(first.lines[0]), text="line 0")
+    ]
+    assert "marker" in told[0].detail and d.outbox.lines[0].state == LINE_UNKNOWN
+    assert d.marker_overdue("home", 1003.0) == []  # once
+    d.link_down("home")
+    assert d.round("home").batching == ra.BATCH_OFF  # on every link of the remote
+    d.send("home", B1, 1010.0)  # the user's word: they go, one per request, unmarked
+    actions = served(d, d.link_ready("home", 1020.0), 1020.0)
+    assert [s.marker for s in actions if isinstance(s, ra.Send)] == [""] * 6 and not d.outbox.count()
+
+
+def test_a_batch_of_several_lines_not_confirmed_names_its_first_line_and_how_many():
+    d = delivery(batching=ra.BATCH_UNTRIED)
+    d.keep("home", B1, [f"line {n}" for n in range(10)], 1000.0)
+    send = the_send(batch_ready(d))
+    assert len(send.lines) == 9
+    d.answered("home", ra.DELIVERED, "", 1000.1)
+    told = [a for a in d.marker_overdue("home", 1002.1) if isinstance(a, ra.Tell)]
+    assert [(t.what, t.count, t.line, t.text, t.lines) for t in told] == [
+        (ra.TELL_UNKNOWN, 0, d.outbox.line_id(send.lines[0]), "line 1", 9),
+        (ra.TELL_DELIVERED, 1, "", "", 1),  # the first line, alone, was confirmed
+    ]
+    assert all(line.state == LINE_UNKNOWN for line in d.outbox.lines)
+    assert tells(d.deliver("home", 1003.0)) == []  # not told again line by line as unconfirmed
+
+
+@pytest.mark.parametrize(
+    ("outcome", "state"), [(ra.MISSING, LINE_MISSING), (ra.NOT_SENT, LINE_QUEUED), (ra.UNKNOWN, LINE_UNKNOWN)]
+)
+def test_the_answer_to_a_batch_applies_to_all_its_lines(outcome, state):
+    d = delivery(batching=ra.BATCH_UNTRIED)
+    d.keep("home", B1, [f"line {n}" for n in range(4)], 1000.0)
+    send = the_send(batch_ready(d))
+    actions = d.answered("home", outcome, "x", 1000.1)
+    assert all(line.state == state for line in d.outbox.lines) and d.outbox.count() == 3
+    if outcome == ra.UNKNOWN:
+        assert [(a.line, a.lines) for a in actions if isinstance(a, ra.Tell) and a.what == ra.TELL_UNKNOWN] == [
+            (d.outbox.line_id(send.lines[0]), 3)
+        ]
+
+
+def test_a_marker_seen_is_proof_whatever_the_answer_and_a_stale_batch_goes_again_whole():
+    d = delivery(batching=ra.BATCH_UNTRIED)
+    d.keep("home", B1, ["a", "b", "c"], 1000.0)
+    send = the_send(batch_ready(d))
+    again = the_send(d.answered("home", ra.STALE_TOTP, "", 1000.1))
+    assert again.lines == send.lines and again.marker == send.marker and again.tries == 1
+    d.marker_seen("home", send.marker, 1000.2)
+    d.answered("home", ra.UNKNOWN, "transfer timeout", 1000.3)  # the marker came: they ran
+    assert not d.outbox.count()
+
+
+def test_a_line_alone_goes_as_it_is_and_batching_stays_untried():
+    d = delivery(batching=ra.BATCH_UNTRIED)
+    d.keep("home", B1, ["alone"], 1000.0)
+    d.keep("home", B2, ["alone too"], 1000.0)
+    send = the_send(ready_with_auth(d))
+    assert send.marker == "" and [line.text for line in send.lines] == ["alone"]
+    send = the_send(d.answered("home", ra.DELIVERED, "", 1000.1))  # a 204 says it ran
+    assert send.marker == "" and d.round("home").batching == ra.BATCH_UNTRIED
+
+
+def test_a_new_link_proves_batching_again():
+    d = delivery(batching=ra.BATCH_UNTRIED)
+    d.keep("home", B1, ["a", "b"], 1000.0)
+    send = the_send(batch_ready(d))
+    d.marker_seen("home", send.marker, 1000.1)
+    d.answered("home", ra.DELIVERED, "", 1000.1)
+    assert d.round("home").batching == ra.BATCH_WORKS
+    d.link_down("home")
+    d.keep("home", B1, ["c", "d"], 1001.0)
+    send = the_send(ready_with_auth(d, now=1002.0))
+    assert [line.text for line in send.lines] == ["c"] and send.marker  # alone again
+
+
+@pytest.mark.parametrize("server", ["works", "no buffer", "no input"])
+def test_random_batches_never_confirm_a_line_that_did_not_run_nor_send_one_twice(server):  # noqa: PLR0912, PLR0915
+    """A random walk with batches on a server that runs them and sets their marker, runs them
+    without the marker (relay.network.commands "*,!buffer"), or runs nothing ("*,!input"), the
+    marker coming before the answer, after it, or lost with the link: a line leaves the outbox
+    only if it ran (or the user dropped it), the server never runs a line twice unless the user
+    sent again a line not confirmed, a buffer's lines run in order, one request at a time."""
+    batches = 0  # requests of several lines
+    for seed in range(150):
+        rng = random.Random(seed)
+        d = delivery(batching=ra.BATCH_UNTRIED, outbox_wait=30)
+        now, typed, ran, dropped, resent, places = 1000.0, 0, [], set(), set(), {}
+        flight = None  # (lines, marker, answered) of the request in flight, or "handshake"
+        for _ in range(150):
+            now += rng.choice((0.0, 0.1, 1.0, 3.0))
+            before = {line.ident for line in d.outbox.lines}
+            op = rng.choice(("type", "type", "ready", "down", "answer", "answer", "answer", "overdue", "send", "drop"))
+            actions = []
+            if op == "type":
+                texts = [f"t{typed + n}" for n in range(rng.choice((1, 1, 5, 30)))]
+                typed += len(texts)
+                actions = d.keep("home", rng.choice((B1, B2)), texts, now)
+                places.update((line.ident, (line.buffer, int(line.text[1:]))) for line in d.outbox.lines[-len(texts) :])
+            elif op == "ready":
+                actions = d.link_ready("home", now)
+            elif op == "down":
+                actions = d.link_down("home")
+            elif op == "answer" and flight == "handshake":
+                actions, flight = d.handshake_answered("home", AUTH, "", now), None
+            elif op == "answer" and flight is not None and not flight[2]:
+                lines, marker, _ = flight
+                outcome = rng.choice((ra.DELIVERED, ra.DELIVERED, ra.DELIVERED, ra.MISSING, ra.UNKNOWN, ra.NOT_SENT))
+                runs = outcome == ra.DELIVERED or (outcome == ra.UNKNOWN and rng.random() < 0.5)
+                if runs and (not marker or server != "no input"):
+                    ran.extend(line.ident for line in lines)
+                seen = runs and marker and server == "works" and rng.random() < 0.8
+                if seen and rng.random() < 0.5:
+                    actions += d.marker_seen("home", marker, now)
+                actions += d.answered("home", outcome, "x", now)
+                if seen and d.round("home").awaiting:
+                    actions += d.marker_seen("home", marker, now)
+                flight = (lines, marker, True) if d.round("home").awaiting else None
+            elif op == "overdue" and flight is not None and flight != "handshake" and flight[2]:
+                actions, flight = d.marker_overdue("home", now), None
+            elif op == "send" and d.outbox.lines:
+                line = rng.choice(d.outbox.lines)
+                if line.state == LINE_UNKNOWN:
+                    resent.add(line.ident)
+                if line.state != ra.LINE_SENDING:
+                    actions = d.send("home", "", now, line.ident)
+            elif op == "drop" and d.outbox.lines and rng.random() < 0.3:
+                line = rng.choice(d.outbox.lines)
+                dropped.add(line.ident)
+                actions = d.drop("home", "", now, line.ident)
+            for action in actions:
+                if isinstance(action, (ra.Send, ra.Handshake)):
+                    assert flight is None or (isinstance(action, ra.Send) and action.tries), (
+                        f"seed {seed}: two in flight"
+                    )
+                    flight = (action.lines, action.marker, False) if isinstance(action, ra.Send) else "handshake"
+                    if isinstance(action, ra.Send):
+                        assert len({line.buffer for line in action.lines}) == 1, seed
+                        assert len(action.lines) == 1 or action.marker, seed
+                        batches += len(action.lines) > 1
+            gone = before - {line.ident for line in d.outbox.lines} - dropped
+            assert gone <= set(ran), f"seed {seed}: a line left the outbox that never ran"
+        twice = {ident for ident in ran if ran.count(ident) > 1}
+        assert twice <= resent, f"seed {seed}: a line ran twice"
+        for buffer in (B1, B2):
+            numbers = [places[i][1] for i in dict.fromkeys(ran) if places[i][0] == buffer and i not in resent]
+            assert numbers == sorted(numbers), f"seed {seed}: {buffer} out of order"
+    assert (batches > 100) == (server == "works"), batches

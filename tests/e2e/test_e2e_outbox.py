@@ -440,3 +440,57 @@ def test_a_file_that_can_not_be_written_is_said_once_written_again_when_it_can_a
     python_script(client, "unload", since)
     assert core_lines(client, f"outbox: 1 queued line(s) dropped ({reason}); the file keeps 3 line(s)", since)
     assert kept_lines(client) == [("one", "queued"), ("two", "queued"), ("three", "queued")]
+
+
+def test_five_hundred_lines_queued_while_down_arrive_in_batches_once_in_order_as_typed(lab):
+    """After the first line (alone, with the marker that proves batches run on this link), the
+    lines go up to a hundred a request; the lines a batch would change go alone, as they are."""
+    server, client = connected_with_mirror(lab, fast())
+    since = server_killed(server, client)
+    texts = [f"queued line {n:03d}" for n in range(500)]
+    texts[300:300] = ["semi;colon", "a literal \\; stays", "ends with a backslash\\", "   leading spaces"]
+    client.send_all(texts, buffer=MIRROR, timeout=30)
+    client.wait_line(f"({len(texts)} waiting", since, 30)
+    # a command for the remote, as the person's with /remote togglecmd (a terminal's Enter; see
+    # test_e2e_terminal.py): put in the outbox file, read again by a load of the script
+    python_script(client, "unload", since)
+    data = json.loads((client.home / OUTBOX).read_text())
+    command = dict(data["lines"][0], id="c0mmand0", text="/print -buffer python.chan a-command-ran-here")
+    data["lines"].insert(200, command)
+    (client.home / OUTBOX).write_text(json.dumps(data))
+    python_script(client, "load", since)
+    client.wait_line(f"outbox: {len(texts) + 1} line(s) kept from before", since, 5)
+    restart = time.monotonic()
+    server = lab.server(extra=CHAN)
+    connected_at = client.wait_for(lambda: statuses(client, "connected", restart), 15, "connected")[0]["t"]
+    server.wait_for(lambda: len(inputs(server, restart)) >= len(texts), 20, f"{len(texts)} lines on the server")
+    client.wait_line(f"remote[srv]: {len(texts) + 1} queued line(s) delivered", restart, 10)
+    arrived = server.find(kind="input", buffer="python.chan", since=restart)
+    requests = [e for e in server.find(kind="client_signal", since=restart) if e["status"] == "waiting_auth"]
+    print(f"{len(texts)} lines in {arrived[-1]['t'] - connected_at:.2f} s, {len(requests)} connections")
+    assert [e["text"] for e in arrived] == texts
+    ran = server.lines("a-command-ran-here", restart)
+    assert len(ran) == 1 and ran[0]["t"] > arrived[199]["t"] and ran[0]["t"] < arrived[200]["t"]
+    assert len(requests) < 20  # one for the link, the first line alone, the batches, the lines alone
+    assert not client.lines("not confirmed", since)
+    assert_nothing_left(client)
+
+
+def test_a_server_that_refuses_nested_input_runs_no_batch_and_its_first_line_is_said_not_confirmed(lab):
+    """relay.network.commands "*,!input": a batch runs nothing (each nested command is checked,
+    the marker's /input too) and is answered 204 all the same; the first line is said not
+    confirmed, the others go one a request, as they are."""
+    server, client = connected_with_mirror(lab, fast())
+    since = server_killed(server, client)
+    client.send_all(["first", "second", "third"], buffer=MIRROR)
+    client.wait_line("(3 waiting", since, 5)
+    restart = time.monotonic()
+    server = lab.server(extra=[*CHAN, "/set relay.network.commands *,!input"])
+    told = client.wait_line("sent to python.chan not confirmed (answered, but the marker", restart, 15)
+    assert told["buffer"] == MIRROR and told["message"].endswith(": first")
+    assert inputs(server, restart) == []
+    line = re.search(r"line (\w+) sent to", told["message"]).group(1)
+    client.send(f"/autoreconnect outbox drop srv python.chan {line}")
+    server.wait_for(lambda: len(inputs(server, restart)) >= 2, 10, "the other lines")
+    client.wait_line("remote[srv]: 2 queued line(s) delivered", restart, 5)
+    assert inputs(server, restart) == ["second", "third"]

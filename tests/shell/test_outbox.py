@@ -423,6 +423,7 @@ def deliver_slowly(sim, count, pace):
 
 def test_one_hash_serves_three_seconds_of_a_long_delivery(linked, monkeypatch):
     sim = linked
+    ra.SHELL.delivery.round("home").batching = ra.BATCH_OFF  # one line a request: many requests
     buffer = chan(sim)
     sim.remote("home").server_algos = ("pbkdf2+sha512",)
     down(sim)
@@ -441,6 +442,7 @@ def test_one_hash_serves_three_seconds_of_a_long_delivery(linked, monkeypatch):
 
 def test_a_server_that_refuses_an_old_salt_gets_a_new_hash_and_then_one_a_second(linked, monkeypatch):
     sim = linked
+    ra.SHELL.delivery.round("home").batching = ra.BATCH_OFF  # one line a request: many requests
     buffer = chan(sim)
     sim.remote("home").server_algos = ("pbkdf2+sha512",)
     sim.remote("home").server_time_window = 1
@@ -1109,3 +1111,115 @@ def test_the_scripts_own_command_typed_in_a_remote_buffer_runs_here_and_other_co
     assert delivered(sim) == [(CHAN, "/me waves")]
     assert sim.state.buffers[buffer].received == [] and sim.state.buffers[buffer].ran == ["/autoreconnect outbox"]
     assert sim.lines("outbox: nothing queued")
+
+
+# -- batches: several lines in one request, proven by a marker ------------------------------
+
+
+def input_requests(sim):
+    return [resource for resource, _ in sim.remote("home").server_requests if resource == "input"]
+
+
+def test_lines_queued_while_down_go_in_batches_once_the_first_ones_marker_came_back(linked):
+    sim = linked
+    buffer = chan(sim)
+    sim.set_option("relay.network.autoreconnect_outbox_commands", "on")
+    down(sim)
+    texts = [f"line {n}" for n in range(230)] + ["a;b", "a\\;b", "  spaced", "last\\", "/me waves", "after"]
+    for text in texts:
+        sim.type(buffer, text)
+    back(sim)
+    ran = [text for _, text in delivered(sim)]
+    assert ran == texts  # every line once, in order, as typed (the stub's server records a command it takes)
+    # the first line alone, then 100 + 100 + 31 (up to "a\;b"), then three alone, then "after"
+    assert len(input_requests(sim)) == 1 + 3 + 3 + 1
+    assert sim.lines("remote[home]: 236 queued line(s) delivered") and not sim.lines("not confirmed")
+    marker = sim.state.buffers[buffer].localvars[ra.BATCH_VARIABLE]
+    assert sim.remote("home").server_localvars == {(CHAN, ra.BATCH_VARIABLE): marker}
+    assert not sim.timers("delivery_marker_cb")
+
+
+def test_a_marker_that_comes_after_the_answer_confirms_its_batch(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    for n in range(5):
+        sim.type(buffer, f"line {n}")
+    sim.remote("home").server_sync = "later"
+    back(sim, serve=False)
+    sim.serve(rounds=2)  # the handshake, the first line
+    assert sim.timers("delivery_marker_cb") and not sim.deliveries()  # one request at a time
+    sim.advance(0.01)
+    sim.sync("home")
+    assert not sim.timers("delivery_marker_cb")
+    sim.serve(rounds=1)
+    sim.sync("home")
+    sim.settle()
+    assert [text for _, text in delivered(sim)] == [f"line {n}" for n in range(5)]
+    assert len(input_requests(sim)) == 2 and not sim.lines("not confirmed")
+
+
+@pytest.mark.parametrize(("commands", "runs"), [("*,!buffer", True), ("*,!input", False), ("*,!command", False)])
+def test_a_server_whose_commands_refuse_the_batch_gets_one_line_per_request_and_the_first_is_not_confirmed(
+    linked, commands, runs
+):
+    sim = linked
+    buffer = chan(sim)
+    sim.remote("home").server_commands = commands
+    down(sim)
+    for n in range(4):
+        sim.type(buffer, f"line {n}")
+    back(sim)
+    assert [text for _, text in delivered(sim)] == (["line 0"] if runs else [])  # answered 204 all the same
+    sim.advance(ra.BATCH_MARKER_SECONDS + 0.1)
+    (told,) = [m for m in in_buffer(sim, buffer) if "not confirmed" in m]
+    line = ra.SHELL.delivery.outbox.lines[0]
+    assert (
+        f"line {ra.SHELL.delivery.outbox.line_id(line)} sent to {CHAN} not confirmed (answered, but the marker" in told
+    )
+    assert "holds back the 3 line(s) behind it" in told and told.endswith(": line 0")
+    sim.user(f"/autoreconnect outbox drop home {CHAN} {ra.SHELL.delivery.outbox.line_id(line)}")
+    sim.serve()
+    sim.settle()
+    assert [text for _, text in delivered(sim)] == (["line 0"] if runs else []) + ["line 1", "line 2", "line 3"]
+    assert len(input_requests(sim)) == 4  # one line a request, as they are
+
+
+def test_a_batch_not_confirmed_names_its_first_line_and_how_many_went_with_it(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    for n in range(6):
+        sim.type(buffer, f"line {n}")
+    back(sim, serve=False)
+    sim.serve(rounds=2)  # the handshake, the first line and its marker
+    sim.remote("home").server_commands = "*,!buffer"  # the server changes its mind
+    sim.serve(rounds=1)
+    sim.advance(ra.BATCH_MARKER_SECONDS + 0.1)
+    (told,) = [m for m in in_buffer(sim, buffer) if "not confirmed" in m]
+    first = ra.SHELL.delivery.outbox.lines[0]
+    assert f"line {ra.SHELL.delivery.outbox.line_id(first)} and the 4 line(s) sent with it to {CHAN} not" in told
+    assert told.endswith(": line 1") and "hold back the 0 line(s) behind them" in told
+    assert {line.state for line in ra.SHELL.delivery.outbox.lines} == {LINE_UNKNOWN}
+    sim.remote("home").server_commands = "*,!quit"
+    sim.user(f"/autoreconnect outbox send home {CHAN}")  # as the notice says: again, one a request
+    sim.serve()
+    sim.settle()
+    assert [text for _, text in delivered(sim)] == [f"line {n}" for n in (0, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5)]
+    assert not ra.SHELL.delivery.outbox.lines
+
+
+def test_the_marker_hooks_go_at_unload_and_a_wait_for_a_marker_is_cancelled_by_upgrade(linked):
+    sim = linked
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "line 0")
+    sim.type(buffer, "line 1")
+    sim.remote("home").server_sync = "later"
+    back(sim, serve=False)
+    sim.serve(rounds=2)
+    assert sim.timers("delivery_marker_cb")
+    ra.SHELL.courier.cancel_requests()
+    assert not sim.timers("delivery_marker_cb") and ra.SHELL.delivery.outbox.lines[0].state == LINE_UNKNOWN
+    sim.unload()
+    assert not [h for h in sim.hooks() if h.kind == "signal" and h.pattern.startswith("buffer_localvar")]
