@@ -2251,9 +2251,10 @@ class Delivery:
         """The server said how it wants the password (None: no usable answer, detail says why)."""
         current = self.round(name)
         current.busy, current.auth = False, auth
-        if auth is None and self.outbox.count(name):
+        if auth is None and self.outbox.count(name) and current.ready:
             return self.stop_round(name, f"handshake failed: {detail}", now)
-        return self.deliver(name, now) if auth is not None else []  # nothing waits: the next line asks again
+        # nothing waits, or the link dropped meanwhile: the next line, or the next link, asks again
+        return self.deliver(name, now) if auth is not None else []
 
     def answered(self, name: str, outcome: str, detail: str, now: float) -> List[DeliveryAction]:
         """The server answered the request of the lines in flight (outcome: DELIVERED, MISSING...).

@@ -1019,3 +1019,12 @@ def test_random_batches_never_confirm_a_line_that_did_not_run_nor_send_one_twice
             numbers = [places[i][1] for i in dict.fromkeys(ran) if places[i][0] == buffer and i not in resent]
             assert numbers == sorted(numbers), f"seed {seed}: {buffer} out of order"
     assert (batches > 100) == (server == "works"), batches
+
+
+def test_a_handshake_that_fails_after_its_link_dropped_stops_nothing_and_says_nothing():
+    d = delivery()
+    assert d.link_ready("home", 1000.0) == [ra.Handshake("home")]  # asked once the link answers
+    d.link_down("home")
+    d.keep("home", B1, ["typed while down"], 1001.0)
+    assert d.handshake_answered("home", None, "Connection reset by peer", 1001.5) == []
+    assert ra.Handshake("home") in d.link_ready("home", 1010.0)  # the next link asks again
