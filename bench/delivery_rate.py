@@ -30,7 +30,7 @@ from typing import Dict
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
 
 from harness import PROBE, SCRIPT, WeeChat, client_commands, free_port, server_commands  # noqa: E402
-from helpers import CHAN, MIRROR, fast, inputs, statuses  # noqa: E402
+from helpers import CHAN, MIRROR, connect_with_mirror, fast, inputs, statuses  # noqa: E402
 from machine import machine  # noqa: E402
 
 
@@ -50,9 +50,7 @@ def run_once(script: Path, count: int, algo: str) -> Dict:
     try:
         server.start()
         client.start()
-        since = time.monotonic()
-        client.send("/remote connect srv")
-        client.wait_for(lambda: client.find(kind="buffer", name=MIRROR, since=since), 10, "the mirror")
+        since = connect_with_mirror(client)
         since = time.monotonic()
         server.kill()
         client.wait_for(lambda: statuses(client, "disconnected", since), 5, "drop")

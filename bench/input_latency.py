@@ -32,7 +32,7 @@ from typing import Dict, List
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
 
 from harness import PROBE, SCRIPT, WeeChat, client_commands, free_port, server_commands  # noqa: E402
-from helpers import CHAN, MIRROR  # noqa: E402
+from helpers import CHAN, MIRROR, connect_with_mirror  # noqa: E402
 from machine import machine  # noqa: E402
 
 # stamps /input return in the probe's record, before the other hooks of the command (priority 1000)
@@ -95,9 +95,7 @@ def run_case(script: Path, with_script: bool, algo: str, count: int, spacing: fl
     try:
         server.start()
         client.start()
-        since = time.monotonic()
-        client.send("/remote connect srv")
-        client.wait_for(lambda: client.find(kind="buffer", name=MIRROR, since=since), 10, "the mirror")
+        since = connect_with_mirror(client)
         client.wait_line("remote[srv]: WeeChat: ", since, 5)
         first = submit(client, server, "warm-up line")
         latencies = []

@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
 
 from harness import PROBE, SCRIPT, WeeChat, client_commands, free_port, server_commands  # noqa: E402
-from helpers import CHAN, MIRROR, fast, statuses  # noqa: E402
+from helpers import CHAN, MIRROR, connect_with_mirror, fast, statuses  # noqa: E402
 from machine import machine  # noqa: E402
 
 OUTBOX = "relay_autoreconnect_outbox.json"
@@ -64,9 +64,7 @@ def run_once(script: Path, count: int, count_writes: bool = False) -> dict:
     try:
         server.start()
         client.start()
-        since = time.monotonic()
-        client.send("/remote connect srv")
-        client.wait_for(lambda: client.find(kind="buffer", name=MIRROR, since=since), 10, "the mirror")
+        since = connect_with_mirror(client)
         since = time.monotonic()
         server.kill()
         dropped = client.wait_for(lambda: statuses(client, "disconnected", since), 5, "drop")[0]["t"]
