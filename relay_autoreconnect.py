@@ -312,6 +312,9 @@ POLL_MARGIN = 1.0
 # that died silently is noticed within 7 s of the first line typed into it
 LINE_CONFIRM_SECONDS = 2.0
 SUSPECT_CHECK_TIMEOUT = 5
+# why a link was checked, as said when it is dropped
+CHECK_HEARTBEAT = "heartbeat"
+CHECK_LINE = "check after a line got no answer"
 
 
 def duration(value: float) -> str:
@@ -614,6 +617,7 @@ class Up:
     since: float  # clock time it came up
     probe_sent: Optional[float] = None  # clock time of the heartbeat check in flight
     probe_timeout: int = 0  # seconds that check waits for its answer
+    probe_cause: str = ""  # why it was made: "heartbeat", or a line typed with no answer
     lag: Optional[float] = None  # round trip of the last heartbeat check (seconds)
     lag_high: int = 0  # checks in a row above autoreconnect_lag_max
     said: str = ""
@@ -1311,7 +1315,7 @@ class Engine:
         for remote in self.remotes.values():
             up = remote.up
             if up is not None and up.probe_sent is None:
-                actions.append(self._check(up, remote.name, self.settings.heartbeat_timeout, now))
+                actions.append(self._check(up, remote.name, self.settings.heartbeat_timeout, now, CHECK_HEARTBEAT))
         return actions
 
     def line_unconfirmed(self, name: str, now: float) -> List[Action]:
@@ -1325,11 +1329,11 @@ class Engine:
             return []
         if up.probe_sent is not None and up.probe_sent + up.probe_timeout <= now + timeout:
             return []
-        return [self._check(up, name, timeout, now)]
+        return [self._check(up, name, timeout, now, CHECK_LINE)]
 
     @staticmethod
-    def _check(up: Up, name: str, timeout: int, now: float) -> Heartbeat:
-        up.probe_sent, up.probe_timeout = now, timeout
+    def _check(up: Up, name: str, timeout: int, now: float, cause: str) -> Heartbeat:
+        up.probe_sent, up.probe_timeout, up.probe_cause = now, timeout, cause
         return Heartbeat(name, timeout)
 
     def probe_answered(self, name: str, answered: bool, now: Optional[float] = None) -> List[Action]:
@@ -1341,7 +1345,7 @@ class Engine:
             return []  # the link changed meanwhile: the result is stale
         sent, up.probe_sent = up.probe_sent, None
         if not answered:
-            up.reason = f"no answer from the server within {duration(up.probe_timeout)} (heartbeat)"
+            up.reason = f"no answer from the server within {duration(up.probe_timeout)} ({up.probe_cause})"
             return [DropLink(name, up.reason)]
         if now is None:
             return []
@@ -2142,6 +2146,15 @@ class Delivery:
             taken.add(ident[:LINE_ID_SIZE])
             self.outbox.add(ident, name, buffer, text, now).quiet = quiet
         return [*([] if quiet else [Persist()]), *self.deliver(name, now)]
+
+    def worth_saying(self, name: str, buffer: str, now: float) -> bool:
+        """Whether lines just kept for a buffer are said: the link does not answer, delivery
+        stopped, or the lines ahead wait for the user's word (not lines that just go first)."""
+        current = self.round(name)
+        settings = self.settings
+        lines = self.outbox.of(name, buffer)
+        held = bool(lines) and bool(self.outbox.held(lines[0], now, settings.outbox_max_age, settings.outbox_wait))
+        return not current.ready or bool(current.stopped) or held
 
     def fresh_id(self, taken: Set[str]) -> str:
         """A new ident whose first LINE_ID_SIZE characters are not taken by a line of its remote:
@@ -4638,10 +4651,11 @@ class Courier:
     def keep(self, name: str, target: str, texts: List[str], buffer: str) -> None:
         """Queue lines for a buffer of a remote (target: its name on the remote); they are
         shown in the buffer once written."""
-        actions = self.delivery.keep(name, target, texts, self.wall_clock())
+        now = self.wall_clock()
+        actions = self.delivery.keep(name, target, texts, now)
         lines = self.delivery.outbox.lines
         said = [line for line in lines[len(lines) - len(texts) :] if not line.quiet]  # added last
-        if said:
+        if said and self.delivery.worth_saying(name, target, now):
             self.kept.append((buffer, self.delivery.ready(name), said))
         self.run(actions)
         self.watch_confirm(self.links.of(name))

@@ -97,7 +97,7 @@ def test_a_line_without_answer_checks_the_link_at_once_with_a_short_timeout():
     assert e.line_unconfirmed("r", 10.0) == [Heartbeat("r", ra.SUSPECT_CHECK_TIMEOUT)]
     assert e.line_unconfirmed("r", 11.0) == []  # that check ends as soon
     assert e.heartbeat(60.0) == []  # still in flight
-    reason = f"no answer from the server within {ra.SUSPECT_CHECK_TIMEOUT} seconds (heartbeat)"
+    reason = f"no answer from the server within {ra.SUSPECT_CHECK_TIMEOUT} seconds (check after a line got no answer)"
     assert e.probe_answered("r", False) == [DropLink("r", reason)]
 
 

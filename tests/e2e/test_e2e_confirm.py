@@ -48,7 +48,7 @@ def test_lines_typed_on_a_healthy_link_arrive_once_in_order_and_nothing_is_said(
     client.wait_for(lambda: time.monotonic() - typed > 3, 5, "3 s")
     assert inputs(server) == texts
     assert script_lines_in(client, MIRROR, typed) == []
-    assert not client.lines("(heartbeat)", typed) and not statuses(client, "disconnected", typed)
+    assert not client.lines("no answer from the server", typed) and not statuses(client, "disconnected", typed)
     assert not (client.home / "relay_autoreconnect_outbox.json").exists()
 
 
@@ -70,7 +70,7 @@ def test_lines_typed_into_a_blackholed_link_arrive_once_in_order_after_it_is_bac
     noticed = drop["t"] - typed
     print(f"dead link noticed {noticed:.2f} s after the first line typed into it (heartbeat 60 s + 20 s)")
     assert noticed <= 10
-    assert client.lines("no answer from the server within 5 seconds (heartbeat): disconnecting", typed)
+    assert client.lines("no answer from the server within 5 seconds (check after a line got no answer)", typed)
     net.blackhole(False)
     healed = time.monotonic()
     back = client.nth("signal", "connected", healed, timeout=30)

@@ -465,16 +465,30 @@ def test_input_typed_while_earlier_lines_go_queues_behind_them(linked):
     down(sim)
     sim.type(buffer, "1")
     back(sim, serve=False)  # the first request is in flight
-    sim.type(buffer, "2")
+    said = len(in_buffer(sim, buffer))
+    sim.type(buffer, "2")  # behind a line that goes by itself: it goes next, nothing said
     sim.type(other, "elsewhere")  # another buffer has nothing queued: it goes in its turn, nothing said
     sim.settle()
-    assert (
-        in_buffer(sim, buffer)[-1]
-        == "--\trelay_autoreconnect: remote[home]: kept behind 1 earlier line(s), sent in order: 2"
-    )
+    assert len(in_buffer(sim, buffer)) == said and [text for text, _ in file_lines(sim)] == ["1", "2"]
     assert in_buffer(sim, other) == [] and sim.state.buffers[other].received == []
     sim.serve()
     assert delivered(sim) == [(CHAN, "1"), (CHAN, "2"), ("irc.libera.#other", "elsewhere")]
+    assert sim.lines()[-1] == "--\trelay_autoreconnect: remote[home]: 2 queued line(s) delivered"
+
+
+def test_input_typed_behind_lines_that_wait_for_the_users_word_is_said_kept(linked):
+    sim = linked
+    sim.set_option("relay.network.autoreconnect_outbox_max_age", "60")
+    buffer = chan(sim)
+    down(sim)
+    sim.type(buffer, "stale")
+    sim.advance(100)
+    back(sim)
+    sim.type(buffer, "fresh but behind")
+    sim.settle()
+    assert in_buffer(sim, buffer)[-1] == (
+        "--\trelay_autoreconnect: remote[home]: kept behind 1 earlier line(s), sent in order: fresh but behind"
+    )
 
 
 def test_old_lines_are_held_back_until_the_user_says(linked):
